@@ -1,0 +1,134 @@
+# Headache-treatment FAQ bot: every command a developer or clinic needs.
+# `make run` and `make test` do all set-up on a fresh machine (venv, install,
+# spaCy pipeline, database, training when the data changed).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+MODEL_NAME  := headache-faq
+MODEL       := models/$(MODEL_NAME).tar.gz
+SPACY_DIR   := build/spacy_en_headache
+STAMP_DIR   := var
+ACTION_PORT ?= 5055
+RASA_PORT   ?= 5005
+WEB_PORT    ?= 8080
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore::DeprecationWarning
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+TRAINING_DATA := $(shell find data/nlu data/rules data/stories -name '*.yml' 2>/dev/null | sort)
+DOMAIN_FILES  := $(shell find domain -name '*.yml' 2>/dev/null | sort)
+CONTENT_FILES := $(shell find data/content -name '*.yml' 2>/dev/null | sort)
+LEXICON_FILES := $(wildcard data/lexicon/*.yml)
+RASA_DATA     := --domain domain --data data/nlu data/rules data/stories
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- set-up
+$(VENV)/.installed: pyproject.toml constraints.txt scripts/find_python310.sh
+	@PYTHON310=$${PYTHON:-$$(scripts/find_python310.sh)} || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "creating $(VENV) with $$PYTHON310"; rm -rf $(VENV); "$$PYTHON310" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --upgrade "pip==24.3.1" "setuptools==70.3.0" "wheel==0.45.1"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed ## Create the venv and install pinned dependencies
+
+$(SPACY_DIR)/meta.json: $(VENV)/.installed $(LEXICON_FILES) nlp_pipeline/build_spacy.py actions/lexicon.py
+	$(PY) -m nlp_pipeline.build_spacy $(SPACY_DIR)
+
+.PHONY: spacy
+spacy: $(SPACY_DIR)/meta.json ## Build the project's spaCy pipeline (offline)
+
+domain/faq.yml: $(VENV)/.installed $(wildcard data/nlu/faq/*.yml) scripts/sync_faq_domain.py
+	$(PY) scripts/sync_faq_domain.py
+	@touch $@
+
+$(STAMP_DIR)/content.stamp: $(VENV)/.installed $(CONTENT_FILES) $(wildcard actions/store/*.py)
+	@mkdir -p $(STAMP_DIR)
+	$(PY) -m actions.store.manage load-content
+	@touch $@
+
+.PHONY: load-content
+load-content: $(VENV)/.installed ## Reload answer content into the database (no retraining)
+	$(PY) -m actions.store.manage load-content
+	@mkdir -p $(STAMP_DIR) && touch $(STAMP_DIR)/content.stamp
+
+# Rasa fingerprints SpacyNLP by model name only, so a rebuilt spaCy pipeline
+# would not retrain by itself: this target decides, and trains with --force.
+$(MODEL): $(SPACY_DIR)/meta.json domain/faq.yml config.yml $(DOMAIN_FILES) $(TRAINING_DATA)
+	@mkdir -p models
+	@echo "training (data changed since the last model)..."
+	@start=$$(date +%s); \
+	$(RASA) train $(RASA_DATA) --config config.yml --out models --fixed-model-name $(MODEL_NAME) --force \
+	  > $(STAMP_DIR)/train.log 2>&1 || { tail -40 $(STAMP_DIR)/train.log; exit 1; }; \
+	echo "trained $(MODEL) in $$(( $$(date +%s) - start )) s ($$(du -h $(MODEL) | cut -f1))"
+
+.PHONY: train
+train: $(MODEL) ## Train the model if the training data, domain, config or spaCy pipeline changed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+web/vendor/socket.io.min.js: node_modules/.installed
+	@mkdir -p web/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+
+.PHONY: web
+web: web/vendor/socket.io.min.js ## Install the chat widget's front-end dependency (npm, no CDN)
+
+.PHONY: setup
+setup: $(VENV)/.installed $(SPACY_DIR)/meta.json $(STAMP_DIR)/content.stamp $(MODEL) web ## Everything run and test need
+
+# ---------------------------------------------------------------- run
+.PHONY: run
+run: setup ## Start the action server, the Rasa server and the demo web page (Ctrl-C stops all)
+	@ACTION_PORT=$(ACTION_PORT) RASA_PORT=$(RASA_PORT) WEB_PORT=$(WEB_PORT) MODEL=$(MODEL) scripts/run_all.sh
+
+.PHONY: actions
+actions: setup ## Start only the action server
+	$(RASA) run actions --actions actions --port $(ACTION_PORT)
+
+.PHONY: shell
+shell: setup ## Talk to the bot in the terminal (action server started in the background)
+	@ACTION_PORT=$(ACTION_PORT) MODEL=$(MODEL) scripts/shell.sh
+
+# ---------------------------------------------------------------- checks
+.PHONY: validate
+validate: $(VENV)/.installed domain/faq.yml ## rasa data validate
+	$(RASA) data validate $(RASA_DATA) --config config.yml
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: format
+format: $(VENV)/.installed ## Apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: test
+test: setup ## The whole test suite (unit, integration, consistency, Rasa stories, end to end)
+	$(PY) scripts/sync_faq_domain.py --check
+	$(PY) -m pytest
+
+.PHONY: lock
+lock: $(VENV)/.installed ## Re-pin every installed package into constraints.txt
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+
+.PHONY: clean
+clean: ## Remove build products, models and local databases (keeps the venv)
+	rm -rf build models results var web/vendor .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,51 @@
+"""What every action shares: running blocking work off the event loop, and
+turning a data-layer outage into a clear apology instead of silence."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SERVICE_PROBLEM_RESPONSE = "utter_service_problem"
+# Stop waiting for the database well before Rasa's 60 s conversation lock expires.
+DATA_TIMEOUT_SECONDS = 10.0
+
+
+class DataUnavailable(RuntimeError):
+    """The answer data could not be read (database down, timeout, ...)."""
+
+
+async def run_blocking(function: Callable[..., T], *args: Any) -> T:
+    """Run a blocking data call in a worker thread, bounded in time.
+
+    rasa_sdk calls ``run`` on its event loop: a synchronous query there would
+    stall every other conversation on the action server.
+    """
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(function, *args), DATA_TIMEOUT_SECONDS)
+    except (SQLAlchemyError, OSError, asyncio.TimeoutError) as error:
+        # No message text is logged: only the kind of failure.
+        logger.error("answer data unavailable: %s", type(error).__name__)
+        raise DataUnavailable(type(error).__name__) from error
+
+
+def apologise_for_outage(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    """Tell the user plainly that answers are unavailable right now."""
+    dispatcher.utter_message(response=SERVICE_PROBLEM_RESPONSE)
+    return []
+
+
+def latest_entity_values(tracker: Tracker, entity: str) -> list[str]:
+    """Values of ``entity`` in the latest user message, in order."""
+    entities = tracker.latest_message.get("entities") or []
+    return [str(e.get("value")) for e in entities if e.get("entity") == entity and e.get("value")]

@@ -1,0 +1,202 @@
+"""FAQ answers: topic key from NLU -> answer from the database -> reply with citation.
+
+Rasa's FallbackClassifier only looks at the intent ("faq"); the ResponseSelector
+can still be unsure which FAQ is meant. This action gates on the answer's own
+ranking and offers "Did you mean ..." buttons when the top answers are close.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import DataUnavailable, apologise_for_outage, latest_entity_values, run_blocking
+from actions.lexicon import load_treatments, normalize_term
+from actions.rendering import DISCLAIMER, format_date, render_answer
+from actions.settings import Settings, get_settings
+from actions.store.faq_repository import FaqRepository, sql_faq_repository
+from actions.store.records import FaqAnswer
+
+RepositoryFactory = Callable[[], AbstractContextManager[FaqRepository]]
+
+CHOOSE_TOPIC_INTENT = "choose_topic"
+MAX_CHOICES = 3
+
+
+@dataclass(frozen=True)
+class RankedTopic:
+    """A candidate topic key with the selector's confidence."""
+
+    key: str
+    confidence: float
+
+
+@dataclass
+class FaqPlan:
+    """What to reply: one answer, or a short list of choices."""
+
+    answer: FaqAnswer | None = None
+    ranking: list[RankedTopic] = field(default_factory=list)
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def ranked_topics(latest_message: dict[str, Any]) -> list[RankedTopic]:
+    """The ResponseSelector's ranking for ``faq/<key>``, best first."""
+    selector = (latest_message.get("response_selector") or {}).get("faq") or {}
+    ranking: list[RankedTopic] = []
+    for item in selector.get("ranking") or []:
+        response_key = str(item.get("intent_response_key") or "")
+        if response_key.startswith("faq/"):
+            ranking.append(RankedTopic(response_key[4:], float(item.get("confidence") or 0.0)))
+    if not ranking:
+        response = selector.get("response") or {}
+        response_key = str(response.get("intent_response_key") or "")
+        if response_key.startswith("faq/"):
+            ranking.append(RankedTopic(response_key[4:], float(response.get("confidence") or 0.0)))
+    return sorted(ranking, key=lambda topic: topic.confidence, reverse=True)
+
+
+def choice_buttons(choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """Buttons for "Did you mean": one per topic, then "Something else"."""
+    buttons = [
+        {"title": title, "payload": f"/{CHOOSE_TOPIC_INTENT}{json.dumps({'topic_key': key})}"}
+        for key, title in choices
+    ]
+    buttons.append({"title": "Something else", "payload": "/something_else"})
+    return buttons
+
+
+class ActionAnswerFaq(Action):
+    """Answer the FAQ topic NLU picked (or the user clicked), with source and date."""
+
+    def __init__(
+        self,
+        repository_factory: RepositoryFactory | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self._repository_factory = repository_factory or sql_faq_repository
+        self._settings = settings
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or get_settings()
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        message = tracker.latest_message
+        chosen = None
+        if (message.get("intent") or {}).get("name") == CHOOSE_TOPIC_INTENT:
+            chosen = next(iter(latest_entity_values(tracker, "topic_key")), None)
+        mentioned = {
+            key
+            for key in (
+                normalize_term(value, load_treatments())
+                for value in latest_entity_values(tracker, "treatment")
+            )
+            if key
+        }
+        context = tracker.get_slot("treatment_context")
+        try:
+            plan = await run_blocking(
+                self._plan, chosen, ranked_topics(message), mentioned, context
+            )
+        except DataUnavailable:
+            return apologise_for_outage(dispatcher)
+
+        if plan.answer is None and plan.choices:
+            dispatcher.utter_message(
+                text="I want to be sure I answer the right question. Did you mean:",
+                buttons=choice_buttons(plan.choices),
+            )
+            return []
+        if plan.answer is None:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+
+        answer = plan.answer
+        dispatcher.utter_message(text=render_answer(answer))
+        events: list[dict[str, Any]] = [SlotSet("last_topic", answer.key)]
+        if answer.treatment != "general":
+            events.append(SlotSet("treatment_context", answer.treatment))
+        if not tracker.get_slot("disclaimer_shown"):
+            dispatcher.utter_message(text=DISCLAIMER)
+            events.append(SlotSet("disclaimer_shown", True))
+        if self.settings.staff_inspector:
+            dispatcher.utter_message(text=self._inspection(answer, plan.ranking))
+        return events
+
+    def _plan(
+        self,
+        chosen: str | None,
+        ranking: list[RankedTopic],
+        mentioned: set[str],
+        context: str | None,
+    ) -> FaqPlan:
+        """All database reads for one turn, in one session (runs in a worker thread)."""
+        with self._repository_factory() as repository:
+            if chosen:
+                return FaqPlan(answer=repository.get(chosen))
+            if not ranking:
+                return FaqPlan()
+            # A follow-up ("and is it safe?") names no treatment: use the one in context.
+            # A question naming exactly one treatment moves the answer to that treatment.
+            target = next(iter(mentioned)) if len(mentioned) == 1 else None
+            if target is None and not mentioned:
+                target = context
+            merged: dict[str, float] = {}
+            for topic in ranking:
+                key = self._retarget(repository, topic.key, target)
+                merged[key] = merged.get(key, 0.0) + topic.confidence
+            ordered = [
+                RankedTopic(key, confidence)
+                for key, confidence in sorted(merged.items(), key=lambda kv: kv[1], reverse=True)
+            ]
+            best = ordered[0]
+            runner_up = ordered[1].confidence if len(ordered) > 1 else 0.0
+            settings = self.settings
+            if (
+                best.confidence >= settings.answer_min_confidence
+                and best.confidence - runner_up >= settings.answer_min_margin
+            ):
+                return FaqPlan(answer=repository.get(best.key), ranking=ordered)
+            candidates = [topic.key for topic in ordered[:MAX_CHOICES]]
+            titles = repository.titles(candidates)
+            return FaqPlan(
+                ranking=ordered,
+                choices=[(key, titles[key]) for key in candidates if key in titles],
+            )
+
+    @staticmethod
+    def _retarget(repository: FaqRepository, key: str, treatment: str | None) -> str:
+        if not treatment:
+            return key
+        answer = repository.get(key)
+        if answer is None or answer.treatment in ("general", treatment):
+            return key
+        return repository.key_for(treatment, answer.aspect) or key
+
+    @staticmethod
+    def _inspection(answer: FaqAnswer, ranking: list[RankedTopic]) -> str:
+        """Staff-only line: which topic matched, how sure, what came second."""
+        top = ranking[0] if ranking else None
+        runner = ranking[1] if len(ranking) > 1 else None
+        parts = [f"[staff] topic={answer.key}"]
+        if top is not None:
+            parts.append(f"confidence={top.confidence:.2f}")
+        if runner is not None:
+            parts.append(f"runner-up={runner.key} ({runner.confidence:.2f})")
+        parts.append(f"source={answer.sources[0].url if answer.sources else 'none'}")
+        parts.append(f"reviewed={format_date(answer.reviewed_on)}")
+        return " | ".join(parts)

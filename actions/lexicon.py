@@ -1,0 +1,174 @@
+"""The project's own vocabulary (data/lexicon): states, treatments, credentials.
+
+Shared by the spaCy pipeline builder (entity-ruler patterns) and by the actions
+(normalising what the user typed to a canonical key such as a USPS code).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from actions.settings import PROJECT_ROOT
+
+LEXICON_DIR = PROJECT_ROOT / "data" / "lexicon"
+
+
+@dataclass(frozen=True)
+class State:
+    """A US state or DC."""
+
+    code: str
+    name: str
+    abbreviations: tuple[str, ...]
+    ambiguous_code: bool
+
+
+@dataclass(frozen=True)
+class Term:
+    """A canonical key with the phrases people use for it."""
+
+    key: str
+    phrases: tuple[str, ...]
+
+
+def _read_yaml(path: Path) -> Any:
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_states(directory: Path = LEXICON_DIR) -> tuple[State, ...]:
+    """All 51 jurisdictions from ``us_states.yml``."""
+    data = _read_yaml(directory / "us_states.yml")
+    return tuple(
+        State(
+            code=str(item["code"]),
+            name=str(item["name"]),
+            abbreviations=tuple(str(a) for a in item.get("abbreviations") or ()),
+            ambiguous_code=bool(item.get("ambiguous_code", False)),
+        )
+        for item in data["states"]
+    )
+
+
+def _load_terms(filename: str, section: str, directory: Path) -> tuple[Term, ...]:
+    data = _read_yaml(directory / filename)
+    return tuple(
+        Term(key=str(item["key"]), phrases=tuple(str(p) for p in item["phrases"]))
+        for item in data[section]
+    )
+
+
+@lru_cache(maxsize=1)
+def load_treatments(directory: Path = LEXICON_DIR) -> tuple[Term, ...]:
+    """Treatment keys and the phrases people use for them."""
+    return _load_terms("treatments.yml", "treatments", directory)
+
+
+@lru_cache(maxsize=1)
+def load_credentials(directory: Path = LEXICON_DIR) -> tuple[Term, ...]:
+    """Credential keys (L.Ac., Dipl. Ac., ...) and their spellings."""
+    return _load_terms("credentials.yml", "credentials", directory)
+
+
+@lru_cache(maxsize=1)
+def load_conditions(directory: Path = LEXICON_DIR) -> tuple[Term, ...]:
+    """Headache conditions (episodic migraine, tension-type headache, ...)."""
+    if not (directory / "conditions.yml").exists():
+        return ()
+    return _load_terms("conditions.yml", "conditions", directory)
+
+
+@lru_cache(maxsize=1)
+def load_practitioners(directory: Path = LEXICON_DIR) -> tuple[Term, ...]:
+    """Practitioner types (PT, chiropractor, ...) and their spellings."""
+    return _load_terms("credentials.yml", "practitioners", directory)
+
+
+def _fold(text: str) -> str:
+    """Lower case, no accents, punctuation and spacing folded."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^a-z0-9 ]+", " ", text.lower())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_LEADING_FILLER = re.compile(
+    r"^(?:i (?:live|am|m|reside|work) (?:in|from)|i m (?:in|from)|im (?:in|from)|"
+    r"we (?:are|re) (?:in|from)|in|from|of|for|about|the state of|state of|what about|how about)\s+"
+)
+_TRAILING_FILLER = re.compile(r"\s+(?:state|please|thanks|thank you)$")
+
+
+@lru_cache(maxsize=1)
+def _state_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for state in load_states():
+        index[_fold(state.name)] = state.code
+        for abbreviation in state.abbreviations:
+            index[_fold(abbreviation)] = state.code
+    # "washington" alone means the state; "washington dc" is already DC.
+    index["washington state"] = "WA"
+    return index
+
+
+def normalize_state(text: str | None) -> str | None:
+    """Map what a user or the entity ruler produced to a USPS code, or None.
+
+    Accepts names, USPS codes, abbreviations, a leading "in"/"from", light typos.
+    """
+    if not text:
+        return None
+    raw = text.strip()
+    states = {state.code: state for state in load_states()}
+    # Codes are trusted in capitals ("in OR", "TX"); a bare lower-case code only
+    # when it is not also a common word ("tx" yes, "ok"/"or"/"me" no).
+    bare = re.sub(r"^(?:in|from|of|for|about)\s+", "", raw, flags=re.IGNORECASE).strip(" .,!?")
+    state = states.get(bare.upper())
+    if state is not None and (
+        bare.isupper() or (bare.isalpha() and not state.ambiguous_code)
+    ):
+        return state.code
+    index = _state_index()
+    folded = _fold(raw)
+    for _ in range(4):
+        if folded in index:
+            return index[folded]
+        stripped = _TRAILING_FILLER.sub("", _LEADING_FILLER.sub("", folded))
+        if stripped == folded:
+            break
+        folded = stripped
+    state = states.get(folded.upper())
+    if state is not None and not state.ambiguous_code:
+        return state.code
+    if len(folded) >= 4:
+        close = difflib.get_close_matches(folded, list(index), n=1, cutoff=0.84)
+        if close:
+            return index[close[0]]
+    return None
+
+
+def state_name(code: str) -> str:
+    """The full name for a USPS code (KeyError if unknown)."""
+    for state in load_states():
+        if state.code == code:
+            return state.name
+    raise KeyError(code)
+
+
+def normalize_term(text: str | None, terms: tuple[Term, ...]) -> str | None:
+    """Map a phrase to its canonical key (case-insensitive, accents folded)."""
+    if not text:
+        return None
+    folded = _fold(text)
+    for term in terms:
+        if any(_fold(phrase) == folded for phrase in term.phrases):
+            return term.key
+    return None

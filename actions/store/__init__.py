@@ -1,0 +1,1 @@
+"""Repository layer: SQLAlchemy lives here and nowhere else in ``actions``."""

@@ -1,0 +1,144 @@
+"""Versioned answer content (data/content/faq/*.yml): parse, validate, load into SQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from sqlalchemy.engine import Engine
+
+from actions.store.database import create_schema, session_scope
+from actions.store.faq_repository import SqlFaqRepository
+from actions.store.records import FaqAnswer, Source
+
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,79}$")
+TREATMENTS = frozenset(
+    {"acupuncture", "electroacupuncture", "dry_needling", "tui_na", "cupping", "moxibustion", "general"}
+)
+REQUIRED_FIELDS = ("key", "title", "treatment", "aspect", "answer", "sources", "reviewed")
+
+
+class ContentError(ValueError):
+    """The content files are invalid; the message lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid FAQ content:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class FaqContent:
+    """Every answer from the content files, plus the content version."""
+
+    version: str
+    answers: tuple[FaqAnswer, ...]
+
+    def keys(self) -> set[str]:
+        """All topic keys."""
+        return {answer.key for answer in self.answers}
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _parse_topic(item: Any, where: str, problems: list[str]) -> FaqAnswer | None:
+    if not isinstance(item, dict):
+        problems.append(f"{where}: a topic must be a mapping")
+        return None
+    missing = [name for name in REQUIRED_FIELDS if not item.get(name)]
+    if missing:
+        problems.append(f"{where}: missing {', '.join(missing)}")
+        return None
+    key = str(item["key"])
+    where = f"{where} ({key})"
+    if not KEY_PATTERN.match(key):
+        problems.append(f"{where}: key must be lower_snake_case, 3-80 characters")
+    if item["treatment"] not in TREATMENTS:
+        problems.append(f"{where}: unknown treatment {item['treatment']!r}")
+    try:
+        reviewed = _parse_date(item["reviewed"])
+    except ValueError:
+        problems.append(f"{where}: reviewed must be a date YYYY-MM-DD, got {item['reviewed']!r}")
+        return None
+    if reviewed > date.today():
+        problems.append(f"{where}: reviewed date {reviewed} is in the future")
+    sources: list[Source] = []
+    for index, source in enumerate(item["sources"] or []):
+        if not isinstance(source, dict) or not source.get("title") or not source.get("url"):
+            problems.append(f"{where}: source {index + 1} needs a title and a url")
+            continue
+        url = str(source["url"]).strip()
+        if not url.startswith(("https://", "http://")):
+            problems.append(f"{where}: source {index + 1} url must start with http(s)://")
+        sources.append(Source(title=str(source["title"]).strip(), url=url))
+    return FaqAnswer(
+        key=key,
+        title=str(item["title"]).strip(),
+        treatment=str(item["treatment"]),
+        aspect=str(item["aspect"]),
+        text=str(item["answer"]).strip(),
+        sources=tuple(sources),
+        reviewed_on=reviewed,
+    )
+
+
+def read_faq_content(directory: Path) -> FaqContent:
+    """Parse and validate every ``*.yml`` under ``directory/faq``.
+
+    Raises ContentError listing every problem (file, position and key), so a
+    member of staff can fix them all in one go; nothing is loaded on error.
+    """
+    problems: list[str] = []
+    answers: list[FaqAnswer] = []
+    versions: list[str] = []
+    files = sorted((directory / "faq").glob("*.yml"))
+    if not files:
+        raise ContentError([f"no content files found in {directory / 'faq'}"])
+    yaml = YAML(typ="safe", pure=True)
+    for path in files:
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"))
+        except YAMLError as error:
+            problems.append(f"{path.name}: not valid YAML: {error}")
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
+            problems.append(f"{path.name}: expected a mapping with a 'topics' list")
+            continue
+        versions.append(str(data.get("version", "")))
+        for index, item in enumerate(data["topics"]):
+            answer = _parse_topic(item, f"{path.name} topic {index + 1}", problems)
+            if answer is not None:
+                answers.append(answer)
+    seen: dict[str, int] = {}
+    for answer in answers:
+        seen[answer.key] = seen.get(answer.key, 0) + 1
+    problems.extend(f"duplicate key {key!r}" for key, count in sorted(seen.items()) if count > 1)
+    pairs: dict[tuple[str, str], str] = {}
+    for answer in answers:
+        pair = (answer.treatment, answer.aspect)
+        if pair in pairs:
+            problems.append(
+                f"{answer.key}: treatment/aspect {pair} already used by {pairs[pair]} "
+                "(follow-up questions could not tell them apart)"
+            )
+        pairs[pair] = answer.key
+    if problems:
+        raise ContentError(problems)
+    return FaqContent(version=max(versions), answers=tuple(answers))
+
+
+def load_faq_content(directory: Path, engine: Engine | None = None) -> FaqContent:
+    """Validate the content files, then replace the FAQ tables in one transaction."""
+    content = read_faq_content(directory)
+    create_schema(engine)
+    with session_scope(engine) as session, session.begin():
+        SqlFaqRepository(session).replace_all(content.answers, content.version)
+    return content

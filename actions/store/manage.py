@@ -1,0 +1,51 @@
+"""Command line for the data the bot answers from.
+
+    python -m actions.store.manage init-db        create missing tables
+    python -m actions.store.manage load-content   (re)load data/content into the database
+    python -m actions.store.manage check-content  validate the content files only
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from actions.settings import get_settings
+from actions.store.content import ContentError, read_faq_content
+from actions.store.database import create_schema, get_engine
+from actions.store.loaders import load_all
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command; exit 0 on success, 1 on invalid content."""
+    parser = argparse.ArgumentParser(prog="python -m actions.store.manage")
+    parser.add_argument("command", choices=["init-db", "load-content", "check-content"])
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    try:
+        if args.command == "init-db":
+            create_schema(get_engine())
+            print(f"schema ready in {_redacted(settings.database_url)}")
+        elif args.command == "check-content":
+            content = read_faq_content(settings.content_dir)
+            print(f"content OK: {len(content.answers)} FAQ topics, version {content.version}")
+        else:
+            engine = get_engine()
+            create_schema(engine)
+            for line in load_all(settings.data_dir, engine):
+                print(f"loaded {line}")
+            print(f"database: {_redacted(settings.database_url)}")
+    except (ContentError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""SQL schema (SQLAlchemy 1.4 in 2.0 style)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class FaqTopicRow(Base):
+    """One answer, keyed by the topic key that NLU predicts (``faq/<key>``)."""
+
+    __tablename__ = "faq_topics"
+
+    key = Column(String(80), primary_key=True)
+    title = Column(String(200), nullable=False)
+    treatment = Column(String(40), nullable=False)
+    aspect = Column(String(40), nullable=False)
+    answer = Column(Text, nullable=False)
+    reviewed_on = Column(Date, nullable=False)
+    content_version = Column(String(40), nullable=False)
+
+    sources = relationship(
+        "FaqSourceRow",
+        order_by="FaqSourceRow.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class FaqSourceRow(Base):
+    """A source cited under an answer, in display order."""
+
+    __tablename__ = "faq_sources"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    topic_key = Column(
+        String(80), ForeignKey("faq_topics.key", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position = Column(Integer, nullable=False)
+    title = Column(String(300), nullable=False)
+    url = Column(String(500), nullable=False)

@@ -1,0 +1,134 @@
+"""Shared fixtures: in-code trackers, a fake FAQ repository, SQLite engines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.engine import Engine
+
+from actions.settings import PROJECT_ROOT, Settings
+from actions.store.database import build_engine
+from actions.store.faq_repository import FaqRepository, InMemoryFaqRepository
+from actions.store.records import FaqAnswer, Source
+
+ROOT = PROJECT_ROOT
+
+
+def make_answer(key: str, treatment: str, aspect: str, text: str | None = None) -> FaqAnswer:
+    """A small FAQ record for tests."""
+    return FaqAnswer(
+        key=key,
+        title=key.replace("_", " ").capitalize(),
+        treatment=treatment,
+        aspect=aspect,
+        text=text or f"Answer about {key}.",
+        sources=(Source(title=f"Source for {key}", url=f"https://example.org/{key}"),),
+        reviewed_on=date(2026, 11, 1),
+    )
+
+
+FAKE_ANSWERS = (
+    make_answer("acupuncture_what_is", "acupuncture", "overview"),
+    make_answer("acupuncture_side_effects", "acupuncture", "side_effects"),
+    make_answer("dry_needling_what_is", "dry_needling", "overview"),
+    make_answer("dry_needling_side_effects", "dry_needling", "side_effects"),
+    make_answer("tui_na_what_is", "tui_na", "overview"),
+    make_answer("insurance_coverage", "general", "insurance"),
+)
+
+
+@pytest.fixture
+def fake_repository_factory() -> Callable[[], AbstractContextManager[FaqRepository]]:
+    """A repository factory serving FAKE_ANSWERS from memory."""
+    repository = InMemoryFaqRepository(FAKE_ANSWERS)
+    return lambda: nullcontext(repository)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Settings with the default gate and the staff inspector off."""
+    return Settings(
+        database_url="sqlite://",
+        data_dir=ROOT / "data",
+        answer_min_confidence=0.5,
+        answer_min_margin=0.15,
+        staff_inspector=False,
+    )
+
+
+def faq_message(
+    ranking: list[tuple[str, float]],
+    text: str = "question",
+    entities: list[dict[str, Any]] | None = None,
+    intent: str = "faq",
+) -> dict[str, Any]:
+    """A latest_message as Rasa 3.6 sends it for a retrieval intent."""
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        "response_selector": {
+            "all_retrieval_intents": ["faq"],
+            "faq": {
+                "response": {
+                    "intent_response_key": f"faq/{ranking[0][0]}" if ranking else None,
+                    "confidence": ranking[0][1] if ranking else 0.0,
+                },
+                "ranking": [
+                    {"intent_response_key": f"faq/{key}", "confidence": confidence}
+                    for key, confidence in ranking
+                ],
+            },
+        },
+    }
+
+
+def make_tracker(
+    latest_message: dict[str, Any] | None = None,
+    slots: dict[str, Any] | None = None,
+    sender_id: str = "test-user",
+) -> Tracker:
+    """A tracker built in code (no JSON dumps)."""
+    return Tracker(
+        sender_id=sender_id,
+        slots=slots or {},
+        latest_message=latest_message or {"text": "", "intent": {}, "entities": []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run_action(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run an action as the SDK would; return (dispatched messages, events)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite file database."""
+    engine = build_engine(f"sqlite:///{tmp_path / 'faq.db'}")
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def copied_content(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of data/content for tests that edit answers."""
+    import shutil
+
+    target = tmp_path / "content"
+    shutil.copytree(ROOT / "data" / "content", target)
+    yield target

@@ -1,0 +1,147 @@
+"""Start the real action server and Rasa server on free ports, as a user would reach them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from actions.settings import PROJECT_ROOT
+from actions.store.database import build_engine, create_schema
+from actions.store.loaders import load_all
+
+MODEL = PROJECT_ROOT / "models" / "headache-faq.tar.gz"
+VENV_BIN = Path(sys.executable).parent
+START_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class BotServers:
+    """Addresses and state of one running bot (action server + Rasa server)."""
+
+    rasa_url: str
+    action_url: str
+    database_url: str
+    content_dir: Path
+    workdir: Path
+
+    def post(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
+        """Send one message through the REST channel; return the bot's replies."""
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": message}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def say(self, sender: str, message: str) -> str:
+        """All reply texts of one turn joined with blank lines."""
+        return "\n\n".join(reply.get("text", "") for reply in self.post(sender, message))
+
+
+def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> tuple[BotServers, list]:
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: run `make train` (make test does it for you)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    data_dir = workdir / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data_dir)
+    content_dir = data_dir / "content"
+    database_url = f"sqlite:///{workdir / 'faq.db'}"
+    engine = build_engine(database_url)
+    create_schema(engine)
+    load_all(data_dir, engine)
+    engine.dispose()
+
+    action_port, rasa_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        **(extra_env or {}),
+    }
+    action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    processes = []
+    processes.append(
+        subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            cwd=PROJECT_ROOT, env=env, stdout=action_log.open("w"), stderr=subprocess.STDOUT,
+        )
+    )
+    processes.append(
+        subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+            cwd=PROJECT_ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+        )
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{action_port}/health", processes[0], action_log)
+        wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1], rasa_log)
+    except Exception:
+        stop(processes)
+        raise
+    servers = BotServers(
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        action_url=f"http://127.0.0.1:{action_port}",
+        database_url=database_url,
+        content_dir=content_dir,
+        workdir=workdir,
+    )
+    return servers, processes
+
+
+def stop(processes: list) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory) -> Iterator[BotServers]:
+    """One running bot shared by the end-to-end tests of a session."""
+    servers, processes = start_servers(tmp_path_factory.mktemp("bot"))
+    try:
+        yield servers
+    finally:
+        stop(processes)

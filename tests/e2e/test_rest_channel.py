@@ -1,0 +1,82 @@
+"""Drive the running servers through the REST channel, as a website or app would."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from actions.store.content import load_faq_content
+from actions.store.database import build_engine
+
+pytestmark = pytest.mark.e2e
+
+
+def new_user() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def test_greeting_says_what_the_bot_is(bot):
+    reply = bot.say(new_user(), "hello")
+    assert "acupuncture, dry needling and Tui Na" in reply
+    assert "not medical advice" in reply
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_start", "source_fragment"),
+    [
+        ("what is acupuncture?", "Acupuncture is a treatment", "cochranelibrary.com"),
+        ("what is dry needling", "Dry needling is a technique", "pubmed.ncbi.nlm.nih.gov/33609358"),
+        ("what's tuina?", "Tui Na (also written", "ctcp.2020.101293"),
+        ("is dry needling the same as acupuncture?", "Both use the same thin needles", "33609358"),
+        ("what are the side effects of acupuncture", "Acupuncture is generally safe", "aafp.org"),
+    ],
+)
+def test_core_topics_answer_with_source_and_review_date(bot, question, expected_start, source_fragment):
+    reply = bot.say(new_user(), question)
+    assert reply.startswith(expected_start), reply[:200]
+    assert source_fragment in reply
+    assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", reply)
+
+
+def test_disclaimer_once_per_conversation(bot):
+    user = new_user()
+    first = bot.say(user, "what is acupuncture?")
+    second = bot.say(user, "what is dry needling?")
+    assert "not medical advice" in first
+    assert "not medical advice" not in second
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("are you a bot?", "automated assistant"),
+        ("thanks", "You're welcome"),
+        ("bye", "Goodbye"),
+        ("what's the weather like in paris today", "outside what I can help with"),
+        ("asdkjh qwpoeiru zxmcnv", "Could you say it another way"),
+    ],
+)
+def test_small_talk_out_of_scope_and_nonsense(bot, message, expected):
+    assert expected in bot.say(new_user(), message)
+
+
+def test_changed_answer_is_live_after_reload_without_retraining(bot):
+    path = bot.content_dir / "faq" / "core.yml"
+    original = path.read_text(encoding="utf-8")
+    edited = original.replace(
+        "Dry needling is a technique, usually done by physical therapists,",
+        "Dry needling (edited by staff) is a technique, usually done by physical therapists,",
+    )
+    assert edited != original
+    engine = build_engine(bot.database_url)
+    try:
+        path.write_text(edited, encoding="utf-8")
+        load_faq_content(bot.content_dir, engine)
+        assert bot.say(new_user(), "what is dry needling").startswith("Dry needling (edited by staff)")
+    finally:
+        path.write_text(original, encoding="utf-8")
+        load_faq_content(bot.content_dir, engine)
+        engine.dispose()
+    assert bot.say(new_user(), "what is dry needling").startswith("Dry needling is a technique")

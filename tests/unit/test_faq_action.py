@@ -1,0 +1,220 @@
+"""ActionAnswerFaq with in-code trackers and a fake repository: exact messages and events."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from rasa_sdk.events import SlotSet
+from sqlalchemy.exc import OperationalError
+
+from actions.faq import ActionAnswerFaq, choice_buttons, ranked_topics
+from actions.rendering import DISCLAIMER, render_answer
+from tests.conftest import FAKE_ANSWERS, faq_message, make_tracker, run_action
+
+ANSWERS = {answer.key: answer for answer in FAKE_ANSWERS}
+
+
+def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "text": text,
+        "buttons": buttons or [],
+        "elements": [],
+        "custom": {},
+        "template": None,
+        "response": None,
+        "image": None,
+        "attachment": None,
+    }
+
+
+def response_message(name: str) -> dict[str, Any]:
+    return {**text_message(""), "text": None, "template": name, "response": name}
+
+
+@pytest.fixture
+def action(fake_repository_factory, settings) -> ActionAnswerFaq:
+    return ActionAnswerFaq(repository_factory=fake_repository_factory, settings=settings)
+
+
+def test_first_answer_carries_citation_date_and_one_disclaimer(action):
+    tracker = make_tracker(faq_message([("dry_needling_what_is", 0.91), ("tui_na_what_is", 0.05)]))
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == [
+        text_message(
+            "Answer about dry_needling_what_is.\n\n"
+            "Source:\n- Source for dry_needling_what_is: https://example.org/dry_needling_what_is\n"
+            "Last reviewed 1 November 2026."
+        ),
+        text_message(DISCLAIMER),
+    ]
+    assert events == [
+        SlotSet("last_topic", "dry_needling_what_is"),
+        SlotSet("treatment_context", "dry_needling"),
+        SlotSet("disclaimer_shown", True),
+    ]
+
+
+def test_disclaimer_is_not_repeated(action):
+    tracker = make_tracker(
+        faq_message([("acupuncture_what_is", 0.95)]), slots={"disclaimer_shown": True}
+    )
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == [text_message(render_answer(ANSWERS["acupuncture_what_is"]))]
+    assert events == [
+        SlotSet("last_topic", "acupuncture_what_is"),
+        SlotSet("treatment_context", "acupuncture"),
+    ]
+
+
+def test_general_topic_keeps_the_treatment_context(action):
+    tracker = make_tracker(
+        faq_message([("insurance_coverage", 0.97)]),
+        slots={"disclaimer_shown": True, "treatment_context": "tui_na"},
+    )
+
+    _, events = run_action(action, tracker)
+
+    assert events == [SlotSet("last_topic", "insurance_coverage")]
+
+
+@pytest.mark.parametrize(
+    ("ranking", "expected_choices"),
+    [
+        # Low confidence on the answer itself, although the intent was "faq".
+        (
+            [("acupuncture_what_is", 0.41), ("dry_needling_what_is", 0.30), ("tui_na_what_is", 0.2)],
+            ["acupuncture_what_is", "dry_needling_what_is", "tui_na_what_is"],
+        ),
+        # Confident-looking but the top two are too close to call.
+        (
+            [("acupuncture_what_is", 0.52), ("dry_needling_what_is", 0.45)],
+            ["acupuncture_what_is", "dry_needling_what_is"],
+        ),
+    ],
+)
+def test_uncertain_answer_offers_did_you_mean(action, ranking, expected_choices):
+    tracker = make_tracker(faq_message(ranking), slots={"disclaimer_shown": True})
+
+    messages, events = run_action(action, tracker)
+
+    choices = [(key, ANSWERS[key].title) for key in expected_choices]
+    assert messages == [
+        text_message(
+            "I want to be sure I answer the right question. Did you mean:",
+            buttons=choice_buttons(choices),
+        )
+    ]
+    assert events == []
+    assert messages[0]["buttons"][-1] == {"title": "Something else", "payload": "/something_else"}
+    assert messages[0]["buttons"][0] == {
+        "title": ANSWERS[expected_choices[0]].title,
+        "payload": f'/choose_topic{{"topic_key": "{expected_choices[0]}"}}',
+    }
+
+
+def test_clicked_topic_is_answered_without_the_selector(action):
+    message = faq_message([], intent="choose_topic")
+    message["entities"] = [{"entity": "topic_key", "value": "tui_na_what_is"}]
+    tracker = make_tracker(message, slots={"disclaimer_shown": True})
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == [text_message(render_answer(ANSWERS["tui_na_what_is"]))]
+    assert events == [
+        SlotSet("last_topic", "tui_na_what_is"),
+        SlotSet("treatment_context", "tui_na"),
+    ]
+
+
+def test_follow_up_without_a_treatment_uses_the_context(action):
+    # "and is it safe?" after a dry-needling answer: NLU leans to acupuncture.
+    tracker = make_tracker(
+        faq_message([("acupuncture_side_effects", 0.8), ("dry_needling_what_is", 0.1)]),
+        slots={"disclaimer_shown": True, "treatment_context": "dry_needling"},
+    )
+
+    messages, _ = run_action(action, tracker)
+
+    assert messages == [text_message(render_answer(ANSWERS["dry_needling_side_effects"]))]
+
+
+def test_named_treatment_wins_over_the_context(action):
+    tracker = make_tracker(
+        faq_message(
+            [("dry_needling_side_effects", 0.8), ("acupuncture_what_is", 0.1)],
+            entities=[{"entity": "treatment", "value": "acupunture"}],
+        ),
+        slots={"disclaimer_shown": True, "treatment_context": "dry_needling"},
+    )
+
+    messages, _ = run_action(action, tracker)
+
+    assert messages == [text_message(render_answer(ANSWERS["acupuncture_side_effects"]))]
+
+
+def test_merged_confidence_after_retargeting_passes_the_gate(action):
+    # Split between the acupuncture and dry-needling versions of the same aspect:
+    # in a dry-needling context both mean the same answer.
+    tracker = make_tracker(
+        faq_message([("acupuncture_side_effects", 0.45), ("dry_needling_side_effects", 0.40)]),
+        slots={"disclaimer_shown": True, "treatment_context": "dry_needling"},
+    )
+
+    messages, _ = run_action(action, tracker)
+
+    assert messages == [text_message(render_answer(ANSWERS["dry_needling_side_effects"]))]
+
+
+def test_unknown_topic_asks_to_rephrase(action):
+    message = faq_message([], intent="choose_topic")
+    message["entities"] = [{"entity": "topic_key", "value": "no_such_topic"}]
+
+    messages, events = run_action(action, make_tracker(message))
+
+    assert messages == [response_message("utter_ask_rephrase")]
+    assert events == []
+
+
+def test_database_outage_gives_a_clear_apology(settings):
+    @contextmanager
+    def broken_repository():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        yield  # pragma: no cover
+
+    action = ActionAnswerFaq(repository_factory=broken_repository, settings=settings)
+
+    messages, events = run_action(action, make_tracker(faq_message([("acupuncture_what_is", 0.9)])))
+
+    assert messages == [response_message("utter_service_problem")]
+    assert events == []
+
+
+def test_staff_inspector_shows_topic_confidence_runner_up_and_source(fake_repository_factory, settings):
+    action = ActionAnswerFaq(
+        repository_factory=fake_repository_factory, settings=replace(settings, staff_inspector=True)
+    )
+    tracker = make_tracker(
+        faq_message([("tui_na_what_is", 0.88), ("acupuncture_what_is", 0.07)]),
+        slots={"disclaimer_shown": True},
+    )
+
+    messages, _ = run_action(action, tracker)
+
+    assert messages[-1] == text_message(
+        "[staff] topic=tui_na_what_is | confidence=0.88 | runner-up=acupuncture_what_is (0.07)"
+        " | source=https://example.org/tui_na_what_is | reviewed=1 November 2026"
+    )
+
+
+def test_ranked_topics_reads_the_rasa_36_payload():
+    message = faq_message([("a_topic", 0.2), ("b_topic", 0.7)])
+
+    assert [(t.key, t.confidence) for t in ranked_topics(message)] == [("b_topic", 0.7), ("a_topic", 0.2)]
+    assert ranked_topics({"text": "hi"}) == []
