@@ -109,9 +109,7 @@ class ActionAnswerFaq(Action):
         }
         context = tracker.get_slot("treatment_context")
         try:
-            plan = await run_blocking(
-                self._plan, chosen, ranked_topics(message), mentioned, context
-            )
+            plan = await run_blocking(self._plan, chosen, ranked_topics(message), mentioned, context)
         except DataUnavailable:
             return apologise_for_outage(dispatcher)
 
@@ -166,6 +164,9 @@ class ActionAnswerFaq(Action):
             best = ordered[0]
             runner_up = ordered[1].confidence if len(ordered) > 1 else 0.0
             settings = self.settings
+            if best.confidence < settings.answer_reject_below:
+                # Off-topic or gibberish: better to ask again than to guess.
+                return FaqPlan(ranking=ordered)
             if (
                 best.confidence >= settings.answer_min_confidence
                 and best.confidence - runner_up >= settings.answer_min_margin

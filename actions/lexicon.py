@@ -61,8 +61,7 @@ def load_states(directory: Path = LEXICON_DIR) -> tuple[State, ...]:
 def _load_terms(filename: str, section: str, directory: Path) -> tuple[Term, ...]:
     data = _read_yaml(directory / filename)
     return tuple(
-        Term(key=str(item["key"]), phrases=tuple(str(p) for p in item["phrases"]))
-        for item in data[section]
+        Term(key=str(item["key"]), phrases=tuple(str(p) for p in item["phrases"])) for item in data[section]
     )
 
 
@@ -132,9 +131,7 @@ def normalize_state(text: str | None) -> str | None:
     # when it is not also a common word ("tx" yes, "ok"/"or"/"me" no).
     bare = re.sub(r"^(?:in|from|of|for|about)\s+", "", raw, flags=re.IGNORECASE).strip(" .,!?")
     state = states.get(bare.upper())
-    if state is not None and (
-        bare.isupper() or (bare.isalpha() and not state.ambiguous_code)
-    ):
+    if state is not None and (bare.isupper() or (bare.isalpha() and not state.ambiguous_code)):
         return state.code
     index = _state_index()
     folded = _fold(raw)

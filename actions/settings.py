@@ -51,6 +51,8 @@ class Settings:
     # Answer-level confidence gate (the ResponseSelector's own ranking).
     answer_min_confidence: float
     answer_min_margin: float
+    # Below this the question is treated as not understood (no guesses offered).
+    answer_reject_below: float
     # Staff answer inspector (never on for website visitors).
     staff_inspector: bool
     clinic: ClinicContact = field(default_factory=lambda: ClinicContact("", "", "", "", ""))
@@ -74,6 +76,7 @@ def get_settings() -> Settings:
         data_dir=Path(_env_str("DATA_DIR", str(PROJECT_ROOT / "data"))),
         answer_min_confidence=_env_float("ANSWER_MIN_CONFIDENCE", 0.5),
         answer_min_margin=_env_float("ANSWER_MIN_MARGIN", 0.15),
+        answer_reject_below=_env_float("ANSWER_REJECT_BELOW", 0.3),
         staff_inspector=_env_str("STAFF_INSPECTOR", "off").lower() in {"1", "on", "true", "yes"},
         clinic=ClinicContact(
             name=_env_str("CLINIC_NAME", "Example Headache & Acupuncture Clinic"),

@@ -41,14 +41,15 @@ Pattern = dict[str, Any]
 def _is_acronym(phrase: str) -> bool:
     """Short all-caps or mixed-case tokens (DN, PT, LAc) must match case-sensitively."""
     letters = phrase.replace(".", "").replace(" ", "")
-    return len(letters) <= 5 and any(ch.isupper() for ch in letters[1:] + letters[:1]) and (
-        letters.isupper() or not letters.islower()
-    ) and " " not in phrase.strip()
+    return (
+        len(letters) <= 5
+        and any(ch.isupper() for ch in letters[1:] + letters[:1])
+        and (letters.isupper() or not letters.islower())
+        and " " not in phrase.strip()
+    )
 
 
-def _phrase_patterns(
-    nlp: Language, label: str, term: Term, english_words: set[str]
-) -> Iterable[Pattern]:
+def _phrase_patterns(nlp: Language, label: str, term: Term, english_words: set[str]) -> Iterable[Pattern]:
     for phrase in term.phrases:
         if _is_acronym(phrase):
             tokens = [t.text for t in nlp.make_doc(phrase)]
@@ -113,7 +114,7 @@ def term_patterns(nlp: Language, label: str, terms: Iterable[Term], english_word
 def lexicon_fingerprint(directory: Path = LEXICON_DIR) -> str:
     """Hash of the lexicon files and this builder, stored in the model's meta."""
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.yml")) + [Path(__file__)]:
+    for path in [*sorted(directory.glob("*.yml")), Path(__file__)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

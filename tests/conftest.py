@@ -60,6 +60,7 @@ def settings() -> Settings:
         data_dir=ROOT / "data",
         answer_min_confidence=0.5,
         answer_min_margin=0.15,
+        answer_reject_below=0.3,
         staff_inspector=False,
     )
 

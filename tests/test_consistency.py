@@ -67,10 +67,20 @@ def test_domain_actions_and_registered_actions_match():
 
 def test_every_response_and_action_used_exists():
     domain = load_domain()
-    known = set(domain["responses"]) | set(domain["actions"]) | set(domain["forms"]) | {
-        "action_listen", "action_restart", "action_default_fallback", "action_session_start",
-        "action_deactivate_loop", "action_back", "action_two_stage_fallback",
-    }
+    known = (
+        set(domain["responses"])
+        | set(domain["actions"])
+        | set(domain["forms"])
+        | {
+            "action_listen",
+            "action_restart",
+            "action_default_fallback",
+            "action_session_start",
+            "action_deactivate_loop",
+            "action_back",
+            "action_two_stage_fallback",
+        }
+    )
     used = {step["action"] for step in rule_and_story_steps() if "action" in step}
     assert used - known == set()
     # Responses the actions dispatch by name.
@@ -96,8 +106,11 @@ def test_held_out_questions_are_not_training_examples(path):
     training = set()
     for nlu_path in yaml_files("data/nlu"):
         for block in (yaml.safe_load(nlu_path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            training |= {line[2:].strip().lower() for line in str(block.get("examples", "")).splitlines()
-                         if line.strip().startswith("- ")}
+            training |= {
+                line[2:].strip().lower()
+                for line in str(block.get("examples", "")).splitlines()
+                if line.strip().startswith("- ")
+            }
     for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
         for line in str(block.get("examples", "")).splitlines():
             if line.strip().startswith("- "):

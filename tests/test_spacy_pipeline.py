@@ -36,16 +36,29 @@ def test_lookup_lemmas_feed_the_featurizer(nlp):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Is dry needling legal in Calif.?", [("dry needling", "treatment", "dry_needling"),
-                                              ("Calif.", "us_state", "CA")]),
-        ("can a PT do DN in OR", [("PT", "practitioner", "physical_therapist"),
-                                  ("DN", "treatment", "dry_needling"), ("in OR", "us_state", "OR")]),
-        ("is my L.Ac. licensed in Washington, DC", [("L.Ac.", "credential", "lac"),
-                                                    ("Washington, DC", "us_state", "DC")]),
+        (
+            "Is dry needling legal in Calif.?",
+            [("dry needling", "treatment", "dry_needling"), ("Calif.", "us_state", "CA")],
+        ),
+        (
+            "can a PT do DN in OR",
+            [
+                ("PT", "practitioner", "physical_therapist"),
+                ("DN", "treatment", "dry_needling"),
+                ("in OR", "us_state", "OR"),
+            ],
+        ),
+        (
+            "is my L.Ac. licensed in Washington, DC",
+            [("L.Ac.", "credential", "lac"), ("Washington, DC", "us_state", "DC")],
+        ),
         ("washington state", [("washington state", "us_state", "WA")]),
         ("tuina for headaches", [("tuina", "treatment", "tui_na")]),
         ("what about pensylvania", [("pensylvania", "us_state", "PA")]),
-        ("Dipl. Ac. vs Dipl. O.M.", [("Dipl. Ac.", "credential", "dipl_ac"), ("Dipl. O.M.", "credential", "dipl_om")]),
+        (
+            "Dipl. Ac. vs Dipl. O.M.",
+            [("Dipl. Ac.", "credential", "dipl_ac"), ("Dipl. O.M.", "credential", "dipl_om")],
+        ),
         ("ok or maybe me", []),  # common words are not states
         ("do i need to", []),  # "do" is not a doctor (only "DO" in capitals)
     ],

@@ -1,8 +1,8 @@
 """Command line for the data the bot answers from.
 
-    python -m actions.store.manage init-db        create missing tables
-    python -m actions.store.manage load-content   (re)load data/content into the database
-    python -m actions.store.manage check-content  validate the content files only
+python -m actions.store.manage init-db        create missing tables
+python -m actions.store.manage load-content   (re)load data/content into the database
+python -m actions.store.manage check-content  validate the content files only
 """
 
 from __future__ import annotations

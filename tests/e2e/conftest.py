@@ -97,20 +97,29 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> tup
         **(extra_env or {}),
     }
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
-    processes = []
-    processes.append(
-        subprocess.Popen(
+    processes = [
+        launch(
             [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-            cwd=PROJECT_ROOT, env=env, stdout=action_log.open("w"), stderr=subprocess.STDOUT,
-        )
-    )
-    processes.append(
-        subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
-             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-            cwd=PROJECT_ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
-        )
-    )
+            env,
+            action_log,
+        ),
+        launch(
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "--model",
+                str(MODEL),
+                "--port",
+                str(rasa_port),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(PROJECT_ROOT / "credentials.yml"),
+            ],
+            env,
+            rasa_log,
+        ),
+    ]
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", processes[0], action_log)
         wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1], rasa_log)
@@ -127,14 +136,25 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> tup
     return servers, processes
 
 
+def launch(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start a server with its output in ``log`` (closed again by ``stop``)."""
+    log_file = log.open("w")
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    process.log_file = log_file  # type: ignore[attr-defined]
+    return process
+
+
 def stop(processes: list) -> None:
     for process in processes:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
     for process in processes:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        process.log_file.close()
 
 
 @pytest.fixture(scope="session")

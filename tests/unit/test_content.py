@@ -51,13 +51,20 @@ def test_valid_file_parses(tmp_path):
         ("\n  - key: abc\n    title: t\n", "topic 1: missing treatment, aspect, answer, sources, reviewed"),
         (VALID_TOPIC.format(key="Bad Key", treatment="general", aspect="x"), "lower_snake_case"),
         (VALID_TOPIC.format(key="abc", treatment="reiki", aspect="x"), "unknown treatment 'reiki'"),
-        (VALID_TOPIC.format(key="abc", treatment="general", aspect="x").replace("2026-11-01", "yesterday"),
-         "reviewed must be a date"),
-        (VALID_TOPIC.format(key="abc", treatment="general", aspect="x").replace("https://", "ftp://"),
-         "url must start with http"),
+        (
+            VALID_TOPIC.format(key="abc", treatment="general", aspect="x").replace("2026-11-01", "yesterday"),
+            "reviewed must be a date",
+        ),
+        (
+            VALID_TOPIC.format(key="abc", treatment="general", aspect="x").replace("https://", "ftp://"),
+            "url must start with http",
+        ),
         (VALID_TOPIC.format(key="abc", treatment="general", aspect="x") * 2, "duplicate key 'abc'"),
-        (VALID_TOPIC.format(key="abc", treatment="general", aspect="x")
-         + VALID_TOPIC.format(key="abd", treatment="general", aspect="x"), "already used by abc"),
+        (
+            VALID_TOPIC.format(key="abc", treatment="general", aspect="x")
+            + VALID_TOPIC.format(key="abd", treatment="general", aspect="x"),
+            "already used by abc",
+        ),
     ],
 )
 def test_invalid_content_is_reported(tmp_path, topics, expected):

@@ -60,9 +60,7 @@ def test_first_answer_carries_citation_date_and_one_disclaimer(action):
 
 
 def test_disclaimer_is_not_repeated(action):
-    tracker = make_tracker(
-        faq_message([("acupuncture_what_is", 0.95)]), slots={"disclaimer_shown": True}
-    )
+    tracker = make_tracker(faq_message([("acupuncture_what_is", 0.95)]), slots={"disclaimer_shown": True})
 
     messages, events = run_action(action, tracker)
 
@@ -117,6 +115,16 @@ def test_uncertain_answer_offers_did_you_mean(action, ranking, expected_choices)
         "title": ANSWERS[expected_choices[0]].title,
         "payload": f'/choose_topic{{"topic_key": "{expected_choices[0]}"}}',
     }
+
+
+def test_very_low_answer_confidence_asks_to_rephrase_instead_of_guessing(action):
+    # Gibberish is often "faq" with high intent confidence; the answer ranking is flat.
+    tracker = make_tracker(faq_message([("insurance_coverage", 0.14), ("tui_na_what_is", 0.07)]))
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == [response_message("utter_ask_rephrase")]
+    assert events == []
 
 
 def test_clicked_topic_is_answered_without_the_selector(action):

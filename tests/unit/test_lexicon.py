@@ -49,8 +49,15 @@ def test_every_state_name_and_code_round_trips():
 
 @pytest.mark.parametrize(
     ("text", "key"),
-    [("DN", "dry_needling"), ("dry neddling", "dry_needling"), ("tuina", "tui_na"), ("Tui-Na", "tui_na"),
-     ("acupunture", "acupuncture"), ("moxa", "moxibustion"), ("aspirin", None)],
+    [
+        ("DN", "dry_needling"),
+        ("dry neddling", "dry_needling"),
+        ("tuina", "tui_na"),
+        ("Tui-Na", "tui_na"),
+        ("acupunture", "acupuncture"),
+        ("moxa", "moxibustion"),
+        ("aspirin", None),
+    ],
 )
 def test_treatment_normalisation(text, key):
     assert normalize_term(text, load_treatments()) == key
