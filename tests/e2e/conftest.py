@@ -53,8 +53,11 @@ class BotServers:
     database_url: str
     content_dir: Path
     workdir: Path
+    env: dict[str, str]
+    action_port: int
+    processes: dict[str, subprocess.Popen]
 
-    def post(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
+    def post(self, sender: str, message: str, timeout: float = 60) -> list[dict]:
         """Send one message through the REST channel; return the bot's replies."""
         request = urllib.request.Request(
             f"{self.rasa_url}/webhooks/rest/webhook",
@@ -68,16 +71,40 @@ class BotServers:
         """All reply texts of one turn joined with blank lines."""
         return "\n\n".join(reply.get("text", "") for reply in self.post(sender, message))
 
+    def stop_actions(self) -> None:
+        """Stop the action server (as in an outage)."""
+        stop([self.processes.pop("actions")])
 
-def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> tuple[BotServers, list]:
+    def start_actions(self) -> None:
+        """(Re)start the action server on its port and wait until it is healthy."""
+        log = self.workdir / "actions.log"
+        process = launch(action_server_command(self.action_port), self.env, log, append=True)
+        self.processes["actions"] = process
+        wait_for(f"{self.action_url}/health", process, log)
+
+
+def action_server_command(port: int) -> list[str]:
+    return [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+
+
+def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> BotServers:
+    """Copy data into ``workdir``, load it, start both servers on free ports."""
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` (make test does it for you)")
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir = workdir / "data"
     shutil.copytree(PROJECT_ROOT / "data", data_dir)
     content_dir = data_dir / "content"
-    database_url = f"sqlite:///{workdir / 'faq.db'}"
-    engine = build_engine(database_url)
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{workdir / 'faq.db'}",
+        "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        **(extra_env or {}),
+    }
+    engine = build_engine(env["DATABASE_URL"])
     create_schema(engine)
     load_all(data_dir, engine)
     engine.dispose()
@@ -86,24 +113,13 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> tup
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
+        "tracker_store:\n  type: server_plugins.tracker_store.ResilientSQLTrackerStore\n"
+        "lock_store:\n  type: server_plugins.lock_store.EnvLockStore\n"
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DATA_DIR": str(data_dir),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        **(extra_env or {}),
-    }
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
-    processes = [
-        launch(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-            env,
-            action_log,
-        ),
-        launch(
+    processes = {
+        "actions": launch(action_server_command(action_port), env, action_log),
+        "rasa": launch(
             [
                 str(VENV_BIN / "rasa"),
                 "run",
@@ -119,26 +135,28 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> tup
             env,
             rasa_log,
         ),
-    ]
+    }
     try:
-        wait_for(f"http://127.0.0.1:{action_port}/health", processes[0], action_log)
-        wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1], rasa_log)
+        wait_for(f"http://127.0.0.1:{action_port}/health", processes["actions"], action_log)
+        wait_for(f"http://127.0.0.1:{rasa_port}/", processes["rasa"], rasa_log)
     except Exception:
-        stop(processes)
+        stop(list(processes.values()))
         raise
-    servers = BotServers(
+    return BotServers(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
-        database_url=database_url,
+        database_url=env["DATABASE_URL"],
         content_dir=content_dir,
         workdir=workdir,
+        env=env,
+        action_port=action_port,
+        processes=processes,
     )
-    return servers, processes
 
 
-def launch(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+def launch(command: list[str], env: dict[str, str], log: Path, append: bool = False) -> subprocess.Popen:
     """Start a server with its output in ``log`` (closed again by ``stop``)."""
-    log_file = log.open("w")
+    log_file = log.open("a" if append else "w")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     process.log_file = log_file  # type: ignore[attr-defined]
     return process
@@ -160,8 +178,8 @@ def stop(processes: list) -> None:
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory) -> Iterator[BotServers]:
     """One running bot shared by the end-to-end tests of a session."""
-    servers, processes = start_servers(tmp_path_factory.mktemp("bot"))
+    servers = start_servers(tmp_path_factory.mktemp("bot"))
     try:
         yield servers
     finally:
-        stop(processes)
+        stop(list(servers.processes.values()))

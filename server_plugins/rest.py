@@ -1,0 +1,84 @@
+"""The REST channel with input checks and no silent failures.
+
+Same address and reply format as Rasa's ``rest`` channel
+(``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}`` ->
+a JSON list of bot messages), plus:
+
+- malformed requests (invalid JSON or UTF-8, wrong types, bad sender id) get a
+  400 with a one-line reason, never a 500 or a stack trace;
+- empty, whitespace-only and oversized messages get a clear bot reply without
+  reaching NLU;
+- a turn that produced no reply (action server down or slow, processing error)
+  gets an apology instead of ``[]`` (see server_plugins.guard).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from server_plugins.guard import bound_action_timeout, check_message, guarded_turn
+
+SENDER_PATTERN = re.compile(r"^[\w.:@+\-]{1,128}$")
+
+
+def bad_request(reason: str) -> HTTPResponse:
+    """A 400 with a short, safe explanation."""
+    return response.json({"error": reason}, status=400)
+
+
+class GuardedRestInput(InputChannel):
+    """REST input channel (``/webhooks/rest/webhook``) with guards."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        bound_action_timeout()
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("guarded_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                payload = json.loads(request.body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return bad_request("the body must be a JSON object encoded as UTF-8")
+            if not isinstance(payload, dict):
+                return bad_request("the body must be a JSON object")
+            sender = payload.get("sender")
+            if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
+                return bad_request("'sender' must be 1-128 letters, digits or . _ : @ + -")
+            if "message" not in payload or not isinstance(payload["message"], (str, type(None))):
+                return bad_request("'message' must be a string")
+            metadata = payload.get("metadata")
+            if metadata is not None and not isinstance(metadata, dict):
+                return bad_request("'metadata' must be a JSON object")
+
+            text, rejection = check_message(payload["message"])
+            if rejection is not None:
+                return response.json([{"recipient_id": sender, "text": rejection}])
+
+            collector = CollectingOutputChannel()
+            await guarded_turn(
+                on_new_message,
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata),
+            )
+            return response.json(collector.messages)
+
+        return webhook

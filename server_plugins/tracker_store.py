@@ -1,0 +1,121 @@
+"""SQL tracker store configured from the environment, resilient to short outages.
+
+- ``TRACKER_STORE_URL`` (any SQLAlchemy URL; default: the SQLite file
+  ``var/tracker.db``) so production can point at PostgreSQL without editing
+  endpoints.yml (Rasa's own ``${VAR}`` expansion fails when a variable is unset).
+- Reads and writes retry for ``TRACKER_STORE_RETRY_SECONDS`` (default 15 s), so a
+  PostgreSQL restart mid-conversation loses nothing; pooled connections are
+  checked before use.
+- If the store is still down after that, Rasa's FailSafeTrackerStore would keep
+  the turn in memory silently: :data:`STORE_HEALTH` records the failure so the
+  guarded channels can tell the user, and it is logged at ERROR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+
+
+@dataclass
+class StoreHealth:
+    """Monotonic time of the last failed tracker-store operation (0 if none)."""
+
+    last_failure: float = 0.0
+
+    def failed_since(self, moment: float) -> bool:
+        """True if a read or write failed after ``moment``."""
+        return self.last_failure >= moment
+
+
+STORE_HEALTH = StoreHealth()
+
+
+def tracker_store_url() -> str:
+    """The configured tracker-store URL (environment, then the SQLite default)."""
+    return os.environ.get("TRACKER_STORE_URL", "").strip() or DEFAULT_URL
+
+
+def _retry_seconds() -> float:
+    try:
+        return float(os.environ.get("TRACKER_STORE_RETRY_SECONDS", "15"))
+    except ValueError:
+        return 15.0
+
+
+class ResilientSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose URL comes from the environment and that retries."""
+
+    def __init__(self, domain: Any = None, event_broker: Any = None, **kwargs: Any) -> None:
+        # Rasa passes the endpoint's url/host/... (unset here): the URL comes from the environment.
+        for key in ("host", "port", "db", "dialect", "username", "password", "login_db", "query"):
+            kwargs.pop(key, None)
+        url = make_url(kwargs.pop("url", None) or tracker_store_url())
+        if url.get_backend_name() == "sqlite" and url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(
+            domain=domain,
+            dialect=url.drivername,
+            host=url.host,
+            port=url.port,
+            db=url.database or "rasa.db",
+            username=url.username,
+            password=url.password,
+            event_broker=event_broker,
+            query=dict(url.query) or None,
+            **kwargs,
+        )
+        # Rasa's engine has no pre-ping: after a database restart every pooled
+        # connection is dead. Rebuild it with the same URL and pre-ping on.
+        engine_url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **create_engine_kwargs(engine_url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.retry_seconds = _retry_seconds()
+
+    async def _with_retries(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
+        deadline = time.monotonic() + self.retry_seconds
+        delay = 0.2
+        while True:
+            try:
+                return await operation()
+            except (OperationalError, DBAPIError) as error:
+                if time.monotonic() + delay > deadline:
+                    STORE_HEALTH.last_failure = time.monotonic()
+                    logger.error("tracker store %s failed after retries: %s", what, type(error).__name__)
+                    raise
+                logger.warning("tracker store %s failed (%s); retrying", what, type(error).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self._with_retries(lambda: super(ResilientSQLTrackerStore, self).save(tracker), "save")
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        return await self._with_retries(
+            lambda: super(ResilientSQLTrackerStore, self).retrieve(sender_id), "retrieve"
+        )
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        return await self._with_retries(
+            lambda: super(ResilientSQLTrackerStore, self).retrieve_full_tracker(conversation_id),
+            "retrieve",
+        )
