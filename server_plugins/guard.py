@@ -102,9 +102,7 @@ class CountingOutputChannel(OutputChannel):
         await self.inner.send_response(recipient_id, message)
 
 
-async def guarded_turn(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
-) -> None:
+async def guarded_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> None:
     """Process one user message; never leave the user with silence."""
     inner = message.output_channel
     counting = CountingOutputChannel(inner)

@@ -56,8 +56,12 @@ def test_malformed_requests_get_a_400_with_a_reason(bot, body, reason):
 def test_empty_messages_get_a_polite_reply(bot, message):
     status, text = post_message(bot, message)
     assert_clean(status, text)
-    assert json.loads(text) == [{"recipient_id": json.loads(text)[0]["recipient_id"],
-                                 "text": "I didn't receive any text. Please type your question."}]
+    assert json.loads(text) == [
+        {
+            "recipient_id": json.loads(text)[0]["recipient_id"],
+            "text": "I didn't receive any text. Please type your question.",
+        }
+    ]
 
 
 def test_a_100_kb_message_is_refused_quickly_and_clearly(bot):

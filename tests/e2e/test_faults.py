@@ -143,8 +143,10 @@ def tracker_user_texts(tracker_url: str, sender: str) -> list[str]:
     return texts
 
 
-@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
-                    reason="restarting PostgreSQL needs pg_ctlcluster and root")
+@pytest.mark.skipif(
+    shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
+    reason="restarting PostgreSQL needs pg_ctlcluster and root",
+)
 def test_postgres_restart_mid_conversation_loses_nothing(postgres_bot):
     bot, _, tracker_url = postgres_bot
     user = new_user()
@@ -152,10 +154,14 @@ def test_postgres_restart_mid_conversation_loses_nothing(postgres_bot):
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     assert bot.say(user, "what is dry needling").startswith("Dry needling is a technique")
     assert bot.say(user, "what is tuina").startswith("Tui Na (also written")
     assert tracker_user_texts(tracker_url, user) == [
-        "what is acupuncture", "what is dry needling", "what is tuina",
+        "what is acupuncture",
+        "what is dry needling",
+        "what is tuina",
     ]

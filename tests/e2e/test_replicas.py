@@ -1,0 +1,168 @@
+"""Two Rasa server replicas sharing the PostgreSQL tracker store and the Redis lock store.
+
+Interleaved turns of the same conversations go to both replicas; the tracker
+must hold every turn exactly once, in order, each turn complete before the next.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from actions.store.database import build_engine
+from tests.conftest import postgres_available
+from tests.e2e.conftest import (
+    MODEL,
+    PROJECT_ROOT,
+    VENV_BIN,
+    BotServers,
+    free_port,
+    launch,
+    start_servers,
+    stop,
+    wait_for,
+)
+from tests.e2e.test_faults import create_database, drop_database
+
+pytestmark = pytest.mark.e2e
+
+QUESTIONS = [
+    ("what is acupuncture", "Acupuncture is a treatment"),
+    ("what is dry needling", "Dry needling is a technique"),
+    ("what is tuina", "Tui Na (also written"),
+    ("is dry needling the same as acupuncture?", "Both use the same thin needles"),
+    ("thanks", "You're welcome"),
+    ("are you a bot?", "automated assistant"),
+]
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory) -> Iterator[tuple[list[BotServers], str]]:
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/14", socket_timeout=2).ping()
+    except Exception as error:
+        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {type(error).__name__}")
+    tracker_db = f"faqbot_replicas_{uuid.uuid4().hex[:8]}"
+    tracker_url = create_database(tracker_db)
+    shared_env = {
+        "TRACKER_STORE_URL": tracker_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "REDIS_LOCK_PREFIX": f"replicas{uuid.uuid4().hex[:6]}",
+    }
+    first = start_servers(tmp_path_factory.mktemp("replica_a"), extra_env=shared_env)
+    # A second Rasa server on the same action server, tracker store and lock store.
+    port = free_port()
+    log = first.workdir / "rasa_b.log"
+    second_process = launch(
+        [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--model",
+            str(MODEL),
+            "--port",
+            str(port),
+            "--endpoints",
+            str(first.workdir / "endpoints.yml"),
+            "--credentials",
+            str(PROJECT_ROOT / "credentials.yml"),
+        ],
+        first.env,
+        log,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", second_process, log)
+    except Exception:
+        stop([second_process, *first.processes.values()])
+        drop_database(tracker_db)
+        raise
+    second = BotServers(
+        **{**first.__dict__, "rasa_url": f"http://127.0.0.1:{port}", "processes": {"rasa": second_process}}
+    )
+    try:
+        yield [first, second], tracker_url
+    finally:
+        stop([second_process, *first.processes.values()])
+        drop_database(tracker_db)
+
+
+def tracker_events(tracker_url: str, sender: str) -> list[dict]:
+    engine = build_engine(tracker_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+        ).scalars()
+        events = [json.loads(row) for row in rows]
+    engine.dispose()
+    return events
+
+
+def turns(events: list[dict]) -> list[list[dict]]:
+    """Split a tracker's events into turns, each starting with a user event."""
+    result: list[list[dict]] = []
+    for event in events:
+        if event["event"] == "user":
+            result.append([event])
+        elif result:
+            result[-1].append(event)
+    return result
+
+
+def assert_complete_turns(events: list[dict]) -> None:
+    for turn in turns(events):
+        kinds = [e["event"] for e in turn]
+        assert "bot" in kinds, kinds  # every turn got its reply...
+        assert turn[-1]["event"] == "action" and turn[-1]["name"] == "action_listen", kinds  # ...and finished
+
+
+def test_interleaved_turns_are_kept_once_and_in_order(replicas):
+    servers, tracker_url = replicas
+    senders = [f"replica-{uuid.uuid4().hex[:8]}" for _ in range(6)]
+
+    def conversation(index: int) -> list[str]:
+        sender = senders[index]
+        sent = []
+        for turn, (question, expected) in enumerate(QUESTIONS):
+            replica = servers[(index + turn) % 2]
+            assert expected in replica.say(sender, question)
+            sent.append(question)
+        return sent
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        sent_by_sender = list(pool.map(conversation, range(len(senders))))
+
+    for sender, sent in zip(senders, sent_by_sender):
+        events = tracker_events(tracker_url, sender)
+        user_texts = [e["text"] for e in events if e["event"] == "user"]
+        assert user_texts == sent  # none lost, none duplicated, none reordered
+        assert_complete_turns(events)
+
+
+def test_simultaneous_messages_to_both_replicas_are_serialised(replicas):
+    servers, tracker_url = replicas
+    senders = [f"burst-{uuid.uuid4().hex[:8]}" for _ in range(4)]
+
+    def send(job: tuple[str, int]) -> str:
+        sender, index = job
+        return servers[index].say(sender, QUESTIONS[index][0])
+
+    jobs = [(sender, index) for sender in senders for index in (0, 1)]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        replies = list(pool.map(send, jobs))
+
+    for (_, index), reply in zip(jobs, replies):
+        assert QUESTIONS[index][1] in reply
+    for sender in senders:
+        events = tracker_events(tracker_url, sender)
+        user_texts = sorted(e["text"] for e in events if e["event"] == "user")
+        assert user_texts == sorted([QUESTIONS[0][0], QUESTIONS[1][0]])
+        assert_complete_turns(events)
