@@ -125,6 +125,16 @@ test: setup ## The whole test suite (unit, integration, consistency, Rasa storie
 	$(PY) scripts/sync_faq_domain.py --check
 	$(PY) -m pytest
 
+.PHONY: crossval
+crossval: setup ## NLU 5-fold cross-validation; writes docs/nlu_report.md (slow: ~15 min)
+	$(RASA) test nlu --nlu data/nlu --domain domain --config config.yml --cross-validation --folds 5 \
+	  --out results/crossval > $(STAMP_DIR)/crossval.log 2>&1 || { tail -30 $(STAMP_DIR)/crossval.log; exit 1; }
+	$(PY) scripts/nlu_report.py results/crossval docs/nlu_report.md
+
+.PHONY: heldout
+heldout: setup ## Share of held-out questions answered with the right topic (bench/heldout_accuracy.py)
+	$(PY) bench/heldout_accuracy.py
+
 .PHONY: lock
 lock: $(VENV)/.installed ## Re-pin every installed package into constraints.txt
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt

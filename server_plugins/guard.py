@@ -101,6 +101,10 @@ class CountingOutputChannel(OutputChannel):
         self.sent += 1
         await self.inner.send_response(recipient_id, message)
 
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.sent += 1
+        await self.inner.send_text_message(recipient_id, text, **kwargs)
+
 
 async def guarded_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> None:
     """Process one user message; never leave the user with silence."""
