@@ -74,9 +74,9 @@ def get_settings() -> Settings:
     return Settings(
         database_url=_env_str("DATABASE_URL", default_database_url()),
         data_dir=Path(_env_str("DATA_DIR", str(PROJECT_ROOT / "data"))),
-        answer_min_confidence=_env_float("ANSWER_MIN_CONFIDENCE", 0.5),
+        answer_min_confidence=_env_float("ANSWER_MIN_CONFIDENCE", 0.4),
         answer_min_margin=_env_float("ANSWER_MIN_MARGIN", 0.15),
-        answer_reject_below=_env_float("ANSWER_REJECT_BELOW", 0.3),
+        answer_reject_below=_env_float("ANSWER_REJECT_BELOW", 0.15),
         staff_inspector=_env_str("STAFF_INSPECTOR", "off").lower() in {"1", "on", "true", "yes"},
         clinic=ClinicContact(
             name=_env_str("CLINIC_NAME", "Example Headache & Acupuncture Clinic"),
