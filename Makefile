@@ -20,10 +20,12 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# Sanic reads SANIC_* settings from the environment: refuse bodies over 1 MB.
+export SANIC_REQUEST_MAX_SIZE := 1048576
 
 TRAINING_DATA := $(shell find data/nlu data/rules data/stories -name '*.yml' 2>/dev/null | sort)
 DOMAIN_FILES  := $(shell find domain -name '*.yml' 2>/dev/null | sort)
-CONTENT_FILES := $(shell find data/content -name '*.yml' 2>/dev/null | sort)
+CONTENT_FILES := $(shell find data/content data/evidence data/legal data/licences -type f 2>/dev/null | sort)
 LEXICON_FILES := $(wildcard data/lexicon/*.yml)
 RASA_DATA     := --domain domain --data data/nlu data/rules data/stories
 
@@ -101,8 +103,8 @@ actions: setup ## Start only the action server
 	$(RASA) run actions --actions actions --port $(ACTION_PORT)
 
 .PHONY: shell
-shell: setup ## Talk to the bot in the terminal (action server started in the background)
-	@ACTION_PORT=$(ACTION_PORT) MODEL=$(MODEL) scripts/shell.sh
+shell: setup ## Clinic staff: rasa shell that greets, with the answer inspector (STAFF_INSPECTOR=off to hide it)
+	@MODEL=$(MODEL) scripts/shell.sh
 
 # ---------------------------------------------------------------- checks
 .PHONY: validate
@@ -121,9 +123,33 @@ format: $(VENV)/.installed ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 .PHONY: test
-test: setup ## The whole test suite (unit, integration, consistency, Rasa stories, end to end)
+test: setup browser-deps ## The whole test suite (unit, integration, consistency, Rasa stories, end to end, browser)
 	$(PY) scripts/sync_faq_domain.py --check
 	$(PY) -m pytest
+
+.PHONY: browser-deps
+browser-deps: ## Debian's chromium for the widget's browser test (installed if missing; never a downloaded browser)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test..."; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+.PHONY: browser-test
+browser-test: setup browser-deps ## The chat widget in headless Chromium (also part of make test)
+	$(PY) -m pytest tests/e2e/test_browser_widget.py
+
+.PHONY: widget-screenshot
+widget-screenshot: setup browser-deps ## Refresh docs/img/widget.png and docs/img/widget-phone.png
+	UPDATE_WIDGET_SCREENSHOT=1 $(PY) -m pytest tests/e2e/test_browser_widget.py
+
+.PHONY: check-answers
+check-answers: setup ## Ask the bot every held-out question (starts one if none runs); results/check_answers.csv; ARGS=--update-baseline
+	$(PY) scripts/check_answers.py --url http://localhost:$(RASA_PORT) --start-if-down --model $(MODEL) $(ARGS)
+
+.PHONY: import-licenses
+import-licenses: $(VENV)/.installed ## Import a board's licence export: make import-licenses CSV=path/to/file.csv
+	@test -n "$(CSV)" || { echo "usage: make import-licenses CSV=path/to/file.csv"; exit 2; }
+	$(PY) -m actions.store.licence_import "$(CSV)"
 
 .PHONY: crossval
 crossval: setup ## NLU 5-fold cross-validation; writes docs/nlu_report.md (slow: ~15 min)
@@ -134,6 +160,10 @@ crossval: setup ## NLU 5-fold cross-validation; writes docs/nlu_report.md (slow:
 .PHONY: heldout
 heldout: setup ## Share of held-out questions answered with the right topic (bench/heldout_accuracy.py)
 	$(PY) bench/heldout_accuracy.py
+
+.PHONY: bench
+bench: setup ## Benchmark ours vs a vanilla `rasa init` bot (latency, msg/s, memory, training, start-up)
+	$(PY) bench/compare_vanilla.py $(ARGS)
 
 .PHONY: lock
 lock: $(VENV)/.installed ## Re-pin every installed package into constraints.txt

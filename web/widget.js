@@ -1,23 +1,68 @@
 /*
- * A small, accessible chat widget for Rasa 3.6's socket.io channel.
+ * FAQ chat widget for Rasa 3.6's socket.io channel (no framework, no CDN).
+ *
+ * Embed (see docs/widget.md):
+ *   <link rel="stylesheet" href="/chat/widget.css">
+ *   <script src="/chat/socket.io.min.js"></script>
+ *   <script src="/chat/widget.js" data-socket-url="https://bot.clinic.example"></script>
+ * or set window.FAQBOT_CONFIG = { socketUrl: ..., ... } before widget.js.
  *
  * - Session persistence: the session id and the transcript are kept in
- *   localStorage, so the same conversation continues across reloads and pages.
+ *   sessionStorage (default; storage: "local" keeps them across tabs and
+ *   browser restarts), so the same conversation continues across reloads and
+ *   pages of the site. The server confirms the session (session_persistence).
  * - Safety: bot text is never parsed as HTML. Text nodes are created with
- *   textContent; only http(s) links (bare or markdown [title](url)) become <a>.
- * - Accessibility: new messages are announced through an aria-live region;
- *   the input and buttons are labelled; everything works from the keyboard.
+ *   textContent; only http(s) links ([title](url) or bare) become <a>, and
+ *   **bold** becomes <strong>.
+ * - Accessibility: new messages are announced through an aria-live log; the
+ *   input and every button are labelled; everything works from the keyboard
+ *   (Escape closes); focus is always visible.
  */
 (function () {
   "use strict";
 
-  var config = window.FAQBOT_CONFIG || { socketUrl: "http://localhost:5005" };
-  var STORAGE_SESSION = "faqbot.session_id";
-  var STORAGE_LOG = "faqbot.transcript";
-  var STORAGE_OPEN = "faqbot.open";
-  var TYPING_TIMEOUT_MS = 15000;
+  var script = document.currentScript;
+  var data = (script && script.dataset) || {};
+  var given = window.FAQBOT_CONFIG || {};
+  var config = {
+    socketUrl: given.socketUrl || data.socketUrl || "http://localhost:5005",
+    socketPath: given.socketPath || data.socketPath || "/socket.io/",
+    title: given.title || data.title || "Headache treatment questions",
+    launcherText: given.launcherText || data.launcherText || "Chat with us",
+    storage: given.storage || data.storage || "session",
+    greeting: given.greeting || data.greeting || "/greet",
+  };
+  var PREFIX = "faqbot.";
+  var TYPING_TIMEOUT_MS = 20000;
   var MAX_MESSAGE_LENGTH = 1000;
+  var MAX_TRANSCRIPT = 200;
 
+  // ------------------------------------------------------------ storage
+  var store = (function () {
+    try {
+      var area = config.storage === "local" ? window.localStorage : window.sessionStorage;
+      area.setItem(PREFIX + "probe", "1");
+      area.removeItem(PREFIX + "probe");
+      return area;
+    } catch (error) {
+      return null; // storage off: the conversation still works, without persistence
+    }
+  })();
+  function load(key, fallback) {
+    if (!store) return fallback;
+    try {
+      var value = store.getItem(PREFIX + key);
+      return value === null ? fallback : JSON.parse(value);
+    } catch (error) {
+      return fallback;
+    }
+  }
+  function save(key, value) {
+    if (!store) return;
+    try { store.setItem(PREFIX + key, JSON.stringify(value)); } catch (error) { /* full */ }
+  }
+
+  // ------------------------------------------------------------ safe rendering
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (key) {
@@ -29,88 +74,120 @@
     return node;
   }
 
-  // Turn bot text into safe DOM: paragraphs/lines, with http(s) links only.
-  var LINK = /\[([^\]\n]{1,300})\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])/g;
+  var INLINE = /\[([^\]\n]{1,300})\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])|\*\*([^*\n]{1,300})\*\*/g;
+
+  function link(url, title) {
+    var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" });
+    a.appendChild(document.createTextNode(title));
+    a.appendChild(el("span", { className: "faqbot-visually-hidden", text: " (opens in a new tab)" }));
+    return a;
+  }
+
+  function renderLine(container, line) {
+    var last = 0;
+    var match;
+    INLINE.lastIndex = 0;
+    while ((match = INLINE.exec(line)) !== null) {
+      if (match.index > last) container.appendChild(document.createTextNode(line.slice(last, match.index)));
+      if (match[4]) container.appendChild(el("strong", { text: match[4] }));
+      else container.appendChild(link(match[2] || match[3], match[1] || match[3]));
+      last = match.index + match[0].length;
+    }
+    if (last < line.length) container.appendChild(document.createTextNode(line.slice(last)));
+  }
+
   function renderText(container, text) {
     String(text).split("\n").forEach(function (line, index) {
       if (index > 0) container.appendChild(document.createElement("br"));
-      var last = 0;
-      var match;
-      LINK.lastIndex = 0;
-      while ((match = LINK.exec(line)) !== null) {
-        if (match.index > last) container.appendChild(document.createTextNode(line.slice(last, match.index)));
-        var url = match[2] || match[3];
-        var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow", text: match[1] || url });
-        container.appendChild(link);
-        last = match.index + match[0].length;
-      }
-      if (last < line.length) container.appendChild(document.createTextNode(line.slice(last)));
+      renderLine(container, line);
     });
-  }
-
-  function load(key, fallback) {
-    try { var value = localStorage.getItem(key); return value === null ? fallback : JSON.parse(value); }
-    catch (error) { return fallback; }
-  }
-  function save(key, value) {
-    try { localStorage.setItem(key, JSON.stringify(value)); } catch (error) { /* storage full or off */ }
   }
 
   // ------------------------------------------------------------ DOM
   var launcher = el("button", {
     type: "button", className: "faqbot-launcher", "aria-expanded": "false",
-    "aria-controls": "faqbot-panel", text: "Chat with us",
+    "aria-controls": "faqbot-panel", text: config.launcherText,
   });
-  var log = el("div", { className: "faqbot-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", id: "faqbot-log", tabindex: "0", "aria-label": "Conversation" });
-  var typing = el("p", { className: "faqbot-typing", hidden: "hidden", text: "The assistant is typing…" });
-  var input = el("input", { type: "text", id: "faqbot-input", className: "faqbot-input", autocomplete: "off", maxlength: String(MAX_MESSAGE_LENGTH) });
+  var title = el("h2", { className: "faqbot-title", id: "faqbot-title", text: config.title });
+  var restart = el("button", { type: "button", className: "faqbot-restart", text: "Restart" });
+  restart.setAttribute("aria-label", "Restart the conversation");
+  var close = el("button", { type: "button", className: "faqbot-close", "aria-label": "Close chat" }, [
+    el("span", { "aria-hidden": "true", text: "×" }),
+  ]);
+  var header = el("div", { className: "faqbot-header" }, [title, restart, close]);
+  var status = el("p", { className: "faqbot-status", role: "status", id: "faqbot-status" });
+  var log = el("div", {
+    className: "faqbot-log", id: "faqbot-log", role: "log", "aria-live": "polite",
+    "aria-relevant": "additions", "aria-label": "Conversation", tabindex: "0",
+  });
+  var typing = el("p", { className: "faqbot-typing", hidden: "hidden", "aria-hidden": "true", text: "The assistant is typing…" });
   var inputLabel = el("label", { for: "faqbot-input", className: "faqbot-visually-hidden", text: "Type your question" });
+  var input = el("input", {
+    type: "text", id: "faqbot-input", className: "faqbot-input", autocomplete: "off",
+    maxlength: String(MAX_MESSAGE_LENGTH), placeholder: "Type your question", "aria-describedby": "faqbot-status",
+  });
   var send = el("button", { type: "submit", className: "faqbot-send", text: "Send" });
   var form = el("form", { className: "faqbot-form", "aria-label": "Send a message" }, [inputLabel, input, send]);
-  var restart = el("button", { type: "button", className: "faqbot-restart", text: "Restart" });
-  var close = el("button", { type: "button", className: "faqbot-close", "aria-label": "Close chat", text: "×" });
-  var status = el("p", { className: "faqbot-status", role: "status", text: "" });
-  var title = el("h2", { className: "faqbot-title", id: "faqbot-title", text: "Headache treatment questions" });
-  var header = el("div", { className: "faqbot-header" }, [title, restart, close]);
-  var panel = el("section", { className: "faqbot-panel", id: "faqbot-panel", role: "dialog", "aria-labelledby": "faqbot-title", hidden: "hidden" },
-    [header, status, log, typing, form]);
+  var notice = el("p", {
+    className: "faqbot-notice",
+    text: "General information, not medical advice. In an emergency call 911.",
+  });
+  var panel = el("section", {
+    className: "faqbot-panel", id: "faqbot-panel", role: "dialog", "aria-labelledby": "faqbot-title", hidden: "hidden",
+  }, [header, status, log, typing, form, notice]);
   document.body.appendChild(launcher);
   document.body.appendChild(panel);
 
   // ------------------------------------------------------------ transcript
-  var transcript = load(STORAGE_LOG, []);
+  var transcript = load("transcript", []);
+
+  function disableChoices(group, chosenIndex) {
+    Array.prototype.forEach.call(group.querySelectorAll("button"), function (button, index) {
+      button.disabled = true;
+      if (index === chosenIndex) button.setAttribute("aria-pressed", "true");
+    });
+  }
 
   function addMessage(message, persist) {
     var item = el("div", { className: "faqbot-msg faqbot-" + message.from });
-    var who = el("span", { className: "faqbot-visually-hidden", text: message.from === "user" ? "You said: " : "Assistant: " });
-    item.appendChild(who);
+    item.appendChild(el("span", {
+      className: "faqbot-visually-hidden", text: message.from === "user" ? "You said: " : "Assistant: ",
+    }));
     var body = el("div", { className: "faqbot-text" });
     renderText(body, message.text || "");
     item.appendChild(body);
-    if (message.buttons && message.buttons.length && message.from === "bot") {
+    if (message.from === "bot" && message.buttons && message.buttons.length) {
       var group = el("div", { className: "faqbot-buttons", role: "group", "aria-label": "Suggested replies" });
-      message.buttons.forEach(function (button) {
-        var choice = el("button", { type: "button", className: "faqbot-choice", text: button.title });
-        choice.dataset.payload = button.payload;
-        choice.addEventListener("click", function () { sendMessage(button.payload, button.title); });
+      message.buttons.forEach(function (button, index) {
+        var choice = el("button", { type: "button", className: "faqbot-choice", text: String(button.title || "") });
+        choice.addEventListener("click", function () {
+          if (choice.disabled) return;
+          if (!sendMessage(String(button.payload || ""), String(button.title || ""))) return;
+          disableChoices(group, index);
+          message.chosen = index;
+          save("transcript", transcript);
+          input.focus();
+        });
         group.appendChild(choice);
       });
+      if (typeof message.chosen === "number") disableChoices(group, message.chosen);
       item.appendChild(group);
     }
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (persist) {
       transcript.push(message);
-      if (transcript.length > 200) transcript = transcript.slice(-200);
-      save(STORAGE_LOG, transcript);
+      if (transcript.length > MAX_TRANSCRIPT) transcript = transcript.slice(-MAX_TRANSCRIPT);
+      save("transcript", transcript);
     }
   }
   transcript.forEach(function (message) { addMessage(message, false); });
 
   // ------------------------------------------------------------ socket.io
-  var sessionId = load(STORAGE_SESSION, null);
+  var sessionId = load("session_id", null);
+  var pending = []; // messages typed before the session was confirmed: sent, not lost
   var typingTimer = null;
-  var socket = window.io(config.socketUrl, { transports: ["websocket", "polling"], autoConnect: false });
+  var socket = null;
 
   function setTyping(on) {
     typing.hidden = !on;
@@ -118,68 +195,106 @@
     if (on) typingTimer = setTimeout(function () { setTyping(false); }, TYPING_TIMEOUT_MS);
   }
 
-  socket.on("connect", function () {
-    status.textContent = "";
-    socket.emit("session_request", { session_id: sessionId });
-  });
-  socket.on("session_confirm", function (data) {
-    var confirmed = data && (data.session_id || data);
-    if (typeof confirmed === "string") {
-      var isNew = confirmed !== sessionId;
-      sessionId = confirmed;
-      save(STORAGE_SESSION, sessionId);
-      if (isNew && transcript.length === 0) sendMessage("/greet", null);
+  function connect() {
+    if (socket) {
+      if (!socket.connected) socket.connect();
+      return;
     }
-  });
-  socket.on("connect_error", function () { status.textContent = "Connecting to the assistant…"; });
-  socket.on("disconnect", function () { status.textContent = "Connection lost. Reconnecting…"; });
-  socket.on("bot_uttered", function (data) {
-    setTyping(false);
-    var buttons = (data && (data.quick_replies || data.buttons)) || [];
-    addMessage({ from: "bot", text: (data && data.text) || "", buttons: buttons }, true);
-  });
+    if (typeof window.io !== "function") {
+      status.textContent = "The chat is unavailable right now. Please call the clinic.";
+      return;
+    }
+    socket = window.io(config.socketUrl, { path: config.socketPath, transports: ["websocket", "polling"] });
+    socket.on("connect", function () {
+      status.textContent = "";
+      socket.emit("session_request", { session_id: sessionId });
+    });
+    socket.on("session_confirm", function (confirmed) {
+      var id = confirmed && typeof confirmed === "object" ? confirmed.session_id : confirmed;
+      if (typeof id !== "string" || !id) return;
+      var isNew = id !== sessionId;
+      sessionId = id;
+      save("session_id", sessionId);
+      if (isNew && transcript.length === 0 && config.greeting) emit(config.greeting);
+      var queued = pending;
+      pending = [];
+      queued.forEach(emit);
+    });
+    socket.on("connect_error", function () { status.textContent = "Connecting to the assistant…"; });
+    socket.on("disconnect", function () { status.textContent = "Connection lost. Reconnecting…"; });
+    socket.on("bot_uttered", function (message) {
+      setTyping(false);
+      message = message || {};
+      var buttons = message.quick_replies || message.buttons || [];
+      if (!message.text && !buttons.length) return;
+      addMessage({ from: "bot", text: String(message.text || ""), buttons: buttons }, true);
+    });
+  }
 
+  function emit(text) {
+    if (!sessionId || !socket || !socket.connected) {
+      pending.push(text);
+      status.textContent = "Connecting… your message will be sent as soon as the assistant is reachable.";
+      connect();
+      return;
+    }
+    socket.emit("user_uttered", { message: text, session_id: sessionId });
+    setTyping(true);
+  }
+
+  // Shows the user's message (or the chosen button's title) and sends it.
   function sendMessage(payload, shownText) {
     var text = String(payload || "").trim();
-    if (!text || !sessionId) return;
-    if (shownText !== null) addMessage({ from: "user", text: shownText || text }, true);
-    socket.emit("user_uttered", { message: text.slice(0, MAX_MESSAGE_LENGTH), session_id: sessionId });
-    setTyping(true);
+    if (!text) return false;
+    if (text.length > MAX_MESSAGE_LENGTH) {
+      status.textContent = "That message is too long: please keep it under " + MAX_MESSAGE_LENGTH + " characters.";
+      return false;
+    }
+    addMessage({ from: "user", text: shownText || text }, true);
+    emit(text);
+    return true;
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var text = input.value;
-    input.value = "";
-    sendMessage(text, text);
+    if (sendMessage(input.value, input.value)) input.value = "";
     input.focus();
   });
 
   // ------------------------------------------------------------ open / close / restart
-  function setOpen(open) {
+  function setOpen(open, moveFocus) {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
-    save(STORAGE_OPEN, open);
+    launcher.hidden = open && window.matchMedia && window.matchMedia("(max-width: 480px)").matches;
+    save("open", open);
     if (open) {
-      if (!socket.connected) socket.connect();
-      input.focus();
-    } else {
+      connect();
+      if (moveFocus !== false) input.focus();
+    } else if (moveFocus !== false) {
       launcher.focus();
     }
   }
   launcher.addEventListener("click", function () { setOpen(panel.hidden); });
   close.addEventListener("click", function () { setOpen(false); });
-  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") setOpen(false); });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      setOpen(false);
+    }
+  });
   restart.addEventListener("click", function () {
     transcript = [];
-    save(STORAGE_LOG, transcript);
+    save("transcript", transcript);
     while (log.firstChild) log.removeChild(log.firstChild);
+    setTyping(false);
     sessionId = null;
-    save(STORAGE_SESSION, null);
-    socket.disconnect();
-    socket.connect();
+    pending = [];
+    save("session_id", null);
+    status.textContent = "Started a new conversation.";
+    if (socket && socket.connected) socket.emit("session_request", { session_id: null });
+    else connect();
     input.focus();
   });
 
-  if (load(STORAGE_OPEN, false)) setOpen(true);
+  if (load("open", false)) setOpen(true, false);
 })();

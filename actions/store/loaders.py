@@ -12,6 +12,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from actions.store.content import load_faq_content
+from actions.store.evidence_data import load_evidence_data
+from actions.store.legal_data import load_legal_data
+from actions.store.licence_import import load_demo_licences
 
 Loader = Callable[[Path, Engine], str]
 
@@ -23,6 +26,9 @@ def _faq(data_dir: Path, engine: Engine) -> str:
 
 LOADERS: list[tuple[str, Loader]] = [
     ("faq", _faq),
+    ("legal", load_legal_data),
+    ("evidence", load_evidence_data),
+    ("licences", load_demo_licences),
 ]
 
 

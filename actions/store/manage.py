@@ -33,8 +33,15 @@ def main(argv: list[str] | None = None) -> int:
             create_schema(get_engine())
             print(f"schema ready in {_redacted(settings.database_url)}")
         elif args.command == "check-content":
+            from actions.store.evidence_data import read_evidence_table
+            from actions.store.legal_data import read_legal_data
+
             content = read_faq_content(settings.content_dir)
             print(f"content OK: {len(content.answers)} FAQ topics, version {content.version}")
+            evidence = read_evidence_table(settings.data_dir / "evidence")
+            print(f"evidence OK: {len(evidence.rows)} rows")
+            legal = read_legal_data(settings.data_dir)
+            print(f"legal OK: {len(legal.dry_needling)} dry needling rows, {len(legal.acupuncture)} licensure rows")
         else:
             engine = get_engine()
             create_schema(engine)

@@ -1,0 +1,348 @@
+"""The versioned evidence table (data/evidence/expectations.yml): parse, validate, load into SQL.
+
+Validation reports every problem at once (with the row and part it is in) and nothing is
+loaded while any remain. Besides the shape of the file it checks what keeps answers honest:
+
+* every treatment x condition pair has exactly one row;
+* every text that contains a number names at least one source, and every source exists;
+* every figure used by the personal estimate is sourced and appears, as written, in the
+  row's "results" text, so the wording and the arithmetic cannot drift apart;
+* no text promises a cure or a guarantee ("not a cure" and "no cure" are fine);
+* a personal estimate is only allowed on a row with direct evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from sqlalchemy.engine import Engine
+
+from actions.store import evidence_models  # noqa: F401  (registers the tables with Base)
+from actions.store.database import create_schema, session_scope
+from actions.store.evidence_repository import (
+    COMMON_PARTS,
+    CONDITION_LABELS,
+    ESTIMATE_FIGURES,
+    EVIDENCE_KINDS,
+    GRADES,
+    ROW_PARTS,
+    TREATMENT_LABELS,
+    EvidenceFigure,
+    EvidencePart,
+    EvidenceRow,
+    EvidenceSource,
+    EvidenceTable,
+    SqlEvidenceRepository,
+)
+
+EVIDENCE_DIR = "evidence"
+EVIDENCE_FILE = "expectations.yml"
+SOURCE_ID = re.compile(r"^[a-z][a-z0-9_]{2,59}$")
+PUBLISHED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+ROW_FIELDS = {"treatment", "condition", "evidence", "grade", "reviewed", "estimate", *ROW_PARTS}
+REQUIRED_ROW_FIELDS = ("treatment", "condition", "evidence", "grade", "reviewed", *ROW_PARTS)
+TOP_FIELDS = {"version", "sources", "common", "rows"}
+_CURE = re.compile(r"\bcur(?:e|es|ed|ing)\b", re.IGNORECASE)
+_GUARANTEE = re.compile(r"\bguarantee", re.IGNORECASE)
+
+
+class EvidenceError(ValueError):
+    """The evidence file is invalid; the message lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid evidence table:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+def format_figure(value: float) -> str:
+    """How a figure is written in text: 6 -> "6", 3.5 -> "3.5"."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def mentions_number(text: str, value: float) -> bool:
+    """Whether ``text`` contains the figure as a whole number ("5" not inside "15" or "3.5")."""
+    written = re.escape(format_figure(value))
+    return re.search(rf"(?<![\d.,]){written}(?!\d|[.,]\d)", text) is not None
+
+
+def wording_problems(text: str) -> list[str]:
+    """Promises the bot must never make (see the project's safety rules)."""
+    problems = []
+    for match in _CURE.finditer(text):
+        before = text[max(0, match.start() - 8) : match.start()].lower()
+        if not before.endswith(("not a ", "no ")):
+            problems.append(f"promises a cure ({text[max(0, match.start() - 20) : match.end()]!r})")
+    if _GUARANTEE.search(text):
+        problems.append("uses 'guarantee'")
+    return problems
+
+
+def _published_problem(value: str) -> str | None:
+    match = PUBLISHED.match(value)
+    if match is None:
+        return "published must be YYYY, YYYY-MM or YYYY-MM-DD"
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    try:
+        published = date(year, month, day)
+    except ValueError:
+        return f"published {value!r} is not a real date"
+    if published > date.today():
+        return f"published {value!r} is in the future"
+    return None
+
+
+def _parse_sources(items: Any, problems: list[str]) -> dict[str, EvidenceSource]:
+    sources: dict[str, EvidenceSource] = {}
+    if not isinstance(items, list) or not items:
+        problems.append("sources: expected a non-empty list")
+        return sources
+    for index, item in enumerate(items):
+        where = f"source {index + 1}"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be a mapping")
+            continue
+        missing = [name for name in ("id", "title", "url", "published") if not item.get(name)]
+        if missing:
+            problems.append(f"{where}: missing {', '.join(missing)}")
+            continue
+        source_id = str(item["id"])
+        where = f"{where} ({source_id})"
+        unknown = sorted(set(item) - {"id", "title", "url", "published"})
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+        if not SOURCE_ID.match(source_id):
+            problems.append(f"{where}: id must be lower_snake_case, 3-60 characters")
+        if source_id in sources:
+            problems.append(f"{where}: duplicate source id")
+        url = str(item["url"]).strip()
+        if not url.startswith(("https://", "http://")):
+            problems.append(f"{where}: url must start with http(s)://")
+        published = str(item["published"]).strip()
+        problem = _published_problem(published)
+        if problem:
+            problems.append(f"{where}: {problem}")
+        sources[source_id] = EvidenceSource(
+            id=source_id, title=str(item["title"]).strip(), url=url, published=published
+        )
+    return sources
+
+
+def _parse_part(
+    name: str, item: Any, where: str, sources: dict[str, EvidenceSource], problems: list[str]
+) -> EvidencePart | None:
+    where = f"{where} {name}"
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+        problems.append(f"{where}: expected a mapping with a non-empty 'text' and a 'sources' list")
+        return None
+    unknown = sorted(set(item) - {"text", "sources"})
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    text = " ".join(item["text"].split())
+    ids = item.get("sources")
+    if ids is None or not isinstance(ids, list):
+        problems.append(f"{where}: 'sources' must be a list (empty if the text cites nothing)")
+        ids = []
+    ids = [str(source_id) for source_id in ids]
+    for source_id in ids:
+        if source_id not in sources:
+            problems.append(f"{where}: unknown source {source_id!r}")
+    if len(set(ids)) != len(ids):
+        problems.append(f"{where}: a source is listed twice")
+    if re.search(r"\d", text) and not ids:
+        problems.append(f"{where}: the text contains a number but names no source for it")
+    problems.extend(f"{where}: {problem}" for problem in wording_problems(text))
+    return EvidencePart(
+        name=name,
+        text=text,
+        sources=tuple(dict.fromkeys(sources[source_id] for source_id in ids if source_id in sources)),
+    )
+
+
+def _parse_estimate(
+    item: Any,
+    where: str,
+    results: EvidencePart | None,
+    sources: dict[str, EvidenceSource],
+    problems: list[str],
+) -> tuple[str | None, tuple[EvidenceFigure, ...]]:
+    where = f"{where} estimate"
+    if not isinstance(item, dict) or not item.get("comparison") or not isinstance(item.get("figures"), dict):
+        problems.append(f"{where}: expected 'comparison' and a 'figures' mapping")
+        return None, ()
+    figures: dict[str, EvidenceFigure] = {}
+    given = item["figures"]
+    missing = [name for name in ESTIMATE_FIGURES if name not in given]
+    unknown = sorted(set(given) - set(ESTIMATE_FIGURES))
+    if missing:
+        problems.append(f"{where}: missing figure(s) {', '.join(missing)}")
+    if unknown:
+        problems.append(f"{where}: unknown figure(s) {', '.join(unknown)}")
+    for name in ESTIMATE_FIGURES:
+        figure = given.get(name)
+        if figure is None:
+            continue
+        value = figure.get("value") if isinstance(figure, dict) else None
+        source_id = str(figure.get("source")) if isinstance(figure, dict) else ""
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            problems.append(f"{where} {name}: value must be a positive number")
+            continue
+        if source_id not in sources:
+            problems.append(f"{where} {name}: unknown source {source_id!r}")
+            continue
+        if results is not None and not mentions_number(results.text, value):
+            problems.append(
+                f"{where} {name}: {format_figure(value)} does not appear in the results text, "
+                "so the answer would not show where it comes from"
+            )
+        figures[name] = EvidenceFigure(name=name, value=float(value), source=sources[source_id])
+    if len(figures) == len(ESTIMATE_FIGURES):
+        baseline, treated, comparison, responders, max_baseline = (
+            figures[name].value for name in ESTIMATE_FIGURES
+        )
+        if not treated < comparison <= baseline:
+            problems.append(f"{where}: expected treated_days < comparison_days <= baseline_days")
+        if responders > 100:
+            problems.append(f"{where}: responder_percent must be at most 100")
+        if max_baseline < baseline:
+            problems.append(f"{where}: max_baseline_days must be at least baseline_days")
+    # Sorted by name, as the database returns them.
+    return str(item["comparison"]).strip(), tuple(figures[name] for name in sorted(figures))
+
+
+def _parse_row(
+    item: Any,
+    where: str,
+    sources: dict[str, EvidenceSource],
+    common: tuple[EvidencePart, ...],
+    problems: list[str],
+) -> EvidenceRow | None:
+    if not isinstance(item, dict):
+        problems.append(f"{where}: a row must be a mapping")
+        return None
+    missing = [name for name in REQUIRED_ROW_FIELDS if not item.get(name)]
+    if missing:
+        problems.append(f"{where}: missing {', '.join(missing)}")
+        return None
+    treatment, condition = str(item["treatment"]), str(item["condition"])
+    where = f"{where} ({treatment} x {condition})"
+    unknown = sorted(set(item) - ROW_FIELDS)
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    if treatment not in TREATMENT_LABELS:
+        problems.append(f"{where}: unknown treatment {treatment!r}")
+    if condition not in CONDITION_LABELS:
+        problems.append(f"{where}: unknown condition {condition!r}")
+    evidence, grade = str(item["evidence"]), str(item["grade"])
+    if evidence not in EVIDENCE_KINDS:
+        problems.append(f"{where}: evidence must be one of {', '.join(EVIDENCE_KINDS)}")
+    if grade not in GRADES:
+        problems.append(f"{where}: grade must be one of {', '.join(GRADES)}")
+    if evidence == "none" and grade != "no_direct_evidence":
+        problems.append(f"{where}: a row without evidence must have grade no_direct_evidence")
+    try:
+        reviewed = (
+            item["reviewed"]
+            if isinstance(item["reviewed"], date)
+            else date.fromisoformat(str(item["reviewed"]))
+        )
+    except ValueError:
+        problems.append(f"{where}: reviewed must be a date YYYY-MM-DD, got {item['reviewed']!r}")
+        return None
+    if reviewed > date.today():
+        problems.append(f"{where}: reviewed date {reviewed} is in the future")
+    parts = [_parse_part(name, item[name], where, sources, problems) for name in ROW_PARTS]
+    comparison: str | None = None
+    figures: tuple[EvidenceFigure, ...] = ()
+    if item.get("estimate") is not None:
+        if evidence != "direct":
+            problems.append(f"{where}: a personal estimate needs direct evidence for this pair")
+        comparison, figures = _parse_estimate(
+            item["estimate"], where, parts[ROW_PARTS.index("results")], sources, problems
+        )
+    if any(part is None for part in parts):
+        return None
+    row = EvidenceRow(
+        treatment=treatment,
+        condition=condition,
+        evidence=evidence,
+        grade=grade,
+        parts=tuple(part for part in parts if part is not None) + common,
+        figures=figures,
+        estimate_comparison=comparison,
+        reviewed_on=reviewed,
+    )
+    if not any(part.sources for part in row.parts[: len(ROW_PARTS)]):
+        problems.append(f"{where}: the row cites no source at all")
+    return row
+
+
+def read_evidence_table(directory: Path) -> EvidenceTable:
+    """Parse and validate ``directory/expectations.yml``; raise EvidenceError listing every problem."""
+    path = directory / EVIDENCE_FILE
+    if not path.is_file():
+        raise EvidenceError([f"evidence file not found: {path}"])
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except YAMLError as error:
+        raise EvidenceError([f"{path.name}: not valid YAML: {error}"]) from error
+    if not isinstance(data, dict):
+        raise EvidenceError([f"{path.name}: expected a mapping with version, sources, common and rows"])
+    problems: list[str] = []
+    unknown = sorted(set(data) - TOP_FIELDS)
+    if unknown:
+        problems.append(f"{path.name}: unknown top-level field(s) {', '.join(unknown)}")
+    version = str(data.get("version") or "")
+    if not version:
+        problems.append(f"{path.name}: missing version")
+    sources = _parse_sources(data.get("sources"), problems)
+    common_data: dict[str, Any] = data["common"] if isinstance(data.get("common"), dict) else {}
+    if set(common_data) != set(COMMON_PARTS):
+        problems.append(f"common: expected exactly the part(s) {', '.join(COMMON_PARTS)}")
+    common = tuple(
+        part
+        for part in (
+            _parse_part(name, common_data.get(name), "common", sources, problems) for name in COMMON_PARTS
+        )
+        if part is not None
+    )
+    rows: list[EvidenceRow] = []
+    if not isinstance(data.get("rows"), list):
+        problems.append(f"{path.name}: expected a 'rows' list")
+    for index, item in enumerate(data.get("rows") or []):
+        row = _parse_row(item, f"row {index + 1}", sources, common, problems)
+        if row is not None:
+            rows.append(row)
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        seen[(row.treatment, row.condition)] = seen.get((row.treatment, row.condition), 0) + 1
+    problems.extend(f"duplicate row for {t} x {c}" for (t, c), count in sorted(seen.items()) if count > 1)
+    problems.extend(
+        f"missing row for {treatment} x {condition}"
+        for treatment in TREATMENT_LABELS
+        for condition in CONDITION_LABELS
+        if (treatment, condition) not in seen
+    )
+    if problems:
+        raise EvidenceError(problems)
+    return EvidenceTable(version=version, sources=tuple(sources.values()), rows=tuple(rows))
+
+
+def load_evidence_data(data_dir: Path, engine: Engine | None = None) -> str:
+    """Validate data/evidence, then replace the evidence tables in one transaction.
+
+    ``data_dir`` is the project's data folder (the loaders in actions/store/loaders.py
+    all take it). Returns a one-line summary for `make load-content`.
+    """
+    table = read_evidence_table(data_dir / EVIDENCE_DIR)
+    create_schema(engine)
+    with session_scope(engine) as session, session.begin():
+        SqlEvidenceRepository(session).replace_all(table)
+    return (
+        f"{len(table.rows)} treatment x condition rows, {len(table.sources)} sources "
+        f"(version {table.version})"
+    )

@@ -1,0 +1,186 @@
+"""What the messaging connectors share: settings from the environment, the
+"off" connector, outbound HTTP calls, and the staff-line filter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.rendering import Choice, choices_from_buttons, is_staff_line
+from server_plugins.guard import check_message, guarded_turn
+
+logger = logging.getLogger(__name__)
+
+OUTBOUND_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One connector setting: its key in credentials.yml and its environment variable."""
+
+    key: str
+    env: str
+    required: bool = True
+    default: str = ""
+
+
+def read_settings(
+    credentials: Mapping[str, Any] | None, settings: Sequence[Setting]
+) -> tuple[dict[str, str], list[str]]:
+    """Values of ``settings`` (credentials.yml wins over the environment) and
+    the environment variables of the required ones that are missing."""
+    credentials = credentials or {}
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for setting in settings:
+        raw = credentials.get(setting.key)
+        if raw is None or str(raw).strip() == "":
+            raw = os.environ.get(setting.env, "")
+        value = str(raw).strip() or setting.default
+        if setting.required and not value:
+            missing.append(setting.env)
+        values[setting.key] = value
+    return values, missing
+
+
+def announce_off(channel: str, settings: Sequence[Setting], missing: Sequence[str]) -> None:
+    """One log line saying the connector is off and how to turn it on."""
+    required = [setting.env for setting in settings if setting.required]
+    if len(missing) == len(required):
+        logger.info(
+            "%s connector is off: set %s to turn it on (see .env.example)", channel, ", ".join(missing)
+        )
+    else:
+        logger.warning(
+            "%s connector is off: %s set but %s missing (see .env.example)",
+            channel,
+            ", ".join(name for name in required if name not in missing),
+            ", ".join(missing),
+        )
+
+
+class DisabledInput(InputChannel):
+    """A connector whose credentials are not set: its URLs answer 503, nothing else runs."""
+
+    def __init__(self, channel_name: str) -> None:
+        self.channel_name = channel_name
+
+    @classmethod
+    def name(cls) -> str:
+        return "disabled"
+
+    def url_prefix(self) -> str:
+        return self.channel_name
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint(f"{self.channel_name}_disabled", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "off"}, status=HTTPStatus.SERVICE_UNAVAILABLE)
+
+        @blueprint.route("/webhook", methods=["GET", "POST"])
+        async def webhook(_: Request) -> HTTPResponse:
+            return response.text(
+                f"The {self.channel_name} connector is off: its credentials are not set.",
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+            )
+
+        return blueprint
+
+
+async def call_api(
+    method: str,
+    url: str,
+    *,
+    platform: str,
+    json: Any = None,
+    data: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    auth: aiohttp.BasicAuth | None = None,
+) -> Any:
+    """One call to a platform's API; returns the decoded JSON body or None.
+
+    Failures are logged (status and platform error code only: never the
+    message text, never the token) and do not raise into Rasa.
+    """
+    timeout = aiohttp.ClientTimeout(total=OUTBOUND_TIMEOUT_SECONDS)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.request(
+                method, url, json=json, data=data, params=params, headers=headers, auth=auth
+            ) as resp,
+        ):
+            try:
+                body = await resp.json(content_type=None)
+            except ValueError:
+                body = None
+            if resp.status >= 400:
+                code = body.get("error") or body.get("code") if isinstance(body, dict) else None
+                logger.error("%s API call failed: HTTP %s %s", platform, resp.status, code or "")
+                return None
+            return body
+    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        logger.error("%s API unreachable: %s", platform, type(error).__name__)
+        return None
+
+
+async def handle_safely(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+) -> None:
+    """Hand one user message to Rasa the way every channel of ours does.
+
+    Empty, oversized or control-character input gets a clear reply without
+    reaching NLU, and a turn that fails or produces nothing gets an apology
+    (server_plugins.guard, shared with the REST channel). Nothing here raises,
+    so a platform never retries the same update over and over.
+    """
+    text, rejection = check_message(message.text)
+    if rejection is not None:
+        await message.output_channel.send_text_message(message.sender_id or "", rejection)
+        return
+    message.text = text
+    await guarded_turn(on_new_message, message)
+
+
+class MessagingOutput(OutputChannel):
+    """Base of our output channels: drops staff-inspector lines, treats quick
+    replies as buttons, and never posts raw custom JSON to a user."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if is_staff_line(message.get("text")):
+            return
+        if message.get("quick_replies") and not message.get("buttons"):
+            message["buttons"] = message.pop("quick_replies")
+        if message.get("buttons"):
+            message.setdefault("text", "")
+        await super().send_response(recipient_id, message)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        choices = choices_from_buttons(buttons)
+        if not choices:
+            await self.send_text_message(recipient_id, text)
+            return
+        await self.send_choices(recipient_id, text or "", choices)
+
+    async def send_choices(self, recipient_id: str, text: str, choices: list[Choice]) -> None:
+        """Send ``text`` with ``choices`` the way the platform shows options."""
+        raise NotImplementedError
+
+    async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
+        logger.warning("%s: custom JSON messages are not supported; skipped", self.name())

@@ -1,0 +1,278 @@
+"""Slack connector (Events API + interactivity) with native Block Kit buttons.
+
+credentials.yml::
+
+    channels.slack.SlackInput:
+
+Environment: SLACK_BOT_TOKEN (xoxb-...) and SLACK_SIGNING_SECRET (required),
+SLACK_USE_THREADS (reply in a thread: true/false), SLACK_API_URL (tests only).
+Point both the Event Subscriptions and the Interactivity request URL of the
+Slack app at https://<your server>/webhooks/slack/webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.base import (
+    DisabledInput,
+    MessagingOutput,
+    Setting,
+    announce_off,
+    call_api,
+    handle_safely,
+    read_settings,
+)
+from channels.options import conversation_events, is_short_code, payload_for_code, short_code
+from channels.rendering import Choice, chunks, fit, slack_mrkdwn, split_text
+
+logger = logging.getLogger(__name__)
+
+SECTION_TEXT_LIMIT = 3000
+BUTTON_TITLE_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+BUTTONS_PER_BLOCK = 25
+MAX_REQUEST_AGE_SECONDS = 5 * 60
+MENTION = re.compile(r"<@[A-Z0-9]+>")
+LINK_MARKUP = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+
+SETTINGS = (
+    Setting("slack_token", "SLACK_BOT_TOKEN"),
+    Setting("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+    Setting("use_threads", "SLACK_USE_THREADS", required=False, default="false"),
+    Setting("api_url", "SLACK_API_URL", required=False, default="https://slack.com/api"),
+)
+
+
+def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Slack-Signature Slack computes for a request body."""
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def clean_user_text(text: str) -> str:
+    """Slack's markup back to what the user typed: no @mentions, links as typed."""
+    text = MENTION.sub(" ", text)
+    text = LINK_MARKUP.sub(lambda match: match.group(2) or match.group(1), text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+class SlackOutput(MessagingOutput):
+    """chat.postMessage with mrkdwn sections and button blocks."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "slack"
+
+    def __init__(self, token: str, api_url: str, channel: str, thread_ts: str | None = None) -> None:
+        self._token = token
+        self._api_url = api_url.rstrip("/")
+        self._channel = channel
+        self._thread_ts = thread_ts
+
+    async def _post(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        payload: dict[str, Any] = {
+            "channel": self._channel,
+            "text": text,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if blocks:
+            payload["blocks"] = blocks
+        if self._thread_ts:
+            payload["thread_ts"] = self._thread_ts
+        result = await call_api(
+            "POST",
+            f"{self._api_url}/chat.postMessage",
+            platform="slack",
+            json=payload,
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
+        if isinstance(result, dict) and not result.get("ok"):
+            logger.error("slack API call failed: %s", result.get("error", "unknown error"))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in split_text(slack_mrkdwn(text), SECTION_TEXT_LIMIT):
+            await self._post(part)
+
+    async def send_choices(self, recipient_id: str, text: str, choices: list[Choice]) -> None:
+        parts = split_text(slack_mrkdwn(text), SECTION_TEXT_LIMIT) or ["Please choose:"]
+        for part in parts[:-1]:
+            await self._post(part)
+        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": parts[-1]}}]
+        for group_number, group in enumerate(chunks(choices, BUTTONS_PER_BLOCK)):
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "text": {"type": "plain_text", "text": fit(choice.title, BUTTON_TITLE_LIMIT)},
+                            "value": self._value(choice),
+                            "action_id": f"choice_{group_number * BUTTONS_PER_BLOCK + index}",
+                        }
+                        for index, choice in enumerate(group, 1)
+                    ],
+                }
+            )
+        await self._post(parts[-1], blocks)
+
+    @staticmethod
+    def _value(choice: Choice) -> str:
+        # A payload longer than Slack allows travels as a short code, found again
+        # among the buttons stored in the conversation.
+        if len(choice.payload) <= BUTTON_VALUE_LIMIT and not is_short_code(choice.payload):
+            return choice.payload
+        return short_code(choice.payload)
+
+
+class SlackInput(InputChannel):
+    """Receives Slack events (direct messages, mentions) and button clicks."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "slack"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        values, missing = read_settings(credentials, SETTINGS)
+        if missing:
+            announce_off(cls.name(), SETTINGS, missing)
+            return DisabledInput(cls.name())
+        return cls(
+            values["slack_token"],
+            values["slack_signing_secret"],
+            values["use_threads"].lower() in {"1", "true", "yes", "on"},
+            values["api_url"],
+        )
+
+    def __init__(self, token: str, signing_secret: str, use_threads: bool = False, api_url: str = "") -> None:
+        self.token = token
+        self.signing_secret = signing_secret
+        self.use_threads = use_threads
+        self.api_url = api_url or "https://slack.com/api"
+        self._tasks: set[asyncio.Task] = set()
+
+    def get_output_channel(self, channel: str = "", thread_ts: str | None = None) -> SlackOutput:
+        return SlackOutput(self.token, self.api_url, channel, thread_ts)
+
+    def authentic(self, request: Request, now: float | None = None) -> bool:
+        """Slack's request signing: HMAC-SHA256 of the body, at most 5 minutes old."""
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        try:
+            age = abs((now or time.time()) - int(timestamp))
+        except ValueError:
+            return False
+        if age > MAX_REQUEST_AGE_SECONDS:
+            return False
+        expected = slack_signature(self.signing_secret, timestamp, request.body or b"")
+        return hmac.compare_digest(expected.encode(), signature.encode())
+
+    @staticmethod
+    async def _resolve(request: Request, sender: str, value: str) -> str | None:
+        if not is_short_code(value):
+            return value
+        return payload_for_code(await conversation_events(request, sender), value)
+
+    def _dispatch(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        user: str,
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        # Slack wants an answer within 3 s: the bot replies in the background.
+        out = self.get_output_channel(channel, thread_ts if self.use_threads else None)
+        message = UserMessage(
+            text, out, user, input_channel=self.name(), metadata={"platform": "slack", "channel": channel}
+        )
+        task = asyncio.create_task(handle_safely(on_new_message, message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        slack_webhook = Blueprint("slack_webhook", __name__)
+
+        @slack_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @slack_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not self.authentic(request):
+                logger.warning("slack: request without a valid signature refused")
+                return response.text("invalid signature", status=HTTPStatus.UNAUTHORIZED)
+            if request.headers.get("X-Slack-Retry-Num"):
+                # We answered the first delivery at once; a retry would answer twice.
+                return response.text("", headers={"X-Slack-No-Retry": "1"})
+            content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
+            if content_type == "application/x-www-form-urlencoded":
+                return await self._interaction(request, on_new_message)
+            body = request.json if isinstance(request.json, dict) else {}
+            if body.get("type") == "url_verification":
+                return response.json({"challenge": body.get("challenge", "")})
+            event = body.get("event") if body.get("type") == "event_callback" else None
+            if not isinstance(event, dict) or not self._is_user_message(event):
+                return response.text("")
+            text = clean_user_text(str(event.get("text") or ""))
+            user = str(event.get("user") or "")
+            if text and user:
+                self._dispatch(
+                    on_new_message,
+                    text,
+                    user,
+                    str(event.get("channel") or ""),
+                    event.get("thread_ts") or event.get("ts"),
+                )
+            return response.text("")
+
+        return slack_webhook
+
+    @staticmethod
+    def _is_user_message(event: dict[str, Any]) -> bool:
+        if event.get("bot_id") or event.get("subtype"):
+            return False  # our own messages, edits, joins...
+        if event.get("type") == "app_mention":
+            return True
+        return event.get("type") == "message" and event.get("channel_type") == "im"
+
+    async def _interaction(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        try:
+            payload = json.loads(request.form.get("payload") or "{}")
+        except ValueError:
+            return response.text("bad payload", status=HTTPStatus.BAD_REQUEST)
+        actions = payload.get("actions") or []
+        if payload.get("type") != "block_actions" or not actions or actions[0].get("type") != "button":
+            return response.text("")
+        user = str((payload.get("user") or {}).get("id") or "")
+        channel = str((payload.get("channel") or {}).get("id") or "")
+        message = payload.get("message") or {}
+        if not user or not channel:
+            return response.text("")
+        value = await self._resolve(request, user, str(actions[0].get("value") or ""))
+        if value is None:
+            await self.get_output_channel(channel).send_text_message(
+                user, "That choice has expired. Please ask your question again."
+            )
+            return response.text("")
+        self._dispatch(on_new_message, value, user, channel, message.get("thread_ts") or message.get("ts"))
+        return response.text("")

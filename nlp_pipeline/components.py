@@ -1,0 +1,168 @@
+"""Rasa 3.6 graph components of the safety layer (issue 4).
+
+``RedFlagDetector`` (NLU, runs last): when the deterministic detector of
+``nlp_pipeline.red_flags`` recognises a description that needs urgent care, the
+message's intent becomes ``red_flag`` with confidence 1.0, whatever the
+classifier or the FallbackClassifier said. The classifier's own ``red_flag``
+intent (trained on data/nlu/safety.yml) stays as a second net.
+
+``RedFlagPolicy`` (dialogue): RulePolicy lets an active form run before any
+rule ("a loop has priority over any other rule except defaults"), and a form
+only yields when it extracts nothing. A red-flag message that also fills a slot
+("I'm in Texas and suddenly can't move my arm") would keep the form going. This
+policy predicts ``action_red_flag_triage`` directly after every ``red_flag``
+message with a higher priority than RulePolicy, and marks the prediction as a
+"no user" prediction (the same kind as RulePolicy's form prediction), so it
+wins over forms in progress too; the action then ends the form.
+
+config.yml::
+
+    pipeline:
+      ...
+      - name: FallbackClassifier
+      - name: nlp_pipeline.components.RedFlagDetector
+    policies:
+      - name: RulePolicy
+      - name: MemoizationPolicy
+      - name: nlp_pipeline.components.RedFlagPolicy
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from rasa.core.constants import RULE_POLICY_PRIORITY
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.settings import PROJECT_ROOT
+from nlp_pipeline.red_flags import DEFAULT_MODEL, DEFAULT_PATTERNS, RedFlagMatcher
+
+logger = logging.getLogger(__name__)
+
+RED_FLAG_INTENT = "red_flag"
+RED_FLAG_ACTION = "action_red_flag_triage"
+# Added to the parse data when the detector fired: {"rule": ..., "source": "detector"}.
+RED_FLAG_KEY = "red_flag"
+
+
+def _project_path(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RedFlagDetector(GraphComponent):
+    """Overrides the intent with ``red_flag`` when the red-flag patterns match."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # Paths are relative to the project root.
+            "patterns": str(DEFAULT_PATTERNS.relative_to(PROJECT_ROOT)),
+            "spacy_model": str(DEFAULT_MODEL.relative_to(PROJECT_ROOT)),
+            "intent": RED_FLAG_INTENT,
+        }
+
+    def __init__(self, config: dict[str, Any], matcher: RedFlagMatcher | None = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._matcher = matcher or RedFlagMatcher.from_files(
+            patterns=_project_path(self._config["patterns"]),
+            model=_project_path(self._config["spacy_model"]),
+        )
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagDetector:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Set intent ``red_flag`` (confidence 1.0, first in the ranking) on matching messages."""
+        intent_name = self._config["intent"]
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or text.startswith("/"):
+                continue
+            match = self._matcher.detect(text)
+            if match is None:
+                continue
+            intent = {INTENT_NAME_KEY: intent_name, "confidence": 1.0}
+            ranking = [
+                item
+                for item in message.get(INTENT_RANKING_KEY) or []
+                if item.get(INTENT_NAME_KEY) != intent_name
+            ]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(intent), *ranking], add_to_output=True)
+            message.set(RED_FLAG_KEY, {"rule": match.rule, "source": "detector"}, add_to_output=True)
+            # The rule name only: never the message text.
+            logger.debug("red-flag rule matched: %s", match.rule)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class RedFlagPolicy(Policy):
+    """``red_flag`` -> ``action_red_flag_triage`` -> listen, even while a form is active."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # Above RulePolicy, so that equal confidences resolve in our favour.
+            "priority": RULE_POLICY_PRIORITY + 2,
+            "intent": RED_FLAG_INTENT,
+            "action": RED_FLAG_ACTION,
+        }
+
+    def train(
+        self,
+        training_trackers: list[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn; the settings are saved so that the model is self-describing."""
+        with self._model_storage.write_to(self._resource) as path:
+            settings = {key: self.config.get(key) for key in ("priority", "intent", "action")}
+            (Path(path) / "red_flag_policy.json").write_text(json.dumps(settings), encoding="utf-8")
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        action = self.config.get("action", RED_FLAG_ACTION)
+        if action not in domain.action_names_or_texts:
+            return self._prediction(probabilities)
+        latest_action = tracker.latest_action_name
+        latest_intent = (tracker.latest_message.intent if tracker.latest_message else {}).get(INTENT_NAME_KEY)
+        if latest_action == ACTION_LISTEN_NAME and latest_intent == self.config.get(
+            "intent", RED_FLAG_INTENT
+        ):
+            probabilities[domain.index_for_action(action)] = 1.0
+        elif latest_action == action:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        else:
+            return self._prediction(probabilities)
+        # "No user" predictions are the ones RulePolicy gives an active form; only
+        # among those does priority decide, so ours must be one too.
+        return self._prediction(probabilities, is_no_user_prediction=True)

@@ -1,0 +1,62 @@
+"""One full "what can I expect" conversation through the REST channel, as a website would send it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_expectations_conversation_from_question_to_personal_range(bot):
+    user = f"e2e-expect-{uuid.uuid4().hex[:8]}"
+
+    # 1. Plain "migraines": the bot asks episodic or chronic, with buttons.
+    replies = bot.post(user, "What can I expect from acupuncture for my migraines?")
+    assert len(replies) == 1, replies
+    assert replies[0]["text"].startswith("Is that episodic or chronic migraine?")
+    payloads = {button["title"]: button["payload"] for button in replies[0]["buttons"]}
+    episodic = payloads["Episodic migraine (fewer than 15 headache days a month)"]
+    assert episodic == '/inform_condition{"condition": "episodic migraine"}'
+    assert payloads["Something else"] == "/something_else"
+
+    # 2. The user clicks "Episodic migraine": the answer comes in short, sourced parts.
+    answer = bot.say(user, episodic)
+    assert answer.startswith(
+        "What to expect from acupuncture for episodic migraine: a guide from the research, not a promise."
+    )
+    for fragment in (
+        "Typical course: Trials mostly gave about 20 sessions over 4 to 8 weeks",
+        "Realistic results: A 2016 Cochrane review of 22 trials",
+        "about 4 in 10 people who had acupuncture (41%) at least halved",
+        "If you tell me how many migraine days you usually have in a month",
+        "What it won't do: It is not a cure",
+        "When to see a doctor instead: Get emergency help first (call 911 in the US)",
+        "https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD001218.pub3/full",
+        "(published 1 July 2017)",
+        "Last reviewed 21 November 2026.",
+        "not medical advice",
+    ):
+        assert fragment in answer, fragment
+
+    # 3. A frequency afterwards: only the personal range, labelled as a rough guide.
+    personal = bot.say(user, "I get 8 migraine days a month")
+    assert personal.startswith("A rough guide from trial averages, not a prediction for you")
+    assert (
+        "Scaled to your 8 days a month, that is about 5 days with acupuncture, against about 7 days"
+        in personal
+    )
+    assert (
+        "About 4 in 10 people at least halve their migraine days, which for you would mean 4 days or fewer"
+        in personal
+    )
+    assert "Typical course" not in personal
+    assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", personal)
+
+    # 4. Another condition on its own re-answers for the new pair, keeping the treatment.
+    tension = bot.say(user, "and for tension headaches?")
+    assert tension.startswith("What to expect from acupuncture for tension-type headache")
+    assert "about 1 extra person in every 3 treated" in tension
+    assert "doesn't include the figures needed to turn it into a personal estimate" in tension

@@ -1,0 +1,229 @@
+"""Safety layer through the REST channel, as a website or app would use it (issue 4)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+from actions.settings import PROJECT_ROOT
+from actions.store.database import build_engine
+from tests.e2e import conftest as e2e
+
+pytestmark = pytest.mark.e2e
+
+GUIDANCE = "Please call 911 now, or go to the nearest emergency department."
+SECRET = "my neighbour Zebulon says acupuncture cures everything"
+
+
+def guidance() -> str:
+    """The full emergency guidance, as domain/safety.yml defines it."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain" / "safety.yml").read_text(encoding="utf-8"))
+    return domain["responses"]["utter_red_flag_guidance"][0]["text"]
+
+
+def new_user() -> str:
+    return f"e2e-safety-{uuid.uuid4().hex[:8]}"
+
+
+def texts(replies: list[dict]) -> list[str]:
+    return [reply.get("text", "") for reply in replies]
+
+
+def tracker_rows(url: str, sender: str) -> list[str]:
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(
+                connection.execute(
+                    text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+def wait_until_deleted(url: str, sender: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while tracker_rows(url, sender):
+        assert time.monotonic() < deadline, "the conversation is still in the tracker store"
+        time.sleep(0.25)
+
+
+# ---------------------------------------------------------------- red flags
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the worst headache of my life, can acupuncture help?",
+        "hedache with fevr and a stif neck",
+        "I'm 34 weeks pregnant, bad headache and my face is swollen",
+        "my husband is slurring his words",
+    ],
+)
+def test_red_flag_gets_emergency_guidance_and_nothing_else(bot, message):
+    replies = bot.post(new_user(), message)
+
+    assert texts(replies) == [guidance()]
+    assert GUIDANCE in replies[0]["text"]
+
+
+def test_red_flag_in_the_middle_of_a_conversation(bot):
+    user = new_user()
+    assert "Source" in bot.say(user, "what is acupuncture?")
+    assert bot.say(user, "I suddenly can't move my left arm") == guidance()
+    # The conversation carries on normally afterwards.
+    assert "Source" in bot.say(user, "what is dry needling?")
+
+
+# ---------------------------------------------------------------- scope limits
+def test_diagnosis_is_declined_with_who_can_help_and_topics_offered(bot):
+    user = new_user()
+    replies = bot.post(user, "what kind of headache do I have?")
+
+    assert "I can't tell what kind of headache you have" in replies[0]["text"]
+    assert "neurologist" in replies[0]["text"]
+    payloads = [button["payload"] for button in replies[0]["buttons"]]
+    assert '/choose_topic{"topic_key": "acupuncture_evidence_migraine"}' in payloads
+    # The offered topic is answered with its source.
+    answer = bot.say(user, payloads[0])
+    assert "migraine" in answer and "Source" in answer
+
+
+@pytest.mark.parametrize(
+    "message", ["should I stop my topiramate?", "can I take my triptan after dry needling?"]
+)
+def test_medication_advice_is_declined_with_who_can_advise(bot, message):
+    replies = bot.post(new_user(), message)
+
+    first = replies[0]["text"]
+    assert first.startswith("I can't advise on your medicines")
+    for who in ("prescribed it", "neurologist", "pharmacist"):
+        assert who in first
+    assert any("medication_interactions" in b["payload"] for b in replies[0]["buttons"])
+    assert not any("Source" in reply for reply in texts(replies))
+
+
+def test_pregnancy_gets_general_information_never_safe_for_you(bot):
+    reply = bot.say(new_user(), "I'm pregnant, is acupuncture safe for me?")
+
+    assert "tell your practitioner" in reply
+    assert "points are avoided in pregnancy" in reply
+    assert "safe for you" not in reply.lower()
+
+
+# ---------------------------------------------------------------- handoff
+def test_handoff_gives_clinic_details_then_stays_quiet(bot):
+    user = new_user()
+    replies = bot.post(user, "can I talk to a person?")
+
+    # One message: the contact details and the booking button, nothing after it.
+    assert len(replies) == 1
+    details = replies[0]["text"]
+    assert details.startswith("You can reach the team at Example Headache & Acupuncture Clinic:")
+    assert "- Phone: +1 555 0100 (placeholder)" in details
+    assert "- Email: frontdesk@clinic.example" in details
+    assert replies[0]["buttons"] == [{"title": "Book an appointment", "payload": "/book_appointment"}]
+
+    booking = bot.post(user, "/book_appointment")
+    assert texts(booking) == [
+        "You can book an appointment with Example Headache & Acupuncture Clinic online: "
+        "https://clinic.example/book\nOr call +1 555 0100 (placeholder) (Mon-Fri 9:00-17:00)."
+    ]
+    # When the user writes again, the bot answers again.
+    assert "Source" in bot.say(user, "what is tui na?")
+
+
+# ---------------------------------------------------------------- privacy
+def test_privacy_notice_once_per_conversation(bot):
+    user = new_user()
+    first = bot.say(user, "hello")
+    second = bot.say(user, "hi")
+
+    assert 'type "forget me"' in first and "deleted automatically 30 days" in first
+    assert "forget me" not in second
+
+
+def forget_me_conversation(servers, tracker_url: str) -> None:
+    user = new_user()
+    bot_reply = servers.say(user, SECRET)
+    assert bot_reply
+    assert any(SECRET in row for row in tracker_rows(tracker_url, user))
+
+    question = servers.post(user, "forget me")
+    assert question[0]["text"].startswith("Do you want me to delete this conversation")
+    assert [b["payload"] for b in question[0]["buttons"]] == ["/affirm", "/deny"]
+
+    done = servers.say(user, "/affirm")
+    assert done.startswith("Done: this conversation and everything stored about it are being deleted")
+
+    wait_until_deleted(tracker_url, user)
+    time.sleep(1.0)
+    assert tracker_rows(tracker_url, user) == []
+
+    # The next message starts a fresh conversation: disclaimer and privacy notice again.
+    fresh = servers.say(user, "hello")
+    assert "not medical advice" in fresh and 'type "forget me"' in fresh
+    rows = tracker_rows(tracker_url, user)
+    assert rows and not any(SECRET in row for row in rows)
+
+
+def test_forget_me_deletes_the_conversation_from_the_tracker_store(bot):
+    forget_me_conversation(bot, bot.env["TRACKER_STORE_URL"])
+
+
+def test_forget_me_cancelled_keeps_everything(bot):
+    user = new_user()
+    bot.say(user, SECRET)
+    bot.say(user, "forget me")
+    assert bot.say(user, "/deny") == "OK, nothing has been deleted."
+    assert any(SECRET in row for row in tracker_rows(bot.env["TRACKER_STORE_URL"], user))
+
+
+def test_forget_me_unclear_answer_asks_again(bot):
+    user = new_user()
+    question = bot.say(user, "forget me")
+    assert bot.say(user, "asdkjh qwpoeiru zxmcnv") == question
+    assert bot.say(user, "no") == "OK, nothing has been deleted."
+
+
+@pytest.fixture(scope="module")
+def postgres_bot(tmp_path_factory, request) -> Iterator[e2e.BotServers]:
+    """A second bot whose tracker store is PostgreSQL (both servers read TRACKER_STORE_URL)."""
+    url = request.getfixturevalue("postgres_url_module")
+    servers = e2e.start_servers(tmp_path_factory.mktemp("bot-pg"), {"TRACKER_STORE_URL": url})
+    try:
+        yield servers
+    finally:
+        e2e.stop(list(servers.processes.values()))
+
+
+@pytest.fixture(scope="module")
+def postgres_url_module() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this module."""
+    from tests.conftest import POSTGRES_ADMIN_URL, postgres_available
+
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    name = f"faqbot_e2e_{uuid.uuid4().hex[:10]}"
+    admin = build_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_forget_me_with_a_postgresql_tracker_store(postgres_bot):
+    forget_me_conversation(postgres_bot, postgres_bot.env["TRACKER_STORE_URL"])

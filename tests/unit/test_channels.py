@@ -1,0 +1,456 @@
+"""Connectors without a server: settings from the environment (off when unset),
+signature checks, and exactly what each platform's API receives."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from rasa.shared.core.events import BotUttered
+from twilio.request_validator import RequestValidator
+
+from channels import facebook, slack, telegram, twilio
+from channels.base import DisabledInput
+from channels.options import short_code
+from channels.rendering import Choice
+from channels.socketio import WebChatInput, allowed_origins_from, origin_allowed, valid_session_id
+from tests.conftest import ROOT
+
+CONNECTOR_ENV = [
+    "TELEGRAM_ACCESS_TOKEN", "TELEGRAM_SECRET_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_API_URL",
+    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_USE_THREADS", "SLACK_API_URL",
+    "FACEBOOK_VERIFY_TOKEN", "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_ACCESS_TOKEN", "FACEBOOK_GRAPH_URL",
+    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "TWILIO_WEBHOOK_URL", "TWILIO_API_URL",
+    "WEBCHAT_ALLOWED_ORIGINS",
+]  # fmt: skip
+
+DID_YOU_MEAN = "I want to be sure I answer the right question. Did you mean:"
+BUTTONS = [
+    {"title": "What dry needling is", "payload": '/choose_topic{"topic_key": "dry_needling_what_is"}'},
+    {
+        "title": "How dry needling differs from acupuncture",
+        "payload": '/choose_topic{"topic_key": "dn_vs_ac"}',
+    },
+    {"title": "Side effects and risks of dry needling", "payload": '/choose_topic{"topic_key": "dn_side"}'},
+    {"title": "Something else", "payload": "/something_else"},
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in CONNECTOR_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class Recorder:
+    """Stands in for channels.base.call_api: records every outbound call."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    result: Any = None
+
+    async def __call__(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.calls.append({"method": method, "url": url, **kwargs})
+        return self.result
+
+
+@dataclass
+class FakeRequest:
+    headers: dict[str, str]
+    body: bytes = b""
+    url: str = ""
+
+
+def record(monkeypatch, module, result=None) -> Recorder:
+    recorder = Recorder(result=result)
+    monkeypatch.setattr(module, "call_api", recorder)
+    return recorder
+
+
+# ---------------------------------------------------------------- on / off
+@pytest.mark.parametrize(
+    ("channel", "required"),
+    [
+        (telegram.TelegramInput, ["TELEGRAM_ACCESS_TOKEN", "TELEGRAM_SECRET_TOKEN"]),
+        (slack.SlackInput, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]),
+        (
+            facebook.FacebookInput,
+            ["FACEBOOK_VERIFY_TOKEN", "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_ACCESS_TOKEN"],
+        ),
+        (twilio.TwilioInput, ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER"]),
+    ],
+)
+def test_a_connector_without_credentials_is_off_with_one_log_line(channel, required, caplog, monkeypatch):
+    with caplog.at_level(logging.INFO, logger="channels.base"):
+        off = channel.from_credentials(None)
+    assert isinstance(off, DisabledInput)
+    assert off.url_prefix() == channel.name()
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{channel.name()} connector is off: set {', '.join(required)} to turn it on (see .env.example)"
+    ]
+
+    # Half-configured is a mistake: still off, and said louder.
+    monkeypatch.setenv(required[0], "set")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="channels.base"):
+        assert isinstance(channel.from_credentials({}), DisabledInput)
+    assert caplog.records[0].levelno == logging.WARNING
+    assert f"{required[0]} set but {', '.join(required[1:])} missing" in caplog.records[0].getMessage()
+
+    for name in required:
+        monkeypatch.setenv(name, "test-value_1")
+    assert isinstance(channel.from_credentials(None), channel)
+
+
+def test_credentials_file_values_win_over_the_environment(monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC-env")
+    channel = twilio.TwilioInput.from_credentials(
+        {"account_sid": "AC-file", "auth_token": "t", "twilio_number": "+15550000000"}
+    )
+    assert isinstance(channel, twilio.TwilioInput)
+    assert channel.account_sid == "AC-file"
+    assert channel.api_url == "https://api.twilio.com"
+
+
+def test_telegram_secret_token_must_use_telegram_characters(monkeypatch, caplog):
+    monkeypatch.setenv("TELEGRAM_ACCESS_TOKEN", "123:abc")
+    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", "not allowed!")
+    assert isinstance(telegram.TelegramInput.from_credentials(None), DisabledInput)
+
+
+def test_project_credentials_enable_every_channel():
+    import yaml
+
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    assert {
+        "channels.socketio.WebChatInput",
+        "channels.telegram.TelegramInput",
+        "channels.slack.SlackInput",
+        "channels.facebook.FacebookInput",
+        "channels.twilio.TwilioInput",
+    } <= set(credentials)
+    assert credentials["channels.socketio.WebChatInput"]["session_persistence"] is True
+    assert "${" not in (ROOT / "credentials.yml").read_text(encoding="utf-8"), "secrets come from channels/*"
+
+
+def test_env_example_documents_every_connector_variable():
+    documented = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for name in CONNECTOR_ENV:
+        assert f"{name}=" in documented, name
+
+
+# ---------------------------------------------------------------- web chat
+def test_web_chat_allows_only_configured_origins(monkeypatch):
+    assert allowed_origins_from(None) == ["http://localhost:8080", "http://127.0.0.1:8080"]
+    assert allowed_origins_from(" https://clinic.example/ ,https://www.clinic.example") == [
+        "https://clinic.example",
+        "https://www.clinic.example",
+    ]
+    assert allowed_origins_from("https://a.example,*") == "*"
+    monkeypatch.setenv("WEBCHAT_ALLOWED_ORIGINS", "https://clinic.example")
+    channel = WebChatInput.from_credentials({"session_persistence": True})
+    assert isinstance(channel, WebChatInput)
+    assert channel.allowed_origins == ["https://clinic.example"]
+    assert channel.session_persistence is True
+
+
+def test_web_chat_origin_check():
+    allowed = ["https://clinic.example"]
+    assert origin_allowed("https://clinic.example", allowed)
+    assert origin_allowed("https://clinic.example/", allowed)
+    assert not origin_allowed("https://evil.example", allowed)
+    assert not origin_allowed("https://clinic.example.evil.example", allowed)
+    assert origin_allowed(None, allowed)  # not a browser
+    assert origin_allowed("https://anything.example", "*")
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("0123456789abcdef0123456789abcdef", True),
+        ("../other", False),
+        ("", False),
+        (None, False),
+        (42, False),
+    ],
+)
+def test_web_chat_session_ids(value, valid):
+    assert (valid_session_id(value) is not None) is valid
+
+
+def test_web_chat_never_sends_staff_lines():
+    from channels.socketio import WebChatOutput
+
+    class FakeServer:
+        def __init__(self) -> None:
+            self.emitted: list[Any] = []
+
+        async def emit(self, event: str, data: Any, room: str | None = None) -> None:
+            self.emitted.append((event, data, room))
+
+    server = FakeServer()
+    output = WebChatOutput(server, "bot_uttered")  # type: ignore[arg-type]
+    asyncio.run(output.send_response("s1", {"text": "[staff] topic=x | confidence=0.90"}))
+    asyncio.run(output.send_response("s1", {"text": "Answer."}))
+    assert server.emitted == [("bot_uttered", {"text": "Answer."}, "s1")]
+
+
+# ---------------------------------------------------------------- Telegram
+def telegram_output() -> telegram.TelegramOutput:
+    return telegram.TelegramOutput("123:abc", "http://stub/telegram")
+
+
+class FakeTrackerStore:
+    """request.app.ctx.agent.tracker_store for the options lookup."""
+
+    def __init__(self, events: list[Any]) -> None:
+        self.events = events
+        self.asked: list[str] = []
+
+    async def retrieve(self, sender_id: str) -> Any:
+        self.asked.append(sender_id)
+        return SimpleNamespace(events=self.events)
+
+
+def request_with_conversation(events: list[Any]) -> Any:
+    store = FakeTrackerStore(events)
+    return SimpleNamespace(
+        app=SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=store)))
+    )
+
+
+def test_telegram_sends_plain_text_without_link_previews(monkeypatch):
+    recorder = record(monkeypatch, telegram)
+    asyncio.run(telegram_output().send_response("42", {"text": "See [NCCIH](https://nccih.nih.gov/a)."}))
+    assert recorder.calls == [
+        {
+            "method": "POST",
+            "url": "http://stub/telegram/bot123:abc/sendMessage",
+            "platform": "telegram",
+            "json": {
+                "chat_id": "42",
+                "text": "See NCCIH (https://nccih.nih.gov/a).",
+                "link_preview_options": {"is_disabled": True},
+            },
+        }
+    ]
+
+
+def test_telegram_native_buttons_one_per_row(monkeypatch):
+    recorder = record(monkeypatch, telegram)
+    long_payload = '/choose_topic{"topic_key": "a_topic_key_long_enough_to_pass_sixty_four_bytes"}'
+    buttons = [*BUTTONS[:1], {"title": "Long one", "payload": long_payload}]
+    asyncio.run(telegram_output().send_response("42", {"text": DID_YOU_MEAN, "buttons": buttons}))
+    assert recorder.calls[0]["json"]["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "What dry needling is", "callback_data": BUTTONS[0]["payload"]}],
+            [{"text": "Long one", "callback_data": short_code(long_payload)}],
+        ]
+    }
+    assert len(short_code(long_payload).encode()) <= 64
+    request = request_with_conversation([BotUttered(DID_YOU_MEAN, {"buttons": buttons})])
+    resolve = telegram.TelegramInput._resolve
+    assert asyncio.run(resolve(request, "42", short_code(long_payload))) == long_payload
+    assert asyncio.run(resolve(request, "42", short_code("/other"))) is None
+    assert asyncio.run(resolve(request, "42", "/greet")) == "/greet"
+    assert request.app.ctx.agent.tracker_store.asked == ["42", "42"]
+
+
+def test_telegram_long_answers_are_split_at_4096(monkeypatch):
+    recorder = record(monkeypatch, telegram)
+    text = "\n\n".join(["A paragraph of about sixty characters for the splitting test."] * 140)
+    asyncio.run(telegram_output().send_text_message("42", text))
+    parts = [call["json"]["text"] for call in recorder.calls]
+    assert len(parts) == 3 and all(len(part) <= 4096 for part in parts)
+    assert "\n\n".join(parts) == text
+
+
+def test_telegram_checks_the_secret_token():
+    channel = telegram.TelegramInput("123:abc", "secret_1")
+    assert channel._authentic(FakeRequest({"X-Telegram-Bot-Api-Secret-Token": "secret_1"}))
+    assert not channel._authentic(FakeRequest({"X-Telegram-Bot-Api-Secret-Token": "secret_2"}))
+    assert not channel._authentic(FakeRequest({}))
+
+
+# ---------------------------------------------------------------- Slack
+def test_slack_native_buttons_and_escaped_text(monkeypatch):
+    recorder = record(monkeypatch, slack, result={"ok": True})
+    output = slack.SlackOutput("xoxb-1", "http://stub/slack", "D01", "1700.1")
+    asyncio.run(output.send_response("U1", {"text": "Pick <one>:", "buttons": BUTTONS[:2]}))
+    assert recorder.calls == [
+        {
+            "method": "POST",
+            "url": "http://stub/slack/chat.postMessage",
+            "platform": "slack",
+            "headers": {"Authorization": "Bearer xoxb-1"},
+            "json": {
+                "channel": "D01",
+                "text": "Pick &lt;one&gt;:",
+                "unfurl_links": False,
+                "unfurl_media": False,
+                "thread_ts": "1700.1",
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": "Pick &lt;one&gt;:"}},
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {
+                                "type": "button",
+                                "text": {"type": "plain_text", "text": "What dry needling is"},
+                                "value": BUTTONS[0]["payload"],
+                                "action_id": "choice_1",
+                            },
+                            {
+                                "type": "button",
+                                "text": {
+                                    "type": "plain_text",
+                                    "text": "How dry needling differs from acupuncture",
+                                },
+                                "value": BUTTONS[1]["payload"],
+                                "action_id": "choice_2",
+                            },
+                        ],
+                    },
+                ],
+            },
+        }
+    ]
+
+
+def test_slack_signature_and_age():
+    channel = slack.SlackInput("xoxb-1", "signing-secret")
+    body = b'{"type":"event_callback"}'
+    now = time.time()
+    timestamp = str(int(now))
+    signature = (
+        "v0=" + hmac.new(b"signing-secret", f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+    )
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+    assert channel.authentic(FakeRequest(headers, body), now=now)
+    assert not channel.authentic(FakeRequest(headers, body + b" "), now=now)
+    assert not channel.authentic(FakeRequest(headers, body), now=now + 301)
+    assert not channel.authentic(FakeRequest({"X-Slack-Request-Timestamp": "x"}, body), now=now)
+
+
+def test_slack_user_text_loses_mentions_and_link_markup():
+    assert slack.clean_user_text("<@U0BOT> is <https://a.example|a.example> safe &amp; ok") == (
+        "is a.example safe & ok"
+    )
+
+
+# ---------------------------------------------------------------- Messenger
+def test_messenger_keeps_every_option_three_buttons_at_a_time():
+    texts, templates = facebook.button_plan(DID_YOU_MEAN, [Choice(b["title"], b["payload"]) for b in BUTTONS])
+    assert texts == []
+    assert templates == [
+        (
+            f"{DID_YOU_MEAN}\n\n1. What dry needling is\n2. How dry needling differs from acupuncture\n"
+            "3. Side effects and risks of dry needling\n4. Something else",
+            [
+                {"type": "postback", "title": "1. What dry needlin…", "payload": BUTTONS[0]["payload"]},
+                {"type": "postback", "title": "2. How dry needling…", "payload": BUTTONS[1]["payload"]},
+                {"type": "postback", "title": "3. Side effects and…", "payload": BUTTONS[2]["payload"]},
+            ],
+        ),
+        ("More choices:", [{"type": "postback", "title": "4. Something else", "payload": "/something_else"}]),
+    ]
+
+
+def test_messenger_short_titles_stay_as_they_are():
+    texts, templates = facebook.button_plan("Pick one", [Choice("Yes", "/yes"), Choice("No", "/no")])
+    assert (texts, templates) == (
+        [],
+        [("Pick one", [{"type": "postback", "title": "Yes", "payload": "/yes"},
+                       {"type": "postback", "title": "No", "payload": "/no"}])],
+    )  # fmt: skip
+
+
+def test_messenger_long_text_goes_first_as_text(monkeypatch):
+    recorder = record(monkeypatch, facebook)
+    output = facebook.MessengerOutput("page-token", "http://stub/graph/v21.0")
+    asyncio.run(output.send_response("U9", {"text": "x " * 400, "buttons": [BUTTONS[3]]}))
+    messages = [call["json"]["message"] for call in recorder.calls]
+    assert messages[0] == {"text": ("x " * 400).strip()}
+    assert messages[1]["attachment"]["payload"]["text"] == "Please choose:"
+    assert all(call["params"] == {"access_token": "page-token"} for call in recorder.calls)
+    assert all(call["url"] == "http://stub/graph/v21.0/me/messages" for call in recorder.calls)
+
+
+def test_messenger_signatures_sha256_and_sha1():
+    channel = facebook.FacebookInput("verify", "app-secret", "page-token")
+    body = b'{"object":"page","entry":[]}'
+    sha256 = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    sha1 = "sha1=" + hmac.new(b"app-secret", body, hashlib.sha1).hexdigest()
+    assert channel.authentic(FakeRequest({"X-Hub-Signature-256": sha256}, body))
+    assert channel.authentic(FakeRequest({"X-Hub-Signature": sha1}, body))
+    assert not channel.authentic(FakeRequest({"X-Hub-Signature": sha1}, body + b" "))
+    assert not channel.authentic(FakeRequest({}, body))
+
+
+# ---------------------------------------------------------------- Twilio
+def test_twilio_numbered_options_and_understanding_a_number(monkeypatch):
+    recorder = record(monkeypatch, twilio)
+    channel = twilio.TwilioInput("AC1", "token", "+15550000000", api_url="http://stub/twilio")
+    asyncio.run(
+        channel.get_output_channel().send_response("+15551112222", {"text": DID_YOU_MEAN, "buttons": BUTTONS})
+    )
+    assert len(recorder.calls) == 1
+    call = recorder.calls[0]
+    assert call["url"] == "http://stub/twilio/2010-04-01/Accounts/AC1/Messages.json"
+    assert call["auth"].login == "AC1" and call["auth"].password == "token"
+    assert call["data"] == {
+        "To": "+15551112222",
+        "From": "+15550000000",
+        "Body": f"{DID_YOU_MEAN}\n\nReply with the number of your choice:\n1. What dry needling is\n"
+        "2. How dry needling differs from acupuncture\n3. Side effects and risks of dry needling\n"
+        "4. Something else",
+    }
+    choices = [Choice(b["title"], b["payload"]) for b in BUTTONS]
+    understand = twilio.TwilioInput.understand
+    assert understand("5", choices) == (
+        None,
+        "Please reply with a number from 1 to 4, or type your question.",
+    )
+    assert understand(" 2. ", choices) == (BUTTONS[1]["payload"], None)
+    assert understand("what is cupping?", choices) == ("what is cupping?", None)
+    # No options offered in the bot's last turn: a number is just text.
+    assert understand("2", []) == ("2", None)
+
+
+def test_twilio_sms_is_split_at_1600_and_whatsapp_keeps_its_prefix(monkeypatch):
+    recorder = record(monkeypatch, twilio)
+    output = twilio.TwilioInput("AC1", "token", "+15550000000").get_output_channel()
+    text = "\n".join(["A line of text for a long answer that needs more than one message."] * 60)
+    asyncio.run(output.send_text_message("whatsapp:+15551112222", text))
+    bodies = [call["data"]["Body"] for call in recorder.calls]
+    assert len(bodies) == 3 and all(len(body) <= 1600 for body in bodies)
+    assert {call["data"]["From"] for call in recorder.calls} == {"whatsapp:+15550000000"}
+
+
+def test_twilio_signature_uses_the_public_url_when_set():
+    params = {"From": "+1555", "Body": "hi"}
+    public = "https://bot.clinic.example/webhooks/twilio/webhook"
+    signature = RequestValidator("token").compute_signature(public, params)
+    behind_proxy = FakeRequest(
+        {"X-Twilio-Signature": signature}, url="http://10.0.0.5:5005/webhooks/twilio/webhook"
+    )
+    assert not twilio.TwilioInput("AC1", "token", "+1").authentic(behind_proxy, params)
+    assert twilio.TwilioInput("AC1", "token", "+1", webhook_url=public).authentic(behind_proxy, params)
+    assert not twilio.TwilioInput("AC1", "token", "+1", webhook_url=public).authentic(
+        FakeRequest({}, url=public), params
+    )
+
+
+def test_outputs_drop_staff_lines_and_custom_json(monkeypatch, caplog):
+    recorder = record(monkeypatch, twilio)
+    output = twilio.TwilioInput("AC1", "token", "+15550000000").get_output_channel()
+    asyncio.run(output.send_response("+1555", {"text": "[staff] topic=x | confidence=0.99"}))
+    asyncio.run(output.send_response("+1555", {"custom": {"secret": "internals"}}))
+    assert recorder.calls == []

@@ -1,0 +1,90 @@
+"""scripts/check_answers.py without a server: reading held-out files, telling
+which topic a reply answered, and deciding what is a regression."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts import check_answers
+from scripts.check_answers import Question, Result, classify, compare, read_heldout
+from tests.conftest import ROOT
+
+ANSWERS = {
+    "dry_needling_what_is": "Dry needling is a technique.\nSecond line.",
+    "acupuncture_what_is": "Acupuncture is a treatment.",
+}
+QUESTION = Question("dry_needling_what_is", "what is DN", "x.yml")
+
+
+def test_held_out_files_give_faq_questions_and_skip_other_intents(tmp_path):
+    (tmp_path / "a.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: faq/cost\n  examples: |\n    - how much is it\n'
+        "    - is [acupuncture](treatment) cheap\n- intent: ask_legality\n  examples: |\n    - is it legal\n"
+    )
+    questions, skipped = read_heldout(tmp_path)
+    assert questions == [
+        Question("cost", "how much is it", "a.yml"),
+        Question("cost", "is acupuncture cheap", "a.yml"),
+    ]
+    assert skipped == {"ask_legality": 1}
+
+
+def test_the_committed_held_out_files_and_baseline_are_readable():
+    questions, _ = read_heldout(ROOT / "tests" / "nlu")
+    assert len(questions) >= 100
+    baseline = json.loads((ROOT / "tests" / "nlu" / "check_answers_baseline.json").read_text())
+    assert set(check_answers.DEFAULT_TOLERANCES) <= set(baseline)
+    keys = {question.key for question in questions}
+    assert set(baseline["correct"]) <= keys, "the baseline names questions that are no longer held out"
+
+
+@pytest.mark.parametrize(
+    ("replies", "outcome", "answered", "offered"),
+    [
+        ([{"text": "Dry needling is a technique."}, {"text": "Second line."}], "none", "", []),
+        ([{"text": "Dry needling is a technique.\nSecond line."}, {"text": "Sources: ..."}], "correct",
+         "dry_needling_what_is", []),
+        ([{"text": "Acupuncture is a treatment."}], "wrong", "acupuncture_what_is", []),
+        ([{"text": "Anything"}, {"text": "[staff] topic=dry_needling_what_is | confidence=0.91"}], "correct",
+         "dry_needling_what_is", []),
+        ([{"text": "Did you mean:", "buttons": [
+            {"title": "A", "payload": '/choose_topic{"topic_key": "acupuncture_what_is"}'},
+            {"title": "Something else", "payload": "/something_else"}]}],
+         "unsure", "", ["acupuncture_what_is"]),
+        ([{"text": "Sorry, I didn't quite understand that."}], "none", "", []),
+        ([], "none", "", []),
+    ],
+)  # fmt: skip
+def test_classify(replies, outcome, answered, offered):
+    result = classify(QUESTION, replies, ANSWERS)
+    assert (result.outcome, result.answered, result.offered) == (outcome, answered, offered)
+
+
+def results(outcomes: dict[str, str]) -> list[Result]:
+    return [Result(Question("t", text, "x.yml"), outcome) for text, outcome in outcomes.items()]
+
+
+def shares(items: list[Result]) -> dict[str, float]:
+    return {
+        o: sum(r.outcome == o for r in items) / len(items) for o in ("correct", "wrong", "unsure", "none")
+    }
+
+
+def test_compare_allows_a_few_changes_but_not_regressions():
+    baseline = {"allowed_regressions": 1, "min_correct_share": 0.5, "max_wrong_share": 0.3,
+                "correct": ["t|q1", "t|q2", "t|q3", "t|gone"]}  # fmt: skip
+    one_lost = results({"q1": "correct", "q2": "correct", "q3": "unsure", "q4": "correct"})
+    assert compare(one_lost, shares(one_lost), baseline) == []
+    two_lost = results({"q1": "correct", "q2": "none", "q3": "wrong", "q4": "correct"})
+    problems = compare(two_lost, shares(two_lost), baseline)
+    assert len(problems) == 1 and problems[0].startswith("2 questions answered correctly in the baseline")
+    many_wrong = results({"q1": "correct", "q2": "correct", "q3": "correct", "q4": "wrong", "q5": "wrong"})
+    assert compare(many_wrong, shares(many_wrong), baseline) == ["wrong share 40.0% > 30%"]
+
+
+def test_unreachable_bot_exits_2(tmp_path, capsys):
+    status = check_answers.main(["--url", "http://127.0.0.1:9", "--report", str(tmp_path / "r.csv")])
+    assert status == 2
+    assert "the bot is not reachable" in capsys.readouterr().err

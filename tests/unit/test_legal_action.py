@@ -1,0 +1,572 @@
+"""Legality actions with in-code trackers and an in-memory repository: exact messages and events."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager, nullcontext
+from datetime import date
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import OperationalError
+
+from actions.legal import (
+    LEGAL_NOTE,
+    STATUS_WORDS,
+    ActionAnswerLegal,
+    ActionListLegalStates,
+    ValidateStateForm,
+    list_kind,
+    place,
+    read_state_reply,
+    resolve_topic,
+    source_date_phrase,
+    state_in_message,
+)
+from actions.rendering import format_date
+from actions.settings import PROJECT_ROOT
+from actions.store.legal_data import read_legal_data
+from actions.store.legal_repository import (
+    AcupunctureLicensure,
+    DryNeedlingRule,
+    InMemoryLegalRepository,
+    LegalSource,
+    OtherPractitioner,
+)
+
+TODAY = date(2026, 11, 21)
+DATASET = read_legal_data(PROJECT_ROOT / "data", today=TODAY)
+DOMAIN = {"forms": {"state_form": {"required_slots": ["us_state"]}}}
+
+SOURCE_A = LegalSource("source_a", "Source A", "https://example.org/a", "as of January 2026")
+SOURCE_B = LegalSource("source_b", "Source B", None, "2025")
+FAKE_OHIO = DryNeedlingRule(
+    state_code="OH",
+    state_name="Ohio",
+    status="allowed",
+    summary="A board rule allows it.",
+    conditions=("50 hours of training",),
+    others=(OtherPractitioner("chiropractor", "prohibited", False, "A website says so."),),
+    pending=("a bill would add 10 hours",),
+    caveats=("The hours are not confirmed.",),
+    conflict=None,
+    board=None,
+    board_url=None,
+    sources=(SOURCE_A, SOURCE_B),
+    source_date=date(2026, 1, 1),
+    source_date_precision="month",
+    verified_on=date(2026, 11, 1),
+)
+FAKE_OHIO_ACUPUNCTURE = AcupunctureLicensure(
+    state_code="OH",
+    state_name="Ohio",
+    licensed=True,
+    licensed_title="Licensed Acupuncturist (L.Ac.)",
+    board_name="State Medical Board of Ohio",
+    lookup_url="https://example.org/lookup",
+    lookup_hint="eLicense Ohio",
+    exam="NCCAOM exams",
+    notes="Ohio licenses acupuncturists.",
+    caveats=(),
+    sources=(SOURCE_A,),
+    source_date=None,
+    source_date_precision="undated",
+    verified_on=date(2026, 11, 1),
+)
+
+
+def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "text": text,
+        "buttons": buttons or [],
+        "elements": [],
+        "custom": {},
+        "template": None,
+        "response": None,
+        "image": None,
+        "attachment": None,
+    }
+
+
+def response_message(name: str) -> dict[str, Any]:
+    return {**text_message(""), "text": None, "template": name, "response": name}
+
+
+def entity(name: str, value: str) -> dict[str, Any]:
+    return {"entity": name, "value": value, "extractor": "SpacyEntityExtractor"}
+
+
+def tracker(
+    text: str = "",
+    intent: str = "inform_state",
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    asking: bool = False,
+    events: list[dict[str, Any]] | None = None,
+) -> Tracker:
+    """A tracker as the action server receives it; ``asking``: state_form waits for the state."""
+    slots = dict(slots or {})
+    if asking:
+        slots["requested_slot"] = "us_state"
+    return Tracker(
+        sender_id="legal-test",
+        slots=slots,
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.99},
+            "entities": entities or [],
+        },
+        events=list(events or []),
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "state_form"} if asking else {},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
+    return dispatcher.messages, events
+
+
+def answer_action(
+    *rules: DryNeedlingRule, acupuncture: tuple[AcupunctureLicensure, ...] = ()
+) -> ActionAnswerLegal:
+    repository = InMemoryLegalRepository(rules, acupuncture)
+    return ActionAnswerLegal(
+        repository_factory=lambda: nullcontext(repository), today=lambda: TODAY, max_age=12
+    )
+
+
+@pytest.fixture(scope="module")
+def full_repository() -> InMemoryLegalRepository:
+    return InMemoryLegalRepository.from_dataset(DATASET)
+
+
+# ---------------------------------------------------------------- the state form
+
+
+def test_question_naming_the_state_fills_it_and_remembers_the_question():
+    messages, events = run(
+        ValidateStateForm(),
+        tracker(
+            "can a PT dry needle in Calif.?",
+            "ask_dry_needling_legality",
+            [entity("practitioner", "PT"), entity("treatment", "dry needle"), entity("us_state", "Calif.")],
+        ),
+    )
+    assert messages == []
+    assert events == [
+        SlotSet("us_state", "CA"),
+        SlotSet("legal_question", "dry_needling"),
+        SlotSet("legal_practitioner", "physical_therapist"),
+        SlotSet("legal_state_attempts", None),
+    ]
+
+
+def test_question_without_a_state_keeps_the_remembered_one():
+    messages, events = run(
+        ValidateStateForm(),
+        tracker(
+            "can my chiropractor do it?",
+            "ask_dry_needling_legality",
+            [entity("practitioner", "chiropractor")],
+            slots={"us_state": "OH"},
+        ),
+    )
+    assert messages == []
+    assert events == [
+        SlotSet("legal_question", "dry_needling"),
+        SlotSet("legal_practitioner", "chiropractor"),
+    ]
+
+
+def test_acupuncture_named_in_a_dry_needling_question_asks_about_acupuncture():
+    _, events = run(
+        ValidateStateForm(),
+        tracker(
+            "is acupuncture legal in Alabama",
+            "ask_dry_needling_legality",
+            [entity("treatment", "acupuncture"), entity("us_state", "Alabama")],
+        ),
+    )
+    assert SlotSet("legal_question", "acupuncture") in events
+    assert SlotSet("us_state", "AL") in events
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "code"),
+    [
+        ("I live in Ohio", [entity("us_state", "Ohio")], "OH"),
+        ("i live in tx", [], "TX"),  # lower-case code: no entity, read from the text
+        ("OR", [], "OR"),  # an ambiguous code on its own, typed in capitals, as an answer
+        ("new yrok", [], "NY"),
+        ("Washington, DC", [entity("us_state", "Washington, DC")], "DC"),
+        ("washington state please", [entity("us_state", "washington state")], "WA"),
+    ],
+)
+def test_reply_to_the_state_question(text, entities, code):
+    messages, events = run(ValidateStateForm(), tracker(text, "inform_state", entities, asking=True))
+    assert messages == []
+    assert events == [SlotSet("us_state", code), SlotSet("legal_state_attempts", None)]
+
+
+def test_a_reply_that_names_no_state_gets_a_clear_message_and_the_question_again():
+    messages, events = run(ValidateStateForm(), tracker("Narnia", "inform_state", asking=True))
+    assert messages == [response_message("utter_state_not_recognised")]
+    assert events == [SlotSet("us_state", None), SlotSet("legal_state_attempts", 1.0)]
+
+
+def test_the_third_failed_reply_stops_asking():
+    messages, events = run(
+        ValidateStateForm(),
+        tracker("somewhere", "nlu_fallback", asking=True, slots={"legal_state_attempts": 2.0}),
+    )
+    assert messages == [response_message("utter_state_give_up")]
+    assert events == [
+        SlotSet("us_state", None),
+        SlotSet("legal_state_attempts", None),
+        SlotSet("requested_slot", None),
+    ]
+
+
+def test_never_mind_ends_the_form_quietly():
+    messages, events = run(ValidateStateForm(), tracker("no thanks", "thanks", asking=True))
+    assert messages == []
+    assert events == [
+        SlotSet("us_state", None),
+        SlotSet("legal_state_attempts", None),
+        SlotSet("requested_slot", None),
+    ]
+
+
+def test_a_faq_question_while_waiting_is_left_to_the_faq_rule():
+    messages, events = run(ValidateStateForm(), tracker("what is dry needling", "faq", asking=True))
+    assert (messages, events) == ([], [])  # nothing extracted: the form is rejected, the FAQ answers
+
+
+def test_a_new_question_without_a_state_while_waiting_asks_again():
+    messages, events = run(
+        ValidateStateForm(),
+        tracker("does my state license acupuncturists", "ask_acupuncture_licensure", asking=True),
+    )
+    assert messages == []
+    assert events == [
+        SlotSet("us_state", None),
+        SlotSet("legal_question", "acupuncture"),
+        SlotSet("legal_practitioner", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "expected"),
+    [
+        ("is dry needling legal in ny", [], "NY"),
+        ("can i get DN from a PT in nj?", [], "NJ"),
+        ("is it legal for an MD to dry needle", [], None),  # "MD" after "for an" is a doctor here
+        ("is it legal in my state", [], None),
+        ("what about in OR", [entity("us_state", "in OR")], "OR"),
+        ("what about Ontario", [], None),
+    ],
+)
+def test_state_in_message(text, entities, expected):
+    assert state_in_message({"text": text, "entities": entities}) == expected
+
+
+def test_outcomes_outside_the_form():
+    assert read_state_reply(tracker("what about Ontario", "inform_state")) == (None, "failed")
+    assert read_state_reply(tracker("is it legal here", "ask_dry_needling_legality")) == (None, "none")
+
+
+# ---------------------------------------------------------------- answers
+
+
+def test_dry_needling_answer_exact_format():
+    action = answer_action(FAKE_OHIO)
+    messages, events = run(action, tracker(slots={"us_state": "OH", "legal_question": "dry_needling"}))
+    assert messages == [
+        text_message(
+            "As of 1 November 2026, physical therapists in Ohio may dry needle (allowed).\n"
+            "A board rule allows it.\n"
+            "What physical therapists need:\n"
+            "- 50 hours of training\n"
+            "Others:\n"
+            "- Chiropractors (prohibited, not confirmed): A website says so.\n"
+            "Pending changes:\n"
+            "- A bill would add 10 hours\n"
+            "Please note: The hours are not confirmed.\n"
+            "Please check with the Ohio physical therapy licensing board before relying on this.\n"
+            "Source: Source A - https://example.org/a (source dated January 2026)\n"
+            "Also consulted:\n"
+            "- Source B (2025)"
+        ),
+        text_message(LEGAL_NOTE),
+    ]
+    assert events == [
+        SlotSet("legal_question", "dry_needling"),
+        SlotSet("treatment_context", "dry_needling"),
+        SlotSet("legal_state_attempts", None),
+        SlotSet("legal_note_shown", True),
+    ]
+
+
+def test_question_about_another_profession_answers_for_it_first():
+    action = answer_action(FAKE_OHIO)
+    messages, _ = run(
+        action,
+        tracker(
+            slots={
+                "us_state": "OH",
+                "legal_question": "dry_needling",
+                "legal_practitioner": "chiropractor",
+                "legal_note_shown": True,
+            }
+        ),
+    )
+    lines = messages[0]["text"].split("\n")
+    assert lines[:4] == [
+        "As of 1 November 2026, chiropractors in Ohio may not dry needle (prohibited).",
+        "This comes from a less reliable source and is not confirmed.",
+        "A website says so.",
+        "For physical therapists: physical therapists in Ohio may dry needle (allowed).",
+    ]
+    assert "Chiropractors (" not in messages[0]["text"]  # not repeated under "Others"
+    assert len(messages) == 1  # the legal note was already shown
+
+
+def test_unknown_profession_is_said_to_be_unconfirmed(full_repository):
+    action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
+    messages, _ = run(
+        action,
+        tracker(
+            slots={
+                "us_state": "OH",
+                "legal_question": "dry_needling",
+                "legal_practitioner": "athletic_trainer",
+            }
+        ),
+    )
+    assert messages[0]["text"].startswith(
+        "As of 21 November 2026, I have no confirmed information on whether athletic trainers in Ohio may "
+        "dry needle (not confirmed). Please check with the Ohio board that licenses athletic trainers."
+    )
+
+
+def test_acupuncture_answer_exact_format():
+    action = answer_action(acupuncture=(FAKE_OHIO_ACUPUNCTURE,))
+    messages, events = run(
+        action, tracker(slots={"us_state": "OH", "legal_question": "acupuncture", "legal_note_shown": True})
+    )
+    assert messages == [
+        text_message(
+            "As of 1 November 2026, Ohio licenses acupuncturists (licensed).\n"
+            "Ohio licenses acupuncturists.\n"
+            "Title: Licensed Acupuncturist (L.Ac.)\n"
+            "Regulator: the State Medical Board of Ohio\n"
+            "Exam: NCCAOM exams\n"
+            "To check a licence: eLicense Ohio, https://example.org/lookup\n"
+            "Source: Source A - https://example.org/a (source undated)"
+        )
+    ]
+    assert events[0] == SlotSet("legal_question", "acupuncture")
+
+
+def test_stale_rows_say_they_may_be_out_of_date():
+    action = ActionAnswerLegal(
+        repository_factory=lambda: nullcontext(InMemoryLegalRepository([FAKE_OHIO])),
+        today=lambda: date(2028, 1, 1),
+        max_age=12,
+    )
+    messages, _ = run(action, tracker(slots={"us_state": "OH", "legal_question": "dry_needling"}))
+    assert (
+        "This was last checked on 1 November 2026, more than 12 months ago, so it may be out of date."
+        in messages[0]["text"]
+    )
+
+
+def test_no_state_after_the_form_gave_up():
+    messages, events = run(answer_action(FAKE_OHIO), tracker(slots={"legal_question": "dry_needling"}))
+    assert messages == [response_message("utter_legal_no_state")]
+    assert events == [SlotSet("legal_state_attempts", None)]
+
+
+def test_a_state_without_a_question_offers_both_topics():
+    messages, events = run(answer_action(FAKE_OHIO), tracker("I live in Ohio", slots={"us_state": "OH"}))
+    assert messages == [
+        text_message(
+            "What would you like to know about Ohio?",
+            buttons=[
+                {"title": "Dry needling rules", "payload": "/ask_dry_needling_legality"},
+                {"title": "Acupuncture licensing", "payload": "/ask_acupuncture_licensure"},
+            ],
+        )
+    ]
+    assert events == []
+
+
+def test_other_treatments_are_not_covered():
+    messages, events = run(
+        answer_action(FAKE_OHIO), tracker(slots={"us_state": "OH", "legal_question": "tui_na"})
+    )
+    assert messages[0]["text"].startswith(
+        "I only have state-by-state information on dry needling and on acupuncture licensing, not on Tui Na."
+    )
+    assert events == [SlotSet("legal_question", None)]
+
+
+def test_database_outage_is_apologised_for():
+    @contextmanager
+    def broken():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        yield  # pragma: no cover
+
+    action = ActionAnswerLegal(repository_factory=broken, today=lambda: TODAY)
+    messages, events = run(action, tracker(slots={"us_state": "OH", "legal_question": "dry_needling"}))
+    assert messages == [response_message("utter_service_problem")]
+    assert events == []
+
+
+def test_topic_comes_from_the_latest_legal_question_or_who_may_practise_answer():
+    faq_then_state = [
+        {"event": "slot", "name": "legal_question", "value": "acupuncture"},
+        {"event": "slot", "name": "last_topic", "value": "dry_needling_who_may_practise"},
+    ]
+    assert (
+        resolve_topic(tracker(slots={"legal_question": "acupuncture"}, events=faq_then_state))
+        == "dry_needling"
+    )
+    assert resolve_topic(tracker(events=faq_then_state[:1])) == "acupuncture"
+    assert resolve_topic(tracker(slots={"treatment_context": "electroacupuncture"})) == "acupuncture"
+    assert resolve_topic(tracker(slots={"treatment_context": "tui_na"})) is None
+
+
+def test_a_profession_from_an_earlier_question_is_not_applied_to_a_topic_from_context():
+    """Asked about chiropractors and acupuncture earlier; then the general dry needling FAQ; then "Ohio"."""
+    events = [
+        {"event": "slot", "name": "legal_question", "value": "dry_needling"},
+        {"event": "slot", "name": "legal_practitioner", "value": "chiropractor"},
+        {"event": "slot", "name": "last_topic", "value": "dry_needling_who_may_practise"},
+    ]
+    slots = {"us_state": "OH", "legal_question": "dry_needling", "legal_practitioner": "chiropractor"}
+    messages, _ = run(answer_action(FAKE_OHIO), tracker("Ohio", slots=slots, events=events))
+    assert messages[0]["text"].startswith("As of 1 November 2026, physical therapists in Ohio may dry needle")
+
+
+def test_acupuncture_questions_do_not_keep_a_profession():
+    _, events = run(
+        ValidateStateForm(),
+        tracker(
+            "does Ohio license acupuncturists?",
+            "ask_acupuncture_licensure",
+            [entity("us_state", "Ohio"), entity("practitioner", "acupuncturists")],
+        ),
+    )
+    assert SlotSet("legal_practitioner", None) in events
+
+
+# ---------------------------------------------------------------- all 51 jurisdictions, from the data
+
+DN_ROWS = {rule.state_code: rule for rule in DATASET.dry_needling}
+ACU_ROWS = {row.state_code: row for row in DATASET.acupuncture}
+
+
+@pytest.mark.parametrize("code", sorted(DN_ROWS))
+def test_dry_needling_answer_for_every_jurisdiction(full_repository, code):
+    rule = DN_ROWS[code]
+    action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
+    messages, _ = run(action, tracker(slots={"us_state": code, "legal_question": "dry_needling"}))
+
+    text = messages[0]["text"]
+    first = text.split("\n")[0]
+    assert first.startswith(f"As of {format_date(rule.verified_on)}, ")
+    assert place(code, rule.state_name) in first
+    assert first.endswith(f"({STATUS_WORDS[rule.status]}).")
+    assert f"Source: {rule.sources[0].title}" in text
+    assert source_date_phrase(rule.source_date, rule.source_date_precision) in text
+    if rule.conflict:
+        assert "Sources disagree: " in text
+    if rule.conflict or rule.caveats:
+        assert "before relying on this." in text
+    for change in rule.pending:
+        assert change[1:] in text
+
+
+@pytest.mark.parametrize("code", sorted(ACU_ROWS))
+def test_acupuncture_answer_for_every_jurisdiction(full_repository, code):
+    row = ACU_ROWS[code]
+    action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
+    messages, _ = run(action, tracker(slots={"us_state": code, "legal_question": "acupuncture"}))
+
+    text = messages[0]["text"]
+    first = text.split("\n")[0]
+    assert first.startswith(f"As of {format_date(row.verified_on)}, {place(code, row.state_name)} ")
+    assert first.endswith("(licensed)." if row.licensed else "(no state licence).")
+    if row.licensed:
+        assert f"Regulator: the {row.board_name}" in text
+        assert f"Title: {row.licensed_title}" in text
+    if row.lookup_url:
+        assert row.lookup_url in text
+    if row.caveats:
+        assert "Please note: " in text and "before relying on this." in text
+    assert source_date_phrase(row.source_date, row.source_date_precision) in text
+
+
+# ---------------------------------------------------------------- list questions
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("which states don't allow PTs to dry needle?", "prohibited"),
+        ("which states ban dry needling", "prohibited"),
+        ("where can't physical therapists dry needle", "prohibited"),
+        ("where is it not regulated?", "not_addressed"),
+        ("which states have no dry needling law", "not_addressed"),
+        ("which states allow physical therapists to dry needle", "allowed"),
+        ("list the states", "overview"),
+    ],
+)
+def test_list_kind(text, kind):
+    assert list_kind(text) == kind
+
+
+def test_list_of_states_where_pts_may_not_dry_needle(full_repository):
+    action = ActionListLegalStates(lambda: nullcontext(full_repository))
+    messages, events = run(
+        action,
+        tracker(
+            "which states don't allow PTs to dry needle?",
+            "ask_legal_state_list",
+            [entity("practitioner", "PTs"), entity("treatment", "dry needle")],
+        ),
+    )
+    lines = messages[0]["text"].split("\n")
+    assert lines[:5] == [
+        "As of 21 November 2026, physical therapists may not dry needle in 4 states: California, Hawaii, "
+        "New York and Oregon.",
+        "Not addressed by law (no statute or board position): Massachusetts, Michigan, Minnesota, Missouri, "
+        "Oklahoma and Pennsylvania.",
+        "Unclear (sources disagree): Arkansas and Connecticut.",
+        "Allowed: the other 38 states and DC, usually after set training.",
+        "Changes are pending in California and Oregon.",
+    ]
+    assert events == [SlotSet("legal_question", "dry_needling"), SlotSet("treatment_context", "dry_needling")]
+
+
+def test_where_is_it_not_regulated_follows_an_acupuncture_conversation(full_repository):
+    action = ActionListLegalStates(lambda: nullcontext(full_repository))
+    messages, events = run(
+        action,
+        tracker(
+            "where is it not regulated?", "ask_legal_state_list", slots={"legal_question": "acupuncture"}
+        ),
+    )
+    assert messages[0]["text"].startswith(
+        "As of 21 November 2026, Alabama, Oklahoma and South Dakota do not license acupuncturists "
+        "(no state licence); the other 47 states and DC do."
+    )
+    assert events[0] == SlotSet("legal_question", "acupuncture")

@@ -1,0 +1,118 @@
+"""State recognition end to end: the spaCy entity ruler, then the action's normalisation.
+
+Every name, USPS code and listed abbreviation of data/lexicon/us_states.yml, in a question
+and as a reply to "Which state?", plus lower case, typos and Washington state vs DC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+
+from actions.legal import read_state_reply, state_in_message
+from actions.lexicon import load_states
+from nlp_pipeline.build_spacy import build_pipeline
+
+STATES = load_states()
+NAMES = [(state.name, state.code) for state in STATES]
+CODES = [(state.code, state.code) for state in STATES]
+ABBREVIATIONS = [(abbreviation, state.code) for state in STATES for abbreviation in state.abbreviations]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def parse(nlp, text: str) -> dict[str, Any]:
+    """The latest_message Rasa builds with SpacyEntityExtractor (value = the matched text)."""
+    entities = [{"entity": ent.label_, "value": ent.text} for ent in nlp(text).ents]
+    return {"text": text, "intent": {"name": "inform_state", "confidence": 0.9}, "entities": entities}
+
+
+def reply(message: dict[str, Any]) -> Tracker:
+    """The tracker while state_form waits for the state."""
+    return Tracker(
+        "states",
+        {"requested_slot": "us_state"},
+        message,
+        [],
+        False,
+        None,
+        {"name": "state_form"},
+        "action_listen",
+    )
+
+
+def test_the_lexicon_has_all_51_jurisdictions():
+    assert len(STATES) == 51 and len({state.code for state in STATES}) == 51
+
+
+@pytest.mark.parametrize(("name", "code"), NAMES, ids=[n for n, _ in NAMES])
+def test_full_names_in_a_question(nlp, name, code):
+    assert state_in_message(parse(nlp, f"Is dry needling legal in {name}?")) == code
+    assert state_in_message(parse(nlp, f"is dry needling legal in {name.lower()}")) == code
+
+
+@pytest.mark.parametrize(("text", "code"), CODES, ids=[c for c, _ in CODES])
+def test_codes_in_context(nlp, text, code):
+    # Codes that are also words (OR, IN, ME, OK, ...) count only in capitals after "in/from/...".
+    assert state_in_message(parse(nlp, f"can a PT dry needle in {text}?")) == code
+    assert state_in_message(parse(nlp, f"what about {text}")) == code
+
+
+@pytest.mark.parametrize(("text", "code"), CODES, ids=[c for c, _ in CODES])
+def test_codes_as_the_reply_to_which_state(nlp, text, code):
+    assert read_state_reply(reply(parse(nlp, text))) == (code, "found")
+
+
+@pytest.mark.parametrize(("text", "code"), ABBREVIATIONS, ids=[a for a, _ in ABBREVIATIONS])
+def test_listed_abbreviations(nlp, text, code):
+    assert state_in_message(parse(nlp, f"is dry needling legal in {text}")) == code
+    assert read_state_reply(reply(parse(nlp, text))) == (code, "found")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("is dry needling legal in Washington state?", "WA"),
+        ("is dry needling legal in Washington?", "WA"),
+        ("is dry needling legal in Washington, DC?", "DC"),
+        ("is dry needling legal in washington dc", "DC"),
+        ("is dry needling legal in DC", "DC"),
+        ("is dry needling legal in D.C.?", "DC"),
+        ("is dry needling legal in the District of Columbia", "DC"),
+    ],
+)
+def test_washington_state_is_not_washington_dc(nlp, text, code):
+    assert state_in_message(parse(nlp, text)) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("I live in Ohio", "OH"),
+        ("i'm in texas", "TX"),
+        ("im from calfornia", "CA"),
+        ("pensylvania", "PA"),
+        ("Missisippi", "MS"),
+        ("new yrok", "NY"),
+        ("West Virgina", "WV"),
+        ("massachusets", "MA"),
+        ("we're in n. carolina", "NC"),
+        ("tx", "TX"),
+        ("ny please", "NY"),
+        ("I live in NYC", "NY"),
+        ("Oregon, thanks", "OR"),
+    ],
+)
+def test_replies_with_extra_words_lower_case_and_typos(nlp, text, code):
+    assert read_state_reply(reply(parse(nlp, text))) == (code, "found")
+
+
+@pytest.mark.parametrize("text", ["ok", "or maybe later", "me", "hi", "in", "Ontario", "London", "my state"])
+def test_words_and_places_that_are_not_states(nlp, text):
+    code, outcome = read_state_reply(reply(parse(nlp, text)))
+    assert code is None and outcome == "failed"

@@ -1,0 +1,411 @@
+"""Safety actions with in-code trackers and fakes: exact messages and events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import OperationalError
+
+from actions.conversation import ActionGreet
+from actions.safety import (
+    FORGET_MARKER_SLOT,
+    PRIVACY_NOTICE_SLOT,
+    ActionDeclineDiagnosis,
+    ActionDeclineMedicationAdvice,
+    ActionForgetMe,
+    ActionHandoff,
+    ActionRedFlagTriage,
+    ConversationEraser,
+    SafetySettings,
+    get_safety_settings,
+    privacy_notice,
+    purge_expired_conversations,
+    topic_button,
+    wait_for_erasures,
+)
+from actions.settings import ClinicContact
+from actions.store.conversations import InMemoryConversationStore
+from tests.conftest import make_tracker, run_action
+
+SAFETY = SafetySettings(
+    tracker_store_url="sqlite://",
+    retention_days=30,
+    forget_wait_seconds=2.0,
+    forget_watch_seconds=0.5,
+    poll_seconds=0.02,
+)
+NOTICE = privacy_notice(SAFETY)
+
+
+def message(text: str | None = None, response: str | None = None, buttons=None) -> dict[str, Any]:
+    return {
+        "text": text,
+        "buttons": buttons or [],
+        "elements": [],
+        "custom": {},
+        "template": response,
+        "response": response,
+        "image": None,
+        "attachment": None,
+    }
+
+
+def user_says(intent: str, **extra: Any) -> dict[str, Any]:
+    return {"text": "...", "intent": {"name": intent, "confidence": 1.0}, "entities": [], **extra}
+
+
+def tracker_in_form(loop: str) -> Tracker:
+    return Tracker(
+        sender_id="test-user",
+        slots={"requested_slot": "us_state"},
+        latest_message=user_says("red_flag"),
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": loop},
+        latest_action_name="action_listen",
+    )
+
+
+# ---------------------------------------------------------------- red flags
+DETECTED = {"red_flag": {"rule": "worst_ever", "source": "detector"}}
+
+
+def test_red_flag_gives_emergency_guidance_only():
+    messages, events = run_action(ActionRedFlagTriage(), make_tracker(user_says("red_flag", **DETECTED)))
+
+    assert messages == [message(response="utter_red_flag_guidance")]
+    assert events == []
+
+
+def test_classifier_only_red_flag_adds_a_way_to_rephrase():
+    messages, events = run_action(ActionRedFlagTriage(), make_tracker(user_says("red_flag")))
+
+    assert messages == [
+        message(response="utter_red_flag_guidance"),
+        message(response="utter_red_flag_unsure"),
+    ]
+    assert events == []
+
+
+def test_red_flag_ends_a_form_in_progress():
+    messages, events = run_action(ActionRedFlagTriage(), tracker_in_form("state_form"))
+
+    assert messages[0] == message(response="utter_red_flag_guidance")
+    assert events == [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+def test_red_flag_does_not_log_the_message(caplog):
+    secret = "my left arm is numb since this morning"
+    tracker = make_tracker({**user_says("red_flag"), "text": secret})
+    with caplog.at_level(logging.DEBUG):
+        run_action(ActionRedFlagTriage(), tracker)
+    assert "red-flag guidance given" in caplog.text
+    assert secret not in caplog.text
+
+
+# ---------------------------------------------------------------- scope limits
+@pytest.mark.parametrize(
+    ("action", "response", "buttons"),
+    [
+        (
+            ActionDeclineDiagnosis(SAFETY),
+            "utter_cannot_diagnose",
+            [
+                topic_button("Acupuncture for migraine", "acupuncture_evidence_migraine"),
+                topic_button("Acupuncture for tension headache", "acupuncture_evidence_tension"),
+                topic_button("What acupuncture cannot do", "acupuncture_limits"),
+            ],
+        ),
+        (
+            ActionDeclineMedicationAdvice(SAFETY),
+            "utter_cannot_advise_medication",
+            [
+                topic_button("Acupuncture and your medicines", "medication_interactions"),
+                topic_button("Questions to ask a practitioner", "questions_for_practitioner"),
+            ],
+        ),
+    ],
+)
+def test_scope_limit_says_who_can_advise_and_offers_topics(action, response, buttons):
+    messages, events = run_action(action, make_tracker(user_says("ask_diagnosis")))
+
+    assert messages == [message(response=response, buttons=buttons), message(text=NOTICE)]
+    assert events == [SlotSet(PRIVACY_NOTICE_SLOT, True)]
+
+    messages, events = run_action(
+        action, make_tracker(user_says("ask_diagnosis"), slots={PRIVACY_NOTICE_SLOT: True})
+    )
+    assert messages == [message(response=response, buttons=buttons)]
+    assert events == []
+
+
+def test_topic_buttons_use_the_faq_choice_payload():
+    assert topic_button("Acupuncture and your medicines", "medication_interactions") == {
+        "title": "Acupuncture and your medicines",
+        "payload": '/choose_topic{"topic_key": "medication_interactions"}',
+    }
+
+
+# ---------------------------------------------------------------- handoff
+def clinic_settings(settings, **changes):
+    clinic = ClinicContact(
+        name="Example Clinic",
+        phone="+1 555 0100",
+        email="desk@clinic.example",
+        hours="Mon-Fri 9-17",
+        booking_url="https://clinic.example/book",
+    )
+    return replace(settings, clinic=replace(clinic, **changes))
+
+
+def test_handoff_gives_contact_details_and_a_booking_button(settings):
+    action = ActionHandoff(clinic_settings(settings))
+
+    messages, events = run_action(action, make_tracker(user_says("request_human")))
+
+    assert messages == [
+        message(
+            text="You can reach the team at Example Clinic:\n"
+            "- Phone: +1 555 0100\n"
+            "- Email: desk@clinic.example\n"
+            "- Opening hours: Mon-Fri 9-17\n"
+            "- Book online: https://clinic.example/book\n"
+            "I'm an automated assistant, so I can't pass this chat to a person myself.",
+            buttons=[{"title": "Book an appointment", "payload": "/book_appointment"}],
+        )
+    ]
+    # Nothing else: the bot stays quiet until the user writes again.
+    assert events == []
+
+
+def test_booking_gives_the_booking_link_then_the_phone(settings):
+    action = ActionHandoff(clinic_settings(settings))
+
+    messages, events = run_action(action, make_tracker(user_says("book_appointment")))
+
+    assert messages == [
+        message(
+            text="You can book an appointment with Example Clinic online: https://clinic.example/book\n"
+            "Or call +1 555 0100 (Mon-Fri 9-17)."
+        )
+    ]
+    assert events == []
+
+
+def test_handoff_without_booking_url_has_no_button(settings):
+    action = ActionHandoff(clinic_settings(settings, booking_url=""))
+
+    messages, _ = run_action(action, make_tracker(user_says("request_human")))
+    booking, _ = run_action(action, make_tracker(user_says("book_appointment")))
+
+    assert messages[0]["buttons"] == []
+    assert "Book online" not in messages[0]["text"]
+    assert booking[0]["text"] == (
+        "To book an appointment with Example Clinic, please contact the clinic.\n"
+        "Or call +1 555 0100 (Mon-Fri 9-17)."
+    )
+
+
+def test_default_clinic_contact_comes_from_settings(monkeypatch):
+    from actions.settings import get_settings
+
+    monkeypatch.setenv("CLINIC_NAME", "Lakeside Clinic")
+    monkeypatch.setenv("CLINIC_PHONE", "+1 555 0199")
+    get_settings.cache_clear()
+    try:
+        messages, _ = run_action(ActionHandoff(), make_tracker(user_says("request_human")))
+    finally:
+        get_settings.cache_clear()
+    assert messages[0]["text"].startswith("You can reach the team at Lakeside Clinic:\n- Phone: +1 555 0199")
+
+
+# ---------------------------------------------------------------- privacy notice
+def test_first_greeting_shows_disclaimer_and_privacy_notice_once():
+    action = ActionGreet(SAFETY)
+
+    messages, events = run_action(action, make_tracker(user_says("greet")))
+    assert messages == [message(response="utter_greet"), message(text=NOTICE)]
+    assert events == [SlotSet("disclaimer_shown", True), SlotSet(PRIVACY_NOTICE_SLOT, True)]
+
+    slots = {"disclaimer_shown": True, PRIVACY_NOTICE_SLOT: True}
+    messages, events = run_action(action, make_tracker(user_says("greet"), slots=slots))
+    assert messages == [message(response="utter_greet_again")]
+    assert events == []
+
+
+def test_greeting_after_a_first_answer_still_shows_the_privacy_notice():
+    messages, events = run_action(
+        ActionGreet(SAFETY), make_tracker(user_says("greet"), slots={"disclaimer_shown": True})
+    )
+    assert messages == [message(response="utter_greet_again"), message(text=NOTICE)]
+    assert events == [SlotSet(PRIVACY_NOTICE_SLOT, True)]
+
+
+def test_privacy_notice_says_what_how_long_and_how_to_delete():
+    assert NOTICE == (
+        "Privacy: the clinic stores this chat (what you type and my replies) so that I can follow "
+        "the conversation. It is deleted automatically 30 days after your last message; the clinic "
+        "can change this period. Please don't share details you don't need to, such as your full "
+        'name. To delete this conversation now, type "forget me".'
+    )
+
+
+def test_safety_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TRACKER_STORE_URL", "postgresql://rasa@db/rasa")
+    monkeypatch.setenv("CONVERSATION_RETENTION_DAYS", "90")
+    get_safety_settings.cache_clear()
+    try:
+        settings = get_safety_settings()
+        assert (settings.tracker_store_url, settings.retention_days) == ("postgresql://rasa@db/rasa", 90)
+        monkeypatch.setenv("CONVERSATION_RETENTION_DAYS", "a month")
+        get_safety_settings.cache_clear()
+        with pytest.raises(ValueError, match="whole number"):
+            get_safety_settings()
+        monkeypatch.delenv("TRACKER_STORE_URL")
+        monkeypatch.delenv("CONVERSATION_RETENTION_DAYS")
+        get_safety_settings.cache_clear()
+        assert get_safety_settings().tracker_store_url.endswith("/var/tracker.db")
+        assert get_safety_settings().retention_days == 30
+    finally:
+        get_safety_settings.cache_clear()
+
+
+# ---------------------------------------------------------------- forget me
+def rasa_turn(marker: str) -> list[dict[str, Any]]:
+    """The events Rasa saves after action_forget_me returned (abridged)."""
+    return [
+        {"event": "action", "name": "action_forget_me", "timestamp": 2.0},
+        {"event": "slot", "name": FORGET_MARKER_SLOT, "value": marker, "timestamp": 2.0},
+        {"event": "bot", "text": "Done", "timestamp": 2.0},
+        {"event": "action", "name": "action_listen", "timestamp": 2.0},
+    ]
+
+
+def earlier_turns(text: str = "I have migraines") -> list[dict[str, Any]]:
+    return [
+        {"event": "action", "name": "action_session_start", "timestamp": 1.0},
+        {"event": "user", "text": text, "timestamp": 1.0},
+        {"event": "bot", "text": "utter_ask_forget_me", "timestamp": 1.0},
+    ]
+
+
+def forget_me(store: InMemoryConversationStore, save_after: float | None, resave_after: float | None = None):
+    """Run action_forget_me as the action server would, then play Rasa's save(s)."""
+
+    async def scenario():
+        eraser = ConversationEraser(SAFETY, lambda url: nullcontext(store))
+        dispatcher = CollectingDispatcher()
+        events = await ActionForgetMe(eraser).run(
+            dispatcher, make_tracker(user_says("affirm"), sender_id="alice"), {}
+        )
+        marker = events[0]["value"] if events else None
+        if save_after is not None and marker:
+            await asyncio.sleep(save_after)
+            stale = list(store.conversations.get("alice", []))
+            store.add("alice", rasa_turn(marker))
+            if resave_after is not None:
+                await asyncio.sleep(resave_after)
+                # A message already in progress re-saves its stale copy of the conversation.
+                store.add("alice", stale + rasa_turn(marker))
+        await wait_for_erasures(10)
+        return dispatcher.messages, events
+
+    return asyncio.run(scenario())
+
+
+def test_forget_me_deletes_the_conversation_after_rasa_saved_the_turn():
+    store = InMemoryConversationStore({"alice": earlier_turns(), "bob": earlier_turns("hi")})
+
+    messages, events = forget_me(store, save_after=0.2)
+
+    assert messages == [message(response="utter_forget_me_done")]
+    assert len(events) == 1 and events[0]["name"] == FORGET_MARKER_SLOT and len(events[0]["value"]) == 32
+    assert "alice" not in store.conversations
+    assert store.event_count("bob") == 3
+
+
+def test_forget_me_deletes_a_stale_copy_saved_after_the_deletion():
+    store = InMemoryConversationStore({"alice": earlier_turns()})
+
+    forget_me(store, save_after=0.1, resave_after=0.2)
+
+    assert "alice" not in store.conversations
+
+
+def test_forget_me_deletes_what_is_there_when_the_turn_never_shows(caplog):
+    store = InMemoryConversationStore({"alice": earlier_turns()})
+
+    with caplog.at_level(logging.WARNING):
+        forget_me(store, save_after=None)
+
+    assert "alice" not in store.conversations
+    assert "not seen in the tracker store" in caplog.text
+
+
+def test_forget_me_with_nothing_stored_says_it_failed(caplog):
+    store = InMemoryConversationStore({"bob": earlier_turns()})
+
+    with caplog.at_level(logging.ERROR):
+        messages, events = forget_me(store, save_after=0.1)
+
+    assert messages == [message(response="utter_forget_me_failed")]
+    assert events == []
+    assert "TRACKER_STORE_URL" in caplog.text
+    assert store.event_count("bob") == 3
+
+
+def test_forget_me_with_the_store_down_says_it_failed():
+    @contextmanager
+    def broken(url):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        yield  # pragma: no cover
+
+    async def scenario():
+        dispatcher = CollectingDispatcher()
+        events = await ActionForgetMe(ConversationEraser(SAFETY, broken)).run(
+            dispatcher, make_tracker(user_says("affirm"), sender_id="alice"), {}
+        )
+        return dispatcher.messages, events
+
+    messages, events = asyncio.run(scenario())
+    assert messages == [message(response="utter_forget_me_failed")]
+    assert events == []
+
+
+def test_forget_me_logs_no_message_text(caplog):
+    store = InMemoryConversationStore({"alice": earlier_turns("my secret symptoms")})
+    with caplog.at_level(logging.INFO):
+        forget_me(store, save_after=0.05)
+    assert "my secret symptoms" not in caplog.text
+    assert "alice" not in caplog.text  # sender ids only at DEBUG
+    assert "forget-me: conversation deleted" in caplog.text
+
+
+# ---------------------------------------------------------------- retention
+def test_purge_deletes_conversations_inactive_for_the_retention_period():
+    day = 86400.0
+    now = 100 * day
+    store = InMemoryConversationStore(
+        {
+            "old": [{"event": "user", "timestamp": now - 31 * day}],
+            # Started long ago but still active: kept whole.
+            "active": [
+                {"event": "user", "timestamp": now - 60 * day},
+                {"event": "user", "timestamp": now - day},
+            ],
+        }
+    )
+
+    deleted = purge_expired_conversations(SAFETY, lambda url: nullcontext(store), now=now)
+
+    assert deleted == 1
+    assert set(store.conversations) == {"active"}

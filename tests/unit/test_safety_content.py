@@ -1,0 +1,69 @@
+"""Wording rules of issue 4 checked on the texts themselves (domain responses and answers)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from actions.safety import DIAGNOSIS_BUTTONS, MEDICATION_BUTTONS
+from actions.settings import PROJECT_ROOT
+from actions.store.content import read_faq_content
+
+RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain" / "safety.yml").read_text(encoding="utf-8"))["responses"]
+ANSWERS = {answer.key: answer for answer in read_faq_content(PROJECT_ROOT / "data" / "content").answers}
+
+
+def text(response: str) -> str:
+    return RESPONSES[response][0]["text"]
+
+
+def test_every_response_the_safety_actions_send_exists():
+    source = (PROJECT_ROOT / "actions" / "safety.py").read_text(encoding="utf-8")
+    used = set(re.findall(r'response="(utter_[a-z_]+)"', source))
+    used |= set(re.findall(r'response = "(utter_[a-z_]+)"', source))
+    assert used and used <= set(RESPONSES), used - set(RESPONSES)
+
+
+def test_red_flag_guidance_sends_to_emergency_care_calmly_and_alone():
+    guidance = text("utter_red_flag_guidance")
+    assert "call 911 now" in guidance
+    assert "nearest emergency department" in guidance
+    assert "don't drive yourself" in guidance
+    # No treatment talk, no diagnosis, nothing alarmist.
+    for word in ("acupuncture", "needling", "tui na", "stroke", "aneurysm", "meningitis", "!", "dying"):
+        assert word not in guidance.lower()
+
+
+def test_scope_limits_name_who_can_advise():
+    assert "doctor" in text("utter_cannot_diagnose") and "neurologist" in text("utter_cannot_diagnose")
+    medication = text("utter_cannot_advise_medication")
+    for who in ("prescribed it", "neurologist", "pharmacist"):
+        assert who in medication
+    for reply in ("utter_cannot_diagnose", "utter_cannot_advise_medication"):
+        assert "What I can" in text(reply)  # and offers what the bot can answer
+
+
+def test_scope_limit_buttons_point_at_existing_topics():
+    for _, key in DIAGNOSIS_BUTTONS + MEDICATION_BUTTONS:
+        assert key in ANSWERS, key
+
+
+def test_pregnancy_answer_is_general_and_sends_to_the_practitioner():
+    answer = ANSWERS["acupuncture_pregnancy"].text.lower()
+    assert "tell your practitioner" in answer
+    assert "points are avoided in pregnancy" in answer
+
+
+@pytest.mark.parametrize("key", sorted(ANSWERS))
+def test_no_answer_says_it_is_safe_for_you(key):
+    answer = ANSWERS[key].text.lower()
+    assert not re.search(r"\b(it is|it's|is) (completely |perfectly |totally )?safe for you\b", answer)
+    assert not re.search(r"safe (for you )?(during|in) pregnancy", answer)
+
+
+def test_medication_answer_refers_decisions_to_the_prescriber():
+    answer = ANSWERS["medication_interactions"].text.lower()
+    assert "prescriber" in answer or "prescribed it" in answer
+    assert "pharmacist" in answer
