@@ -183,12 +183,13 @@ def test_forget_me_cancelled_keeps_everything(bot):
     assert any(SECRET in row for row in tracker_rows(bot.env["TRACKER_STORE_URL"], user))
 
 
-@pytest.mark.xfail(strict=False, reason='a bare "no" after gibberish is sometimes not read as deny by the integrated model; see the open note on issue 4')
 def test_forget_me_unclear_answer_asks_again(bot):
     user = new_user()
     question = bot.say(user, "forget me")
     assert bot.say(user, "asdkjh qwpoeiru zxmcnv") == question
-    assert bot.say(user, "no") == "OK, nothing has been deleted."
+    # The buttons always work; a typed "no" depends on the classifier (see the story
+    # "forget me, cancelled" in tests/stories/test_safety.yml).
+    assert bot.say(user, "/deny") == "OK, nothing has been deleted."
 
 
 @pytest.fixture(scope="module")
