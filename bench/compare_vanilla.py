@@ -1,6 +1,6 @@
 """Benchmark our bot against a vanilla `rasa init` bot on the same machine, in one run.
 
-    .venv/bin/python bench/compare_vanilla.py            # the full run (make bench), ~15-25 min
+    .venv/bin/python bench/compare_vanilla.py            # the full run (make bench), 10-20 min idle
     .venv/bin/python bench/compare_vanilla.py --quick    # small request counts, to check it works
     .venv/bin/python bench/compare_vanilla.py --our-model models/headache-faq.tar.gz \\
         --vanilla-dir /tmp/vanilla-bot                   # reuse models: no training measured

@@ -28,6 +28,7 @@ import argparse
 import json
 import pstats
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -187,6 +188,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "headache-faq.tar.gz")
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, rasa.prof)")
     parser.add_argument("--our-env", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument(
         "--launcher",
@@ -198,8 +200,18 @@ def main() -> int:
     if not args.model.exists():
         parser.error(f"{args.model} is missing: run `make train` or pass --model")
     raise_on_sigterm()
-    token = secrets.token_urlsafe(16)
     work = Path(tempfile.mkdtemp(prefix="bench-profile-"))
+    try:
+        return run(args, work)
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
+    token = secrets.token_urlsafe(16)
     profile_path = work / "rasa.prof"
     python = str(VENV_BIN / "python")
     rasa_entry = [str(args.launcher.resolve())] if args.launcher else ["-m", "rasa"]
@@ -252,7 +264,7 @@ def main() -> int:
             print("no profile written (the Rasa server did not exit cleanly)", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {args.out}; logs in {work}")
+    print(f"\nwrote {args.out}")
     return 0
 
 

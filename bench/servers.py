@@ -363,10 +363,11 @@ def start_vanilla(project: Path, workdir: Path, extra_rasa_args: Sequence[str] =
 
 
 def raise_on_sigterm() -> None:
-    """Turn SIGTERM/SIGHUP into KeyboardInterrupt so `finally` blocks stop the servers."""
+    """Turn SIGINT/SIGTERM/SIGHUP into KeyboardInterrupt so `finally` blocks stop the servers
+    (SIGINT too: a shell starts background jobs with it ignored)."""
 
     def handler(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGHUP, handler)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, handler)
