@@ -146,6 +146,10 @@ widget-screenshot: setup browser-deps ## Refresh docs/img/widget.png and docs/im
 check-answers: setup ## Ask the bot every held-out question (starts one if none runs); results/check_answers.csv; ARGS=--update-baseline
 	$(PY) scripts/check_answers.py --url http://localhost:$(RASA_PORT) --start-if-down --model $(MODEL) $(ARGS)
 
+.PHONY: purge-conversations
+purge-conversations: $(VENV)/.installed ## Delete conversations idle longer than CONVERSATION_RETENTION_DAYS (30); run daily from cron
+	$(PY) -m actions.store.manage purge-conversations
+
 .PHONY: import-licenses
 import-licenses: $(VENV)/.installed ## Import a board's licence export: make import-licenses CSV=path/to/file.csv
 	@test -n "$(CSV)" || { echo "usage: make import-licenses CSV=path/to/file.csv"; exit 2; }

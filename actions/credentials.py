@@ -34,6 +34,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import DataUnavailable, apologise_for_outage, run_blocking
 from actions.lexicon import load_practitioners, normalize_state, normalize_term, state_name
 from actions.rendering import format_date
+from actions.safety import SafetySettings, privacy_notice_events
 from actions.store.licence_models import (
     ACTIVE,
     ACUPUNCTURE,
@@ -850,10 +851,12 @@ class _CredentialAction(Action, ABC):
         repository_factory: RepositoryFactory | None = None,
         board_directory: BoardDirectory | None = None,
         today: Callable[[], date] | None = None,
+        safety_settings: SafetySettings | None = None,
     ) -> None:
         self._repository_factory = repository_factory or sql_licence_repository
         self._board_directory = board_directory or LegalBoardDirectory()
         self._today = today or date.today
+        self._safety_settings = safety_settings
 
     def _board(self, state: str) -> BoardInfo | None:
         try:
@@ -893,7 +896,10 @@ class ActionCheckLicence(_CredentialAction):
         profession = tracker.get_slot(PROFESSION_SLOT)
         text, buttons = self.compose(state, number, name, profession, lookup, self._today())
         dispatcher.utter_message(text=text, buttons=buttons)
-        return list(CHECK_RESET)
+        if buttons:
+            return list(CHECK_RESET)  # the reply ends with a question: nothing may follow it
+        # The user may have typed a name: say what is kept and how to delete it.
+        return list(CHECK_RESET) + privacy_notice_events(dispatcher, tracker, self._safety_settings)
 
     def _lookup(self, state: str, number: str | None, name: str | None) -> LicenceLookup:
         with self._repository_factory() as repository:
@@ -1013,7 +1019,7 @@ class ActionFindPractitioners(_CredentialAction):
         dispatcher.utter_message(
             text=self.compose(city, state, profession, records, coverage, board, self._today())
         )
-        return list(SEARCH_RESET)
+        return list(SEARCH_RESET) + privacy_notice_events(dispatcher, tracker, self._safety_settings)
 
     def _search(
         self, city: str, state: str, profession: str

@@ -44,7 +44,8 @@ from actions.evidence_ranges import (
     whole_days,
 )
 from actions.lexicon import Term, load_conditions, load_treatments, normalize_state, normalize_term
-from actions.rendering import DISCLAIMER, format_date, format_sources
+from actions.rendering import format_date, format_sources
+from actions.safety import SafetySettings, first_answer_notes
 from actions.store.evidence_data import format_figure
 from actions.store.evidence_repository import (
     CONDITION_LABELS,
@@ -409,8 +410,13 @@ class ActionAskExpectCondition(Action):
 class ActionAnswerExpectations(Action):
     """Answer from the evidence row for the chosen treatment and condition."""
 
-    def __init__(self, repository_factory: RepositoryFactory | None = None) -> None:
+    def __init__(
+        self,
+        repository_factory: RepositoryFactory | None = None,
+        safety_settings: SafetySettings | None = None,
+    ) -> None:
         self._repository_factory = repository_factory or sql_evidence_repository
+        self._safety_settings = safety_settings
 
     def name(self) -> str:
         return "action_answer_expectations"
@@ -449,9 +455,7 @@ class ActionAnswerExpectations(Action):
         for message in messages:
             dispatcher.utter_message(text=message)
         events: list[dict[str, Any]] = [SlotSet(SLOT_ANSWERED, pair), SlotSet("treatment_context", treatment)]
-        if not tracker.get_slot("disclaimer_shown"):
-            dispatcher.utter_message(text=DISCLAIMER)
-            events.append(SlotSet("disclaimer_shown", True))
+        events += first_answer_notes(dispatcher, tracker, self._safety_settings)
         return events
 
     def _load(self, treatment: str, condition: str) -> EvidenceRow | None:

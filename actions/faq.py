@@ -20,7 +20,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, latest_entity_values, run_blocking
 from actions.lexicon import load_treatments, normalize_term
-from actions.rendering import DISCLAIMER, format_date, render_answer
+from actions.rendering import format_date, render_answer
+from actions.safety import SafetySettings, first_answer_notes
 from actions.settings import Settings, get_settings
 from actions.store.faq_repository import FaqRepository, sql_faq_repository
 from actions.store.records import FaqAnswer
@@ -81,9 +82,11 @@ class ActionAnswerFaq(Action):
         self,
         repository_factory: RepositoryFactory | None = None,
         settings: Settings | None = None,
+        safety_settings: SafetySettings | None = None,
     ) -> None:
         self._repository_factory = repository_factory or sql_faq_repository
         self._settings = settings
+        self._safety_settings = safety_settings
 
     def name(self) -> str:
         return "action_answer_faq"
@@ -128,9 +131,7 @@ class ActionAnswerFaq(Action):
         events: list[dict[str, Any]] = [SlotSet("last_topic", answer.key)]
         if answer.treatment != "general":
             events.append(SlotSet("treatment_context", answer.treatment))
-        if not tracker.get_slot("disclaimer_shown"):
-            dispatcher.utter_message(text=DISCLAIMER)
-            events.append(SlotSet("disclaimer_shown", True))
+        events += first_answer_notes(dispatcher, tracker, self._safety_settings)
         if self.settings.staff_inspector:
             dispatcher.utter_message(text=self._inspection(answer, plan.ranking))
         return events

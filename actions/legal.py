@@ -32,6 +32,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import DataUnavailable, apologise_for_outage, latest_entity_values, run_blocking
 from actions.lexicon import load_practitioners, load_states, load_treatments, normalize_state, normalize_term
 from actions.rendering import format_date
+from actions.safety import SafetySettings, first_answer_notes
 from actions.store.legal_data import is_stale, max_age_months
 from actions.store.legal_repository import (
     ALLOWED,
@@ -576,10 +577,12 @@ class ActionAnswerLegal(Action):
         repository_factory: LegalRepositoryFactory | None = None,
         today: Callable[[], date] | None = None,
         max_age: int | None = None,
+        safety_settings: SafetySettings | None = None,
     ) -> None:
         self._repository_factory = repository_factory or sql_legal_repository
         self._today = today or date.today
         self._max_age = max_age
+        self._safety_settings = safety_settings
 
     def name(self) -> str:
         return "action_answer_legal"
@@ -636,6 +639,7 @@ class ActionAnswerLegal(Action):
         if not tracker.get_slot(NOTE_SLOT):
             dispatcher.utter_message(text=LEGAL_NOTE)
             events.append(SlotSet(NOTE_SLOT, True))
+        events += first_answer_notes(dispatcher, tracker, self._safety_settings, disclaimer=False)
         return events
 
     def _answer(self, topic: str, code: str, practitioner: str | None) -> str | None:

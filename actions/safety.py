@@ -32,12 +32,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, run_blocking
+from actions.rendering import DISCLAIMER
 from actions.settings import PROJECT_ROOT, Settings, get_settings
 from actions.store.conversations import ConversationStore, sql_conversation_store
 
 logger = logging.getLogger(__name__)
 
 PRIVACY_NOTICE_SLOT = "privacy_notice_shown"
+DISCLAIMER_SLOT = "disclaimer_shown"
 # Set by action_forget_me to a random token; seeing it in the tracker store
 # proves that Rasa has saved the turn, so the deletion can run.
 FORGET_MARKER_SLOT = "forget_me_marker"
@@ -103,6 +105,21 @@ def privacy_notice_events(
         return []
     dispatcher.utter_message(text=privacy_notice(settings or get_safety_settings()))
     return [SlotSet(PRIVACY_NOTICE_SLOT, True)]
+
+
+def first_answer_notes(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    settings: SafetySettings | None = None,
+    disclaimer: bool = True,
+) -> list[dict[str, Any]]:
+    """After an answer: the general-information disclaimer and the privacy notice,
+    each once per conversation (a conversation may start with a question, not a greeting)."""
+    events: list[dict[str, Any]] = []
+    if disclaimer and not tracker.get_slot(DISCLAIMER_SLOT):
+        dispatcher.utter_message(text=DISCLAIMER)
+        events.append(SlotSet(DISCLAIMER_SLOT, True))
+    return events + privacy_notice_events(dispatcher, tracker, settings)
 
 
 def topic_button(title: str, topic_key: str) -> dict[str, str]:

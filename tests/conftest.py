@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from actions.safety import SafetySettings
 from actions.settings import PROJECT_ROOT, Settings
 from actions.store.database import build_engine
 from actions.store.faq_repository import FaqRepository, InMemoryFaqRepository
@@ -37,6 +38,9 @@ def make_answer(key: str, treatment: str, aspect: str, text: str | None = None) 
         reviewed_on=date(2026, 11, 1),
     )
 
+
+# Privacy settings for action unit tests (the notice's retention period is fixed here).
+SAFETY = SafetySettings(tracker_store_url="sqlite://", retention_days=30)
 
 FAKE_ANSWERS = (
     make_answer("acupuncture_what_is", "acupuncture", "overview"),

@@ -3,6 +3,10 @@
 python -m actions.store.manage init-db        create missing tables
 python -m actions.store.manage load-content   (re)load data/content into the database
 python -m actions.store.manage check-content  validate the content files only
+python -m actions.store.manage purge-conversations
+                                              delete conversations idle for longer than
+                                              CONVERSATION_RETENTION_DAYS (default 30) from
+                                              the tracker store; run it daily (cron)
 """
 
 from __future__ import annotations
@@ -22,10 +26,32 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _purge_conversations() -> int:
+    """Apply the retention period promised by the privacy notice."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from actions.safety import get_safety_settings, purge_expired_conversations
+
+    safety = get_safety_settings()
+    where = _redacted(safety.tracker_store_url)
+    try:
+        if not inspect(get_engine(safety.tracker_store_url)).has_table("events"):
+            print(f"no conversations stored yet in {where}")
+            return 0
+        deleted = purge_expired_conversations(safety)
+    except SQLAlchemyError as error:
+        reason = getattr(error, "orig", None) or error
+        print(f"could not purge conversations in {where}: {reason}", file=sys.stderr)
+        return 2
+    print(f"deleted {deleted} conversations idle for more than {safety.retention_days} days from {where}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; exit 0 on success, 1 on invalid content."""
     parser = argparse.ArgumentParser(prog="python -m actions.store.manage")
-    parser.add_argument("command", choices=["init-db", "load-content", "check-content"])
+    parser.add_argument("command", choices=["init-db", "load-content", "check-content", "purge-conversations"])
     args = parser.parse_args(argv)
     settings = get_settings()
     try:
@@ -42,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"evidence OK: {len(evidence.rows)} rows")
             legal = read_legal_data(settings.data_dir)
             print(f"legal OK: {len(legal.dry_needling)} dry needling rows, {len(legal.acupuncture)} licensure rows")
+        elif args.command == "purge-conversations":
+            return _purge_conversations()
         else:
             engine = get_engine()
             create_schema(engine)

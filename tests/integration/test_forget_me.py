@@ -206,3 +206,53 @@ def test_retention_purge_deletes_only_inactive_conversations(tracker_store_url):
     assert rows(tracker_store_url, "old") == 0
     assert rows(tracker_store_url, "recent") == 1
     store.engine.dispose()
+
+
+def run_manage(monkeypatch, url: str, *argv: str) -> int:
+    from actions.safety import get_safety_settings
+    from actions.store import manage
+
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    monkeypatch.setenv("CONVERSATION_RETENTION_DAYS", "30")
+    get_safety_settings.cache_clear()
+    try:
+        return manage.main(list(argv))
+    finally:
+        get_safety_settings.cache_clear()
+
+
+def test_purge_command_applies_the_retention_period(tracker_store_url, monkeypatch, capsys):
+    domain = make_domain()
+    store = rasa_store(tracker_store_url, domain)
+    now = time.time()
+
+    async def scenario():
+        for sender, age_days in (("idle-for-31-days", 31), ("active-yesterday", 1)):
+            tracker = DialogueStateTracker.from_events(
+                sender,
+                [UserUttered("hi", {"name": "greet"}, timestamp=now - age_days * 86400)],
+                slots=domain.slots,
+            )
+            await store.save(tracker)
+
+    asyncio.run(scenario())
+    assert run_manage(monkeypatch, tracker_store_url, "purge-conversations") == 0
+
+    assert "deleted 1 conversations idle for more than 30 days" in capsys.readouterr().out
+    assert rows(tracker_store_url, "idle-for-31-days") == 0
+    assert rows(tracker_store_url, "active-yesterday") == 1
+    store.engine.dispose()
+
+
+def test_purge_command_on_a_new_tracker_store_says_there_is_nothing(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'never-used.db'}"
+    assert run_manage(monkeypatch, url, "purge-conversations") == 0
+    assert "no conversations stored yet" in capsys.readouterr().out
+
+
+def test_purge_command_reports_an_unreachable_store_without_the_password(monkeypatch, capsys):
+    url = "postgresql://bot:s3cret-pass@127.0.0.1:1/tracker"
+    assert run_manage(monkeypatch, url, "purge-conversations") == 2
+    err = capsys.readouterr().err
+    assert "could not purge conversations" in err
+    assert "s3cret-pass" not in err

@@ -17,8 +17,9 @@ from actions.credentials import (
     LegalBoardDirectory,
     StaticBoardDirectory,
 )
+from actions.safety import privacy_notice
 from actions.store.licence_repository import InMemoryLicenceRepository, LicenceRecord
-from tests.conftest import make_tracker, run_action
+from tests.conftest import SAFETY, make_tracker, run_action
 
 TODAY = date(2026, 11, 21)
 SOURCE = "Texas board export (test)"
@@ -127,12 +128,14 @@ def repository() -> InMemoryLicenceRepository:
 
 @pytest.fixture
 def check(repository) -> ActionCheckLicence:
-    return ActionCheckLicence(lambda: nullcontext(repository), BOARDS, today=lambda: TODAY)
+    return ActionCheckLicence(lambda: nullcontext(repository), BOARDS, today=lambda: TODAY, safety_settings=SAFETY)
 
 
 @pytest.fixture
 def find(repository) -> ActionFindPractitioners:
-    return ActionFindPractitioners(lambda: nullcontext(repository), BOARDS, today=lambda: TODAY)
+    return ActionFindPractitioners(
+        lambda: nullcontext(repository), BOARDS, today=lambda: TODAY, safety_settings=SAFETY
+    )
 
 
 def test_one_active_licence_by_number(check):
@@ -147,9 +150,11 @@ def test_one_active_licence_by_number(check):
             "Status: active, expires 31 January 2027.\n"
             "Credentials listed: L.Ac., Dipl. O.M. (NCCAOM).\n\n"
             f"{DATA}\n{TX_LIVE}"
-        )
+        ),
+        # The first answer of the conversation: what is stored and how to delete it.
+        text_message(privacy_notice(SAFETY)),
     ]
-    assert events == CHECK_RESET
+    assert events == [*CHECK_RESET, SlotSet("privacy_notice_shown", True)]
 
 
 @pytest.mark.parametrize(
@@ -233,7 +238,7 @@ def test_a_long_list_is_cut_at_five(check, repository):
 
 
 def test_no_match_never_says_unlicensed_and_gives_the_board(check):
-    tracker = make_tracker(slots={"us_state": "TX", "licence_number": "AC99999"})
+    tracker = make_tracker(slots={"us_state": "TX", "licence_number": "AC99999", "privacy_notice_shown": True})
 
     messages, events = run_action(check, tracker)
 
@@ -250,7 +255,7 @@ def test_no_match_never_says_unlicensed_and_gives_the_board(check):
 
 
 def test_no_data_for_the_state_is_said_so(check):
-    messages, _ = run_action(check, make_tracker(slots={"us_state": "CA", "practitioner_name": "Jane Doe"}))
+    messages, _ = run_action(check, make_tracker(slots={"us_state": "CA", "practitioner_name": "Jane Doe", "privacy_notice_shown": True}))
     assert messages == [
         text_message(
             "I could not find Jane Doe in California in our data; that does not prove they are unlicensed.\n"
@@ -371,7 +376,7 @@ def test_legal_board_directory_reads_the_legal_repository(monkeypatch):
 
 
 def test_find_lists_at_most_five_active_licences(find):
-    tracker = make_tracker(slots={"us_state": "TX", "search_city": "austin"})
+    tracker = make_tracker(slots={"us_state": "TX", "search_city": "austin", "privacy_notice_shown": True})
 
     messages, events = run_action(find, tracker)
 
@@ -414,7 +419,7 @@ def test_find_physical_therapists(find):
 
 
 def test_find_nothing_keeps_the_caveats(find):
-    messages, events = run_action(find, make_tracker(slots={"us_state": "TX", "search_city": "El Paso"}))
+    messages, events = run_action(find, make_tracker(slots={"us_state": "TX", "search_city": "El Paso", "privacy_notice_shown": True}))
     assert messages == [
         text_message(
             "I found no active acupuncture licences for El Paso, Texas in our data.\n"

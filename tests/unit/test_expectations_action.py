@@ -30,6 +30,7 @@ from actions.expectations import (
 )
 from actions.lexicon import load_conditions, load_treatments, normalize_term
 from actions.rendering import DISCLAIMER
+from actions.safety import privacy_notice
 from actions.store.evidence_data import read_evidence_table
 from actions.store.evidence_repository import (
     CONDITION_LABELS,
@@ -37,7 +38,7 @@ from actions.store.evidence_repository import (
     EvidenceRow,
     InMemoryEvidenceRepository,
 )
-from tests.conftest import ROOT, make_tracker, run_action
+from tests.conftest import ROOT, SAFETY, make_tracker, run_action
 
 TABLE = read_evidence_table(ROOT / "data" / "evidence")
 ROWS = {(row.treatment, row.condition): row for row in TABLE.rows}
@@ -78,7 +79,7 @@ def answer_tracker(treatment: str, condition: str, **slots: Any) -> Tracker:
 @pytest.fixture
 def action() -> ActionAnswerExpectations:
     repository = InMemoryEvidenceRepository(TABLE.rows)
-    return ActionAnswerExpectations(repository_factory=lambda: nullcontext(repository))
+    return ActionAnswerExpectations(repository_factory=lambda: nullcontext(repository), safety_settings=SAFETY)
 
 
 def run_validation(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -118,7 +119,8 @@ def test_every_pair_answers_in_short_parts_with_sources_and_review_date(action, 
 
     texts = [m["text"] for m in messages]
     assert texts[:4] == render_answer(row)
-    assert texts[4] == DISCLAIMER and len(texts) == 5
+    # A conversation may start with this question: the disclaimer and privacy notice follow.
+    assert texts[4:] == [DISCLAIMER, privacy_notice(SAFETY)]
     course, results, limits, sources = texts[:4]
     assert course.startswith(
         f"What to expect from {TREATMENT_LABELS[treatment]} for {CONDITION_LABELS[condition]}: "
@@ -138,6 +140,7 @@ def test_every_pair_answers_in_short_parts_with_sources_and_review_date(action, 
         SlotSet("expect_answered", f"{treatment}:{condition}"),
         SlotSet("treatment_context", treatment),
         SlotSet("disclaimer_shown", True),
+        SlotSet("privacy_notice_shown", True),
     ]
 
 
@@ -294,6 +297,7 @@ def test_a_frequency_after_the_answer_gets_only_the_personal_part(action):
         headache_days=8.0,
         expect_answered="acupuncture:episodic_migraine",
         disclaimer_shown=True,
+        privacy_notice_shown=True,
         latest=message("I get 8 migraine days a month", "inform_frequency", [("condition", "migraine")]),
     )
 
@@ -329,6 +333,7 @@ def test_a_frequency_for_a_new_pair_gets_the_full_answer(action):
         headache_days=8.0,
         expect_answered="acupuncture:episodic_migraine",
         disclaimer_shown=True,
+        privacy_notice_shown=True,
         latest=message("8 headache days a month", "inform_frequency"),
     )
 

@@ -12,7 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from actions.faq import ActionAnswerFaq, choice_buttons, ranked_topics
 from actions.rendering import DISCLAIMER, render_answer
-from tests.conftest import FAKE_ANSWERS, faq_message, make_tracker, run_action
+from actions.safety import privacy_notice
+from tests.conftest import FAKE_ANSWERS, SAFETY, faq_message, make_tracker, run_action
 
 ANSWERS = {answer.key: answer for answer in FAKE_ANSWERS}
 
@@ -36,7 +37,7 @@ def response_message(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def action(fake_repository_factory, settings) -> ActionAnswerFaq:
-    return ActionAnswerFaq(repository_factory=fake_repository_factory, settings=settings)
+    return ActionAnswerFaq(repository_factory=fake_repository_factory, settings=settings, safety_settings=SAFETY)
 
 
 def test_first_answer_carries_citation_date_and_one_disclaimer(action):
@@ -51,16 +52,19 @@ def test_first_answer_carries_citation_date_and_one_disclaimer(action):
             "Last reviewed 1 November 2026."
         ),
         text_message(DISCLAIMER),
+        # The conversation started with a question, not a greeting: the privacy notice comes now.
+        text_message(privacy_notice(SAFETY)),
     ]
     assert events == [
         SlotSet("last_topic", "dry_needling_what_is"),
         SlotSet("treatment_context", "dry_needling"),
         SlotSet("disclaimer_shown", True),
+        SlotSet("privacy_notice_shown", True),
     ]
 
 
 def test_disclaimer_is_not_repeated(action):
-    tracker = make_tracker(faq_message([("acupuncture_what_is", 0.95)]), slots={"disclaimer_shown": True})
+    tracker = make_tracker(faq_message([("acupuncture_what_is", 0.95)]), slots={"disclaimer_shown": True, "privacy_notice_shown": True})
 
     messages, events = run_action(action, tracker)
 
@@ -74,7 +78,7 @@ def test_disclaimer_is_not_repeated(action):
 def test_general_topic_keeps_the_treatment_context(action):
     tracker = make_tracker(
         faq_message([("insurance_coverage", 0.97)]),
-        slots={"disclaimer_shown": True, "treatment_context": "tui_na"},
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "tui_na"},
     )
 
     _, events = run_action(action, tracker)
@@ -98,7 +102,7 @@ def test_general_topic_keeps_the_treatment_context(action):
     ],
 )
 def test_uncertain_answer_offers_did_you_mean(action, ranking, expected_choices):
-    tracker = make_tracker(faq_message(ranking), slots={"disclaimer_shown": True})
+    tracker = make_tracker(faq_message(ranking), slots={"disclaimer_shown": True, "privacy_notice_shown": True})
 
     messages, events = run_action(action, tracker)
 
@@ -130,7 +134,7 @@ def test_very_low_answer_confidence_asks_to_rephrase_instead_of_guessing(action)
 def test_clicked_topic_is_answered_without_the_selector(action):
     message = faq_message([], intent="choose_topic")
     message["entities"] = [{"entity": "topic_key", "value": "tui_na_what_is"}]
-    tracker = make_tracker(message, slots={"disclaimer_shown": True})
+    tracker = make_tracker(message, slots={"disclaimer_shown": True, "privacy_notice_shown": True})
 
     messages, events = run_action(action, tracker)
 
@@ -145,7 +149,7 @@ def test_follow_up_without_a_treatment_uses_the_context(action):
     # "and is it safe?" after a dry-needling answer: NLU leans to acupuncture.
     tracker = make_tracker(
         faq_message([("acupuncture_side_effects", 0.8), ("dry_needling_what_is", 0.1)]),
-        slots={"disclaimer_shown": True, "treatment_context": "dry_needling"},
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "dry_needling"},
     )
 
     messages, _ = run_action(action, tracker)
@@ -159,7 +163,7 @@ def test_named_treatment_wins_over_the_context(action):
             [("dry_needling_side_effects", 0.8), ("acupuncture_what_is", 0.1)],
             entities=[{"entity": "treatment", "value": "acupunture"}],
         ),
-        slots={"disclaimer_shown": True, "treatment_context": "dry_needling"},
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "dry_needling"},
     )
 
     messages, _ = run_action(action, tracker)
@@ -172,7 +176,7 @@ def test_merged_confidence_after_retargeting_passes_the_gate(action):
     # in a dry-needling context both mean the same answer.
     tracker = make_tracker(
         faq_message([("acupuncture_side_effects", 0.45), ("dry_needling_side_effects", 0.40)]),
-        slots={"disclaimer_shown": True, "treatment_context": "dry_needling"},
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "dry_needling"},
     )
 
     messages, _ = run_action(action, tracker)
@@ -210,7 +214,7 @@ def test_staff_inspector_shows_topic_confidence_runner_up_and_source(fake_reposi
     )
     tracker = make_tracker(
         faq_message([("tui_na_what_is", 0.88), ("acupuncture_what_is", 0.07)]),
-        slots={"disclaimer_shown": True},
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
     )
 
     messages, _ = run_action(action, tracker)

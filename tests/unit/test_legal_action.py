@@ -27,6 +27,7 @@ from actions.legal import (
     state_in_message,
 )
 from actions.rendering import format_date
+from actions.safety import privacy_notice
 from actions.settings import PROJECT_ROOT
 from actions.store.legal_data import read_legal_data
 from actions.store.legal_repository import (
@@ -36,6 +37,7 @@ from actions.store.legal_repository import (
     LegalSource,
     OtherPractitioner,
 )
+from tests.conftest import SAFETY
 
 TODAY = date(2026, 11, 21)
 DATASET = read_legal_data(PROJECT_ROOT / "data", today=TODAY)
@@ -138,7 +140,7 @@ def answer_action(
 ) -> ActionAnswerLegal:
     repository = InMemoryLegalRepository(rules, acupuncture)
     return ActionAnswerLegal(
-        repository_factory=lambda: nullcontext(repository), today=lambda: TODAY, max_age=12
+        repository_factory=lambda: nullcontext(repository), today=lambda: TODAY, max_age=12, safety_settings=SAFETY
     )
 
 
@@ -305,12 +307,14 @@ def test_dry_needling_answer_exact_format():
             "- Source B (2025)"
         ),
         text_message(LEGAL_NOTE),
+        text_message(privacy_notice(SAFETY)),
     ]
     assert events == [
         SlotSet("legal_question", "dry_needling"),
         SlotSet("treatment_context", "dry_needling"),
         SlotSet("legal_state_attempts", None),
         SlotSet("legal_note_shown", True),
+        SlotSet("privacy_notice_shown", True),
     ]
 
 
@@ -324,6 +328,7 @@ def test_question_about_another_profession_answers_for_it_first():
                 "legal_question": "dry_needling",
                 "legal_practitioner": "chiropractor",
                 "legal_note_shown": True,
+                "privacy_notice_shown": True,
             }
         ),
     )
@@ -359,7 +364,14 @@ def test_unknown_profession_is_said_to_be_unconfirmed(full_repository):
 def test_acupuncture_answer_exact_format():
     action = answer_action(acupuncture=(FAKE_OHIO_ACUPUNCTURE,))
     messages, events = run(
-        action, tracker(slots={"us_state": "OH", "legal_question": "acupuncture", "legal_note_shown": True})
+        action, tracker(
+            slots={
+                "us_state": "OH",
+                "legal_question": "acupuncture",
+                "legal_note_shown": True,
+                "privacy_notice_shown": True,
+            }
+        )
     )
     assert messages == [
         text_message(
