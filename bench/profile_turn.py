@@ -39,6 +39,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -135,7 +137,8 @@ def measure(bot: Bot, token: str, repeat: int) -> dict[str, Any]:
         repeat, lambda i: say(bot, long_sender, FAQ_QUESTIONS[i % len(FAQ_QUESTIONS)])[0]
     )
 
-    # The action alone, with the payload Rasa sends (tracker state + whole domain).
+    # The action alone, with the payload Rasa sends: the tracker state, and the whole
+    # domain only without endpoints.yml's enable_selective_domain.
     sender = f"direct-{uuid.uuid4().hex[:8]}"
     say(bot, sender, "what is acupuncture?")
     _, tracker_raw = request("GET", f"{bot.rasa_url}/conversations/{sender}/tracker{api}&include_events=ALL")
@@ -145,15 +148,17 @@ def measure(bot: Bot, token: str, repeat: int) -> dict[str, Any]:
         "next_action": "action_answer_faq",
         "sender_id": sender,
         "tracker": tracker,
-        "domain": domain,
         "version": "3.6.21",
     }
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    if not (endpoints.get("action_endpoint") or {}).get("enable_selective_domain"):
+        payload["domain"] = domain
     results["action server (direct)"] = timed(
         repeat, lambda i: request("POST", f"{bot.action_url}/webhook", payload)[0]
     )
     results["action payload bytes"] = {
         "total": len(json.dumps(payload)),
-        "domain": len(json.dumps(domain)),
+        "domain": len(json.dumps(domain)) if "domain" in payload else 0,
         "tracker": len(json.dumps(tracker)),
     }
     results["tracker read (GET tracker, 20+ turns)"] = timed(

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
@@ -269,11 +271,9 @@ def prepare_our_data(workdir: Path) -> dict[str, str]:
 def write_our_endpoints(workdir: Path, action_port: int) -> Path:
     """endpoints.yml as in the repository, with the action server's free port."""
     path = workdir / "endpoints.yml"
-    path.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: server_plugins.tracker_store.ResilientSQLTrackerStore\n"
-        "lock_store:\n  type: server_plugins.lock_store.EnvLockStore\n"
-    )
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
+from server_plugins import speedups
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Mutation = Callable[[TicketLock | None], tuple[TicketLock | None, T]]
@@ -98,13 +100,34 @@ def redis_lock_store(url: str) -> AtomicRedisLockStore:
     )
 
 
+class LockStoreConfigError(ValueError):
+    """The environment asks for a set-up the chosen lock store cannot serve safely."""
+
+
+def sanic_workers() -> int:
+    """Rasa reads SANIC_WORKERS to start several worker processes (default 1)."""
+    raw = os.environ.get("SANIC_WORKERS", "").strip() or "1"
+    try:
+        return int(raw)
+    except ValueError:
+        return 1  # Rasa itself would fail on it first
+
+
 class EnvLockStore(LockStore):
     """Delegates every lock operation to Redis or memory, chosen once from the environment."""
 
     def __init__(self, endpoint_config: Any = None) -> None:
         url = os.environ.get("REDIS_URL", "").strip()
+        if not url and sanic_workers() > 1:
+            # Each worker would have its own in-memory locks: two messages of one
+            # conversation could then be processed at once and a turn lost.
+            raise LockStoreConfigError(
+                f"SANIC_WORKERS={sanic_workers()} needs a shared lock store: set REDIS_URL "
+                "(for example redis://127.0.0.1:6379/1) or run a single worker."
+            )
         self.backend: LockStore = redis_lock_store(url) if url else InMemoryLockStore()
         logger.info("lock store: %s", type(self.backend).__name__)
+        speedups.install()
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:
         return self.backend.get_lock(conversation_id)

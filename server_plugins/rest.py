@@ -64,7 +64,7 @@ class GuardedRestInput(InputChannel):
             sender = payload.get("sender")
             if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
                 return bad_request("'sender' must be 1-128 letters, digits or . _ : @ + -")
-            if "message" not in payload or not isinstance(payload["message"], (str, type(None))):
+            if "message" not in payload or not isinstance(payload["message"], str | None):
                 return bad_request("'message' must be a string")
             metadata = payload.get("metadata")
             if metadata is not None and not isinstance(metadata, dict):

@@ -9,6 +9,7 @@
 - If the store is still down after that, Rasa's FailSafeTrackerStore would keep
   the turn in memory silently: :data:`STORE_HEALTH` records the failure so the
   guarded channels can tell the user, and it is logged at ERROR.
+- A SQLite file runs in WAL mode; the constructor also installs ``speedups``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+
+from server_plugins import speedups
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,6 +64,18 @@ def _retry_seconds() -> float:
         return 15.0
 
 
+def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
+    """WAL: a commit appends to the log instead of rewriting the database file, and the
+    action server (forget me) can read while Rasa writes. synchronous=NORMAL is still
+    safe against a crash of the process; production uses PostgreSQL anyway."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
 class ResilientSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore whose URL comes from the environment and that retries."""
 
@@ -87,9 +102,18 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         # connection is dead. Rebuild it with the same URL and pre-ping on.
         engine_url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **create_engine_kwargs(engine_url))
+        engine_kwargs = create_engine_kwargs(engine_url)
+        if engine_url.get_backend_name() == "sqlite":
+            # SQLAlchemy 1.4 opens and closes a SQLite file connection for every session
+            # (NullPool): each turn then paid for opening the file and, in WAL mode, a
+            # checkpoint on close. Keep connections; Rasa uses them from its event loop.
+            engine_kwargs.update(poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
+        self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **engine_kwargs)
+        if engine_url.get_backend_name() == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.retry_seconds = _retry_seconds()
+        speedups.install()
 
     async def _with_retries(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
         deadline = time.monotonic() + self.retry_seconds

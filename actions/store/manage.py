@@ -51,7 +51,9 @@ def _purge_conversations() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; exit 0 on success, 1 on invalid content."""
     parser = argparse.ArgumentParser(prog="python -m actions.store.manage")
-    parser.add_argument("command", choices=["init-db", "load-content", "check-content", "purge-conversations"])
+    parser.add_argument(
+        "command", choices=["init-db", "load-content", "check-content", "purge-conversations"]
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     try:
@@ -67,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             evidence = read_evidence_table(settings.data_dir / "evidence")
             print(f"evidence OK: {len(evidence.rows)} rows")
             legal = read_legal_data(settings.data_dir)
-            print(f"legal OK: {len(legal.dry_needling)} dry needling rows, {len(legal.acupuncture)} licensure rows")
+            print(
+                f"legal OK: {len(legal.dry_needling)} dry needling rows, "
+                f"{len(legal.acupuncture)} licensure rows"
+            )
         elif args.command == "purge-conversations":
             return _purge_conversations()
         else:

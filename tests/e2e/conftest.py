@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine, create_schema
@@ -111,11 +112,7 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> Bot
 
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: server_plugins.tracker_store.ResilientSQLTrackerStore\n"
-        "lock_store:\n  type: server_plugins.lock_store.EnvLockStore\n"
-    )
+    write_endpoints(endpoints, action_port)
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     processes = {
         "actions": launch(action_server_command(action_port), env, action_log),
@@ -152,6 +149,13 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> Bot
         action_port=action_port,
         processes=processes,
     )
+
+
+def write_endpoints(path: Path, action_port: int) -> None:
+    """The repository's endpoints.yml (plug-ins and settings) with the test action server's port."""
+    config = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
 def launch(command: list[str], env: dict[str, str], log: Path, append: bool = False) -> subprocess.Popen:

@@ -7,6 +7,8 @@ must hold every turn exactly once, in order, each turn complete before the next.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +28,7 @@ from tests.e2e.conftest import (
     start_servers,
     stop,
     wait_for,
+    write_endpoints,
 )
 from tests.e2e.test_faults import create_database, drop_database
 
@@ -140,7 +143,7 @@ def test_interleaved_turns_are_kept_once_and_in_order(replicas):
     with ThreadPoolExecutor(max_workers=6) as pool:
         sent_by_sender = list(pool.map(conversation, range(len(senders))))
 
-    for sender, sent in zip(senders, sent_by_sender):
+    for sender, sent in zip(senders, sent_by_sender, strict=True):
         events = tracker_events(tracker_url, sender)
         user_texts = [e["text"] for e in events if e["event"] == "user"]
         assert user_texts == sent  # none lost, none duplicated, none reordered
@@ -159,10 +162,40 @@ def test_simultaneous_messages_to_both_replicas_are_serialised(replicas):
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         replies = list(pool.map(send, jobs))
 
-    for (_, index), reply in zip(jobs, replies):
+    for (_, index), reply in zip(jobs, replies, strict=True):
         assert QUESTIONS[index][1] in reply
     for sender in senders:
         events = tracker_events(tracker_url, sender)
         user_texts = sorted(e["text"] for e in events if e["event"] == "user")
         assert user_texts == sorted([QUESTIONS[0][0], QUESTIONS[1][0]])
         assert_complete_turns(events)
+
+
+def test_several_workers_without_redis_refuse_to_start(tmp_path):
+    """SANIC_WORKERS=2 with in-memory locks would serve one conversation twice at once."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("REDIS_URL", "SANIC_WORKERS", "TRACKER_STORE_URL")
+    }
+    env.update(
+        SANIC_WORKERS="2",
+        TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    endpoints = tmp_path / "endpoints.yml"
+    write_endpoints(endpoints, free_port())
+    log = tmp_path / "rasa.log"
+    command = [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(free_port())]
+    process = launch([*command, "--endpoints", str(endpoints)], env, log)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        stop([process])
+        pytest.fail(
+            f"the server kept running with SANIC_WORKERS=2 and no REDIS_URL:\n{log.read_text()[-2000:]}"
+        )
+    stop([process])
+    output = log.read_text()
+    assert "SANIC_WORKERS=2 needs a shared lock store: set REDIS_URL" in output, output[-2000:]

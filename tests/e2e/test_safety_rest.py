@@ -115,6 +115,19 @@ def test_pregnancy_gets_general_information_never_safe_for_you(bot):
     assert "safe for you" not in reply.lower()
 
 
+def test_a_conversation_that_starts_with_a_question_gets_the_privacy_notice_once(bot):
+    user = new_user()
+    # A clicked topic: the answer does not depend on the NLU model.
+    first = texts(bot.post(user, '/choose_topic{"topic_key": "dry_needling_what_is"}'))
+    assert first[0].startswith("Dry needling")
+    assert "not medical advice" in first[1]
+    assert first[2].startswith("Privacy: the clinic stores this chat")
+    assert 'type "forget me"' in first[2]
+
+    second = texts(bot.post(user, '/choose_topic{"topic_key": "tui_na_what_is"}'))
+    assert len(second) == 1 and not any(reply.startswith("Privacy:") for reply in second)
+
+
 # ---------------------------------------------------------------- handoff
 def test_handoff_gives_clinic_details_then_stays_quiet(bot):
     user = new_user()

@@ -37,6 +37,7 @@ from tests.e2e.conftest import (
     launch,
     stop,
     wait_for,
+    write_endpoints,
 )
 
 ALLOWED_ORIGIN = "http://allowed.example"
@@ -102,11 +103,7 @@ def api_server(tmp_path_factory) -> Iterator[ApiServer]:
     token = secrets.token_urlsafe(24)
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: server_plugins.tracker_store.ResilientSQLTrackerStore\n"
-        "lock_store:\n  type: server_plugins.lock_store.EnvLockStore\n"
-    )
+    write_endpoints(endpoints, action_port)
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     processes = [launch(action_server_command(action_port), env, action_log)]
     processes.append(
@@ -403,6 +400,8 @@ def test_deploy_endpoints_use_the_same_plugins_as_the_repository(monkeypatch):
     monkeypatch.setenv("ACTION_SERVER_URL", "http://actions:5055/webhook")
     deployed = AvailableEndpoints.read_endpoints(str(DEPLOY / "endpoints.yml"))
     assert deployed.action.url == "http://actions:5055/webhook"  # ${...} expanded by Rasa
+    assert deployed.action.kwargs["enable_selective_domain"] is True
+    assert repository["action_endpoint"]["enable_selective_domain"] is True
     assert deployed.tracker_store.type == repository["tracker_store"]["type"]
     assert deployed.lock_store.type == repository["lock_store"]["type"]
 

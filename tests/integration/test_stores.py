@@ -33,6 +33,23 @@ def test_env_lock_store_is_in_memory_without_redis_url(monkeypatch):
     assert isinstance(EnvLockStore().backend, InMemoryLockStore)
 
 
+def test_env_lock_store_refuses_several_workers_without_redis(monkeypatch):
+    from server_plugins.lock_store import LockStoreConfigError
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    with pytest.raises(
+        LockStoreConfigError, match="SANIC_WORKERS=2 needs a shared lock store: set REDIS_URL"
+    ):
+        EnvLockStore()
+
+
+def test_env_lock_store_allows_several_workers_with_redis(monkeypatch, redis_url):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    assert isinstance(EnvLockStore().backend, AtomicRedisLockStore)
+
+
 def test_env_lock_store_uses_atomic_redis_when_configured(monkeypatch, redis_url):
     monkeypatch.setenv("REDIS_URL", redis_url)
     assert isinstance(EnvLockStore().backend, AtomicRedisLockStore)
@@ -96,4 +113,15 @@ def test_tracker_store_url_from_environment(backend, tmp_path, monkeypatch, requ
     assert loaded is not None
     assert [e.text for e in loaded.events if isinstance(e, UserUttered)] == ["hello"]
     assert str(store.engine.url).startswith(url.split("://")[0])
+    store.engine.dispose()
+
+
+def test_sqlite_tracker_store_writes_ahead_to_a_log(tmp_path, monkeypatch):
+    from rasa.shared.core.domain import Domain
+    from sqlalchemy import text
+
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    store = ResilientSQLTrackerStore(domain=Domain.empty())
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     store.engine.dispose()

@@ -128,7 +128,9 @@ def repository() -> InMemoryLicenceRepository:
 
 @pytest.fixture
 def check(repository) -> ActionCheckLicence:
-    return ActionCheckLicence(lambda: nullcontext(repository), BOARDS, today=lambda: TODAY, safety_settings=SAFETY)
+    return ActionCheckLicence(
+        lambda: nullcontext(repository), BOARDS, today=lambda: TODAY, safety_settings=SAFETY
+    )
 
 
 @pytest.fixture
@@ -238,7 +240,9 @@ def test_a_long_list_is_cut_at_five(check, repository):
 
 
 def test_no_match_never_says_unlicensed_and_gives_the_board(check):
-    tracker = make_tracker(slots={"us_state": "TX", "licence_number": "AC99999", "privacy_notice_shown": True})
+    tracker = make_tracker(
+        slots={"us_state": "TX", "licence_number": "AC99999", "privacy_notice_shown": True}
+    )
 
     messages, events = run_action(check, tracker)
 
@@ -255,7 +259,10 @@ def test_no_match_never_says_unlicensed_and_gives_the_board(check):
 
 
 def test_no_data_for_the_state_is_said_so(check):
-    messages, _ = run_action(check, make_tracker(slots={"us_state": "CA", "practitioner_name": "Jane Doe", "privacy_notice_shown": True}))
+    messages, _ = run_action(
+        check,
+        make_tracker(slots={"us_state": "CA", "practitioner_name": "Jane Doe", "privacy_notice_shown": True}),
+    )
     assert messages == [
         text_message(
             "I could not find Jane Doe in California in our data; that does not prove they are unlicensed.\n"
@@ -419,7 +426,9 @@ def test_find_physical_therapists(find):
 
 
 def test_find_nothing_keeps_the_caveats(find):
-    messages, events = run_action(find, make_tracker(slots={"us_state": "TX", "search_city": "El Paso", "privacy_notice_shown": True}))
+    messages, events = run_action(
+        find, make_tracker(slots={"us_state": "TX", "search_city": "El Paso", "privacy_notice_shown": True})
+    )
     assert messages == [
         text_message(
             "I found no active acupuncture licences for El Paso, Texas in our data.\n"

@@ -79,7 +79,9 @@ def answer_tracker(treatment: str, condition: str, **slots: Any) -> Tracker:
 @pytest.fixture
 def action() -> ActionAnswerExpectations:
     repository = InMemoryEvidenceRepository(TABLE.rows)
-    return ActionAnswerExpectations(repository_factory=lambda: nullcontext(repository), safety_settings=SAFETY)
+    return ActionAnswerExpectations(
+        repository_factory=lambda: nullcontext(repository), safety_settings=SAFETY
+    )
 
 
 def run_validation(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -37,7 +37,9 @@ def response_message(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def action(fake_repository_factory, settings) -> ActionAnswerFaq:
-    return ActionAnswerFaq(repository_factory=fake_repository_factory, settings=settings, safety_settings=SAFETY)
+    return ActionAnswerFaq(
+        repository_factory=fake_repository_factory, settings=settings, safety_settings=SAFETY
+    )
 
 
 def test_first_answer_carries_citation_date_and_one_disclaimer(action):
@@ -64,7 +66,10 @@ def test_first_answer_carries_citation_date_and_one_disclaimer(action):
 
 
 def test_disclaimer_is_not_repeated(action):
-    tracker = make_tracker(faq_message([("acupuncture_what_is", 0.95)]), slots={"disclaimer_shown": True, "privacy_notice_shown": True})
+    tracker = make_tracker(
+        faq_message([("acupuncture_what_is", 0.95)]),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
+    )
 
     messages, events = run_action(action, tracker)
 
@@ -102,7 +107,9 @@ def test_general_topic_keeps_the_treatment_context(action):
     ],
 )
 def test_uncertain_answer_offers_did_you_mean(action, ranking, expected_choices):
-    tracker = make_tracker(faq_message(ranking), slots={"disclaimer_shown": True, "privacy_notice_shown": True})
+    tracker = make_tracker(
+        faq_message(ranking), slots={"disclaimer_shown": True, "privacy_notice_shown": True}
+    )
 
     messages, events = run_action(action, tracker)
 

@@ -140,7 +140,10 @@ def answer_action(
 ) -> ActionAnswerLegal:
     repository = InMemoryLegalRepository(rules, acupuncture)
     return ActionAnswerLegal(
-        repository_factory=lambda: nullcontext(repository), today=lambda: TODAY, max_age=12, safety_settings=SAFETY
+        repository_factory=lambda: nullcontext(repository),
+        today=lambda: TODAY,
+        max_age=12,
+        safety_settings=SAFETY,
     )
 
 
@@ -364,14 +367,15 @@ def test_unknown_profession_is_said_to_be_unconfirmed(full_repository):
 def test_acupuncture_answer_exact_format():
     action = answer_action(acupuncture=(FAKE_OHIO_ACUPUNCTURE,))
     messages, events = run(
-        action, tracker(
+        action,
+        tracker(
             slots={
                 "us_state": "OH",
                 "legal_question": "acupuncture",
                 "legal_note_shown": True,
                 "privacy_notice_shown": True,
             }
-        )
+        ),
     )
     assert messages == [
         text_message(
