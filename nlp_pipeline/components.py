@@ -23,7 +23,6 @@ config.yml::
       - name: nlp_pipeline.components.RedFlagDetector
     policies:
       - name: RulePolicy
-      - name: MemoizationPolicy
       - name: nlp_pipeline.components.RedFlagPolicy
 """
 

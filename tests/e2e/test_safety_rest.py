@@ -119,13 +119,15 @@ def test_a_conversation_that_starts_with_a_question_gets_the_privacy_notice_once
     user = new_user()
     # A clicked topic: the answer does not depend on the NLU model.
     first = texts(bot.post(user, '/choose_topic{"topic_key": "dry_needling_what_is"}'))
+    # The answer (Rasa splits a text at blank lines), then the disclaimer, then the notice.
     assert first[0].startswith("Dry needling")
-    assert "not medical advice" in first[1]
-    assert first[2].startswith("Privacy: the clinic stores this chat")
-    assert 'type "forget me"' in first[2]
+    assert "not medical advice" in first[-2]
+    assert first[-1].startswith("Privacy: the clinic stores this chat")
+    assert 'type "forget me"' in first[-1]
 
     second = texts(bot.post(user, '/choose_topic{"topic_key": "tui_na_what_is"}'))
-    assert len(second) == 1 and not any(reply.startswith("Privacy:") for reply in second)
+    assert second[0].startswith("Tui Na") or "Tui Na" in second[0]
+    assert not any("not medical advice" in reply or reply.startswith("Privacy:") for reply in second)
 
 
 # ---------------------------------------------------------------- handoff
