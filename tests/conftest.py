@@ -117,6 +117,25 @@ def make_tracker(
     )
 
 
+def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """A text message exactly as CollectingDispatcher records it."""
+    return {
+        "text": text,
+        "buttons": buttons or [],
+        "elements": [],
+        "custom": {},
+        "template": None,
+        "response": None,
+        "image": None,
+        "attachment": None,
+    }
+
+
+def response_message(name: str) -> dict[str, Any]:
+    """A domain response (``utter_*``) exactly as CollectingDispatcher records it."""
+    return {**text_message(""), "text": None, "template": name, "response": name}
+
+
 def run_action(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Run an action as the SDK would; return (dispatched messages, events)."""
     dispatcher = CollectingDispatcher()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
 from datetime import date
-from typing import Any
 
 import pytest
 from rasa_sdk.events import SlotSet
@@ -19,7 +18,7 @@ from actions.credentials import (
 )
 from actions.safety import privacy_notice
 from actions.store.licence_repository import InMemoryLicenceRepository, LicenceRecord
-from tests.conftest import SAFETY, make_tracker, run_action
+from tests.conftest import SAFETY, make_tracker, run_action, text_message
 
 TODAY = date(2026, 11, 21)
 SOURCE = "Texas board export (test)"
@@ -106,19 +105,6 @@ RECORDS = [
         credentials="DPT",
     ),
 ]
-
-
-def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    return {
-        "text": text,
-        "buttons": buttons or [],
-        "elements": [],
-        "custom": {},
-        "template": None,
-        "response": None,
-        "image": None,
-        "attachment": None,
-    }
 
 
 @pytest.fixture

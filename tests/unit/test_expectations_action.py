@@ -38,29 +38,12 @@ from actions.store.evidence_repository import (
     EvidenceRow,
     InMemoryEvidenceRepository,
 )
-from tests.conftest import ROOT, SAFETY, make_tracker, run_action
+from tests.conftest import ROOT, SAFETY, make_tracker, response_message, run_action, text_message
 
 TABLE = read_evidence_table(ROOT / "data" / "evidence")
 ROWS = {(row.treatment, row.condition): row for row in TABLE.rows}
 PAIRS = sorted(ROWS)
 DOMAIN = YAML(typ="safe", pure=True).load((ROOT / "domain" / "expectations.yml").read_text(encoding="utf-8"))
-
-
-def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    return {
-        "text": text,
-        "buttons": buttons or [],
-        "elements": [],
-        "custom": {},
-        "template": None,
-        "response": None,
-        "image": None,
-        "attachment": None,
-    }
-
-
-def response_message(name: str) -> dict[str, Any]:
-    return {**text_message(""), "text": None, "template": name, "response": name}
 
 
 def message(text: str, intent: str, entities: list[tuple[str, str]] | None = None) -> dict[str, Any]:

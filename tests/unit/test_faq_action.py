@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from rasa_sdk.events import SlotSet
@@ -13,26 +12,17 @@ from sqlalchemy.exc import OperationalError
 from actions.faq import ActionAnswerFaq, choice_buttons, ranked_topics
 from actions.rendering import DISCLAIMER, render_answer
 from actions.safety import privacy_notice
-from tests.conftest import FAKE_ANSWERS, SAFETY, faq_message, make_tracker, run_action
+from tests.conftest import (
+    FAKE_ANSWERS,
+    SAFETY,
+    faq_message,
+    make_tracker,
+    response_message,
+    run_action,
+    text_message,
+)
 
 ANSWERS = {answer.key: answer for answer in FAKE_ANSWERS}
-
-
-def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    return {
-        "text": text,
-        "buttons": buttons or [],
-        "elements": [],
-        "custom": {},
-        "template": None,
-        "response": None,
-        "image": None,
-        "attachment": None,
-    }
-
-
-def response_message(name: str) -> dict[str, Any]:
-    return {**text_message(""), "text": None, "template": name, "response": name}
 
 
 @pytest.fixture

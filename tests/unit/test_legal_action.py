@@ -37,7 +37,7 @@ from actions.store.legal_repository import (
     LegalSource,
     OtherPractitioner,
 )
-from tests.conftest import SAFETY
+from tests.conftest import SAFETY, response_message, text_message
 
 TODAY = date(2026, 11, 21)
 DATASET = read_legal_data(PROJECT_ROOT / "data", today=TODAY)
@@ -78,23 +78,6 @@ FAKE_OHIO_ACUPUNCTURE = AcupunctureLicensure(
     source_date_precision="undated",
     verified_on=date(2026, 11, 1),
 )
-
-
-def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    return {
-        "text": text,
-        "buttons": buttons or [],
-        "elements": [],
-        "custom": {},
-        "template": None,
-        "response": None,
-        "image": None,
-        "attachment": None,
-    }
-
-
-def response_message(name: str) -> dict[str, Any]:
-    return {**text_message(""), "text": None, "template": name, "response": name}
 
 
 def entity(name: str, value: str) -> dict[str, Any]:
