@@ -84,7 +84,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         for key in ("host", "port", "db", "dialect", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)
         url = make_url(kwargs.pop("url", None) or tracker_store_url())
-        if url.get_backend_name() == "sqlite" and url.database:
+        sqlite = url.get_backend_name() == "sqlite"
+        if sqlite and url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(
             domain=domain,
@@ -103,13 +104,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         engine_url = self.engine.url
         self.engine.dispose()
         engine_kwargs = create_engine_kwargs(engine_url)
-        if engine_url.get_backend_name() == "sqlite":
+        if sqlite:
             # SQLAlchemy 1.4 opens and closes a SQLite file connection for every session
             # (NullPool): each turn then paid for opening the file and, in WAL mode, a
             # checkpoint on close. Keep connections; Rasa uses them from its event loop.
             engine_kwargs.update(poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
         self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **engine_kwargs)
-        if engine_url.get_backend_name() == "sqlite":
+        if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.retry_seconds = _retry_seconds()
