@@ -41,3 +41,16 @@ class FaqSourceRow(Base):
     position = Column(Integer, nullable=False)
     title = Column(String(300), nullable=False)
     url = Column(String(500), nullable=False)
+
+
+class ContentLoadRow(Base):
+    """Which content is loaded: one row per kind, rewritten by every load.
+
+    The fingerprint is a hash of the loaded answers, so the action server can keep
+    a copy in memory and notice any edit with one small read per action run.
+    """
+
+    __tablename__ = "content_loads"
+
+    kind = Column(String(40), primary_key=True)
+    fingerprint = Column(String(64), nullable=False)
