@@ -6,8 +6,10 @@ import re
 import uuid
 
 import pytest
+import yaml
 
-from actions.store.content import load_faq_content
+from actions.settings import PROJECT_ROOT
+from actions.store.content import load_faq_content, read_faq_content
 from actions.store.database import build_engine
 
 pytestmark = pytest.mark.e2e
@@ -80,3 +82,30 @@ def test_changed_answer_is_live_after_reload_without_retraining(bot):
         load_faq_content(bot.content_dir, engine)
         engine.dispose()
     assert bot.say(new_user(), "what is dry needling").startswith("Dry needling is a technique")
+
+
+def _first_example_per_topic() -> list[tuple[str, str]]:
+    """(topic key, its first training example) for every FAQ topic in data/nlu/faq."""
+    first: dict[str, str] = {}
+    for path in sorted((PROJECT_ROOT / "data" / "nlu" / "faq").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            intent = str(block.get("intent", ""))
+            examples = [
+                line.strip()[2:].strip()
+                for line in str(block.get("examples", "")).splitlines()
+                if line.strip().startswith("- ")
+            ]
+            if intent.startswith("faq/") and examples:
+                first.setdefault(intent[4:], examples[0])
+    return sorted(first.items())
+
+
+@pytest.mark.parametrize(("topic", "question"), _first_example_per_topic())
+def test_every_topic_answers_through_rest(bot, topic, question):
+    """Each topic's plainest question gets that topic's answer, with source and date."""
+    answer = next(a for a in read_faq_content(bot.content_dir).answers if a.key == topic)
+    reply = bot.say(new_user(), question)
+    first_sentence = answer.text.split(". ")[0]
+    assert reply.startswith(first_sentence), f"{question!r} -> {reply[:160]!r}"
+    assert answer.sources[0].url in reply
+    assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", reply)
