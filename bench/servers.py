@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import yaml
+from scripts.local_endpoints import write_endpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -268,15 +268,6 @@ def prepare_our_data(workdir: Path) -> dict[str, str]:
     return env
 
 
-def write_our_endpoints(workdir: Path, action_port: int) -> Path:
-    """endpoints.yml as in the repository, with the action server's free port."""
-    path = workdir / "endpoints.yml"
-    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
 def start_ours(
     workdir: Path,
     model: Path,
@@ -288,7 +279,7 @@ def start_ours(
     """Start our action server and Rasa server together (as scripts/run_all.sh does)."""
     env = {**env, **(extra_env or {})}
     action_port, rasa_port = free_port(), free_port()
-    endpoints = write_our_endpoints(workdir, action_port)
+    endpoints = write_endpoints(workdir / "endpoints.yml", action_port)
     actions = launch(
         "actions",
         [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],

@@ -21,6 +21,7 @@ from typing import IO
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine, create_schema
 from actions.store.loaders import load_all
+from scripts.local_endpoints import write_endpoints
 from tests.e2e import conftest as e2e
 
 VENV_BIN = Path(sys.executable).parent
@@ -114,11 +115,7 @@ def start_channel_servers(
 
     action_port, rasa_port = free_port(), free_port()
     tracker_db = workdir / "tracker.db"
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tracker_db}"\n'
-    )
+    endpoints = write_endpoints(workdir / "endpoints.yml", action_port)
     credentials_file = PROJECT_ROOT / "credentials.yml"
     if credentials is not None:
         credentials_file = workdir / "credentials.yml"
@@ -127,6 +124,7 @@ def start_channel_servers(
         **os.environ,
         "DATABASE_URL": database_url,
         "DATA_DIR": str(data_dir),
+        "TRACKER_STORE_URL": f"sqlite:///{tracker_db}",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         **(extra_env or {}),

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine, create_schema
 from actions.store.loaders import load_all
+from scripts.local_endpoints import write_endpoints
 
 MODEL = PROJECT_ROOT / "models" / "headache-faq.tar.gz"
 VENV_BIN = Path(sys.executable).parent
@@ -149,13 +149,6 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> Bot
         action_port=action_port,
         processes=processes,
     )
-
-
-def write_endpoints(path: Path, action_port: int) -> None:
-    """The repository's endpoints.yml (plug-ins and settings) with the test action server's port."""
-    config = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
 def launch(command: list[str], env: dict[str, str], log: Path, append: bool = False) -> subprocess.Popen:
