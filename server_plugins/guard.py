@@ -84,7 +84,7 @@ def bound_action_timeout() -> None:
         seconds = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "20"))
     except ValueError:
         seconds = 20.0
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[attr-defined]
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
 
 
 class CountingOutputChannel(OutputChannel):
@@ -94,7 +94,7 @@ class CountingOutputChannel(OutputChannel):
         self.inner = inner
         self.sent = 0
 
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self.inner.name()
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:

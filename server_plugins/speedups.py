@@ -72,7 +72,7 @@ def _cache_action_response_validator() -> None:
             )
             raise error
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 def _cache_event_classes() -> None:
@@ -90,4 +90,4 @@ def _cache_event_classes() -> None:
                 known[type_name] = cls
         return cls
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
+    Event.resolve_by_type = staticmethod(resolve_by_type)

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server_plugins import speedups
@@ -101,8 +101,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         )
         # Rasa's engine has no pre-ping: after a database restart every pooled
         # connection is dead. Rebuild it with the same URL and pre-ping on.
-        engine_url = self.engine.url
-        self.engine.dispose()
+        engine: Engine = self.engine  # type: ignore[has-type]  # set by SQLTrackerStore.__init__
+        engine_url = engine.url
+        engine.dispose()
         engine_kwargs = create_engine_kwargs(engine_url)
         if sqlite:
             # SQLAlchemy 1.4 opens and closes a SQLite file connection for every session

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base, relationship
 
-Base = declarative_base()
+# Typed as Any: without SQLAlchemy's mypy plug-in a declarative base is not a valid type.
+Base: Any = declarative_base()
 
 
 class FaqTopicRow(Base):
