@@ -123,7 +123,7 @@ format: $(VENV)/.installed ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 .PHONY: test
-test: setup browser-deps ## The whole test suite (unit, integration, consistency, Rasa stories, end to end, browser)
+test: setup browser-deps lint ## The whole test suite (lint, unit, integration, consistency, Rasa stories, end to end, browser)
 	$(PY) scripts/sync_faq_domain.py --check
 	$(PY) -m pytest
 
