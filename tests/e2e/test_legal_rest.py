@@ -34,13 +34,6 @@ def test_question_naming_the_state_is_answered_directly(bot):
     assert LEGAL_NOTE in reply
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        '"does my state license acupuncturists?" is sometimes not understood by the integrated '
-        "model (NLU overlap with the FAQ); see the open note on issue 5"
-    ),
-)
 def test_missing_state_is_asked_for_then_remembered_and_switched(bot):
     user = new_user()
     assert ASK_STATE in bot.say(user, "is dry needling legal in my state?")
