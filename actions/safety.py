@@ -128,6 +128,9 @@ def topic_button(title: str, topic_key: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- red flags
+CRISIS_RULE = "crisis"
+
+
 class ActionRedFlagTriage(Action):
     """Emergency guidance, alone: no FAQ answer, no notices; ends any form in progress.
 
@@ -141,8 +144,13 @@ class ActionRedFlagTriage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_red_flag_guidance")
-        source = (tracker.latest_message.get("red_flag") or {}).get("source", "classifier")
+        red_flag = tracker.latest_message.get("red_flag") or {}
+        source = red_flag.get("source", "classifier")
+        if red_flag.get("rule") == CRISIS_RULE:
+            # Thoughts of suicide or self-harm: the crisis line, and 911 for danger now.
+            dispatcher.utter_message(response="utter_crisis_guidance")
+        else:
+            dispatcher.utter_message(response="utter_red_flag_guidance")
         if source != "detector":
             # Only the classifier said so: same instruction, plus a way out if it misread
             # an ordinary question (it is the less precise of the two nets).

@@ -47,6 +47,7 @@ def test_test_set_is_big_and_varied_enough():
         "pregnancy",
         "first_after_50",
         "wakes_worsening",
+        "crisis",
     }
     texts = [text.lower() for text, _ in TEST_FLAGS] + [t.lower() for t in TEST_ORDINARY]
     assert len(texts) == len(set(texts)), "duplicate messages in the test set"
@@ -81,6 +82,9 @@ def test_held_out_ordinary_questions_are_not_flagged(matcher, text):
         ("my headache wakes me up and keeps getting worse", "wakes_worsening"),
         ("I hit my head and now I have a headache", "head_injury"),
         ("my speech is slurred", "neuro"),
+        ("i want to kill myself", "crisis"),
+        # Crisis wins over a headache rule: the crisis line comes first.
+        ("worst headache of my life, i want to die", "crisis"),
     ],
 )
 def test_each_issue_category_has_its_rule(matcher, text, rule):

@@ -86,6 +86,14 @@ def test_red_flag_gives_emergency_guidance_only():
     assert events == []
 
 
+def test_thoughts_of_suicide_get_the_crisis_line_instead():
+    crisis = {"red_flag": {"rule": "crisis", "source": "detector"}}
+    messages, events = run_action(ActionRedFlagTriage(), make_tracker(user_says("red_flag", **crisis)))
+
+    assert messages == [message(response="utter_crisis_guidance")]
+    assert events == []
+
+
 def test_classifier_only_red_flag_adds_a_way_to_rephrase():
     messages, events = run_action(ActionRedFlagTriage(), make_tracker(user_says("red_flag")))
 
