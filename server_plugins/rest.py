@@ -9,7 +9,9 @@ a JSON list of bot messages), plus:
 - empty, whitespace-only and oversized messages get a clear bot reply without
   reaching NLU;
 - a turn that produced no reply (action server down or slow, processing error)
-  gets an apology instead of ``[]`` (see server_plugins.guard).
+  gets an apology instead of ``[]`` (see server_plugins.guard);
+- every worker warms the model up and freezes it for the garbage collector
+  before serving (see server_plugins.warmup).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from server_plugins.guard import bound_action_timeout, check_message, guarded_turn
+from server_plugins.warmup import prepare_worker
 
 SENDER_PATTERN = re.compile(r"^[\w.:@+\-]{1,128}$")
 
@@ -48,6 +51,7 @@ class GuardedRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
+        webhook.listener("after_server_start")(prepare_worker)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

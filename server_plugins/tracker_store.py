@@ -10,21 +10,32 @@
   the turn in memory silently: :data:`STORE_HEALTH` records the failure so the
   guarded channels can tell the user, and it is logged at ERROR.
 - A SQLite file runs in WAL mode; the constructor also installs ``speedups``.
+- Fewer queries per turn, same rows (profiling: the count query Rasa runs before
+  every save was 8% of a Rasa worker's CPU under load). A turn reads the tracker
+  and saves it while holding the conversation's lock, so the number of stored
+  events the read returned is still the number stored when the turn saves: it is
+  kept on the tracker object and the save skips the count. Anything else (a
+  tracker built from a request, a second save after a new session started) still
+  counts, as Rasa does. Reads select the event data with one cached Core
+  statement instead of building an ORM query each time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -36,6 +47,9 @@ T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+# Attribute set on a tracker read from the store: how many of its events are stored
+# (Rasa's "events since the latest session start" count, known without a query).
+STORED_EVENTS_ATTRIBUTE = "_faqbot_stored_events"
 
 
 @dataclass
@@ -132,8 +146,67 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
+    def _event_data_statements(self) -> tuple[sa.sql.Select, sa.sql.Select]:
+        """Rasa's `_event_query` as two Core statements (built once, compiled once):
+        the events of the latest session, and all events; both in id order."""
+        statements = getattr(self, "_event_statements", None)
+        if statements is None:
+            events = self.SQLEvent.__table__
+            sender = sa.bindparam("sender_id")
+            session_start = (
+                sa.select(sa.func.max(events.c.timestamp))
+                .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
+                .scalar_subquery()
+            )
+            every_event = sa.select(events.c.data).where(events.c.sender_id == sender)
+            latest_session = every_event.where(
+                sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
+            )
+            statements = (latest_session.order_by(events.c.id), every_event.order_by(events.c.id))
+            self._event_statements = statements
+        return statements
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        latest_session, every_event = self._event_data_statements()
+        statement = every_event if fetch_events_from_all_sessions else latest_session
+        with self.session_scope() as session:
+            rows = session.execute(statement, {"sender_id": sender_id}).scalars().all()
+        if not (self.domain and rows):
+            return None
+        tracker = DialogueStateTracker.from_dict(
+            sender_id, [json.loads(row) for row in rows], self.domain.slots
+        )
+        if not fetch_events_from_all_sessions:
+            tracker.__dict__[STORED_EVENTS_ATTRIBUTE] = len(rows)
+        return tracker
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        stored = tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE)
+        if stored is None:
+            stored = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            ).count()
+        new_events = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+        if any(isinstance(event, SessionStarted) for event in new_events):
+            # The latest session now starts inside these events: count next time.
+            tracker.__dict__.pop(STORED_EVENTS_ATTRIBUTE, None)
+        else:
+            # What the latest session will hold once this save commits (a failed
+            # save forgets it, below).
+            tracker.__dict__[STORED_EVENTS_ATTRIBUTE] = stored + len(new_events)
+        return iter(new_events)
+
+    async def _save_once(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except BaseException:
+            tracker.__dict__.pop(STORED_EVENTS_ATTRIBUTE, None)
+            raise
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self._with_retries(lambda: super(ResilientSQLTrackerStore, self).save(tracker), "save")
+        await self._with_retries(lambda: self._save_once(tracker), "save")
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         return await self._with_retries(

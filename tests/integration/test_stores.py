@@ -125,3 +125,176 @@ def test_sqlite_tracker_store_writes_ahead_to_a_log(tmp_path, monkeypatch):
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     store.engine.dispose()
+
+
+# ---------------------------------------------------------------- fewer queries, same rows
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker_store(request, tmp_path, monkeypatch):
+    from rasa.shared.core.domain import Domain
+
+    url = (
+        f"sqlite:///{tmp_path / 'tracker.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    monkeypatch.setenv("TRACKER_STORE_RETRY_SECONDS", "5")
+    store = ResilientSQLTrackerStore(domain=Domain.empty())
+    yield store
+    store.engine.dispose()
+
+
+def stored_rows(store: ResilientSQLTrackerStore, sender: str) -> list[tuple[str, str | None]]:
+    """(type, text or action name) of every stored event of ``sender``, in id order."""
+    import json
+
+    from sqlalchemy import select
+
+    table = store.SQLEvent.__table__
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(table.c.type_name, table.c.data).where(table.c.sender_id == sender).order_by(table.c.id)
+        ).all()
+    return [
+        (type_name, json.loads(data).get("text") or json.loads(data).get("name")) for type_name, data in rows
+    ]
+
+
+def user(text: str) -> UserUttered:
+    return UserUttered(text, {"name": "greet", "confidence": 1.0})
+
+
+def session_start_events() -> list:
+    from rasa.shared.core.events import SessionStarted
+
+    return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+
+
+def test_a_turn_saves_only_its_new_events_without_counting_them(tracker_store, monkeypatch):
+    sender = f"turns-{uuid.uuid4().hex[:8]}"
+
+    async def conversation() -> None:
+        tracker = await tracker_store.get_or_create_tracker(sender)  # new: saves action_listen
+        for event in [*session_start_events(), user("hello"), ActionExecuted("utter_greet")]:
+            tracker.update(event)
+        await tracker_store.save(tracker)
+        for text in ("what is acupuncture", "thanks"):
+            tracker = await tracker_store.retrieve(sender)
+            assert tracker is not None
+            # The read knows how many events are stored: no count query before the save.
+            monkeypatch.setattr(tracker_store, "_event_query", _no_query)
+            tracker.update(user(text))
+            tracker.update(ActionExecuted("action_listen"))
+            await tracker_store.save(tracker)
+            monkeypatch.undo()
+
+    asyncio.run(conversation())
+    assert stored_rows(tracker_store, sender) == [
+        ("action", "action_listen"),
+        ("action", "action_session_start"),
+        ("session_started", None),
+        ("action", "action_listen"),
+        ("user", "hello"),
+        ("action", "utter_greet"),
+        ("user", "what is acupuncture"),
+        ("action", "action_listen"),
+        ("user", "thanks"),
+        ("action", "action_listen"),
+    ]
+
+
+def _no_query(*_args, **_kwargs):
+    raise AssertionError("the save counted stored events although the read knew their number")
+
+
+def test_saving_one_tracker_twice_and_across_a_new_session_stores_each_event_once(tracker_store):
+    sender = f"sessions-{uuid.uuid4().hex[:8]}"
+
+    async def conversation() -> list:
+        tracker = await tracker_store.get_or_create_tracker(sender)
+        for event in [*session_start_events(), user("first session")]:
+            tracker.update(event)
+        await tracker_store.save(tracker)
+        tracker = await tracker_store.retrieve(sender)
+        tracker.update(ActionExecuted("action_listen"))
+        await tracker_store.save(tracker)
+        # The same object saved again: the count carried over from the previous save.
+        tracker.update(user("again"))
+        await tracker_store.save(tracker)
+        # A later turn after the session expired: Rasa starts a new one on the tracker it read.
+        tracker = await tracker_store.retrieve(sender)
+        for event in [*session_start_events(), user("second session")]:
+            tracker.update(event)
+        await tracker_store.save(tracker)
+        tracker = await tracker_store.retrieve(sender)
+        tracker.update(ActionExecuted("action_listen"))
+        await tracker_store.save(tracker)
+        latest = await tracker_store.retrieve(sender)
+        return list(latest.events)
+
+    latest_session = asyncio.run(conversation())
+    assert stored_rows(tracker_store, sender) == [
+        ("action", "action_listen"),
+        *[("action", "action_session_start"), ("session_started", None), ("action", "action_listen")],
+        ("user", "first session"),
+        ("action", "action_listen"),
+        ("user", "again"),
+        *[("action", "action_session_start"), ("session_started", None), ("action", "action_listen")],
+        ("user", "second session"),
+        ("action", "action_listen"),
+    ]
+    assert [e.text for e in latest_session if isinstance(e, UserUttered)] == ["second session"]
+
+
+def test_a_tracker_not_read_from_the_store_is_counted_before_saving(tracker_store):
+    """E.g. PUT /conversations/<id>/tracker builds the tracker from the request."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    sender = f"replace-{uuid.uuid4().hex[:8]}"
+
+    async def conversation() -> None:
+        tracker = await tracker_store.get_or_create_tracker(sender)
+        tracker.update(user("hello"))
+        await tracker_store.save(tracker)
+        rebuilt = DialogueStateTracker.from_dict(sender, [e.as_dict() for e in tracker.events], [])
+        rebuilt.update(ActionExecuted("utter_greet"))
+        await tracker_store.save(rebuilt)
+
+    asyncio.run(conversation())
+    assert stored_rows(tracker_store, sender) == [
+        ("action", "action_listen"),
+        ("user", "hello"),
+        ("action", "utter_greet"),
+    ]
+
+
+def test_a_failed_save_is_retried_and_stores_each_event_once(tracker_store, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    sender = f"retry-{uuid.uuid4().hex[:8]}"
+    commit = Session.commit
+    failures = {"left": 1}
+
+    def flaky_commit(self):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("COMMIT", {}, Exception("connection lost"))
+        return commit(self)
+
+    async def conversation() -> None:
+        tracker = await tracker_store.get_or_create_tracker(sender)
+        tracker = await tracker_store.retrieve(sender)
+        tracker.update(user("hello"))
+        tracker.update(ActionExecuted("action_listen"))
+        monkeypatch.setattr(Session, "commit", flaky_commit)
+        await tracker_store.save(tracker)
+        monkeypatch.setattr(Session, "commit", commit)
+
+    asyncio.run(conversation())
+    assert failures["left"] == 0
+    assert stored_rows(tracker_store, sender) == [
+        ("action", "action_listen"),
+        ("user", "hello"),
+        ("action", "action_listen"),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 
 from server_plugins import speedups
@@ -16,7 +17,12 @@ def installed(monkeypatch):
     # Restore Rasa's originals after each test: other tests must see unpatched classes.
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
     monkeypatch.setattr(Event, "resolve_by_type", staticmethod(Event.resolve_by_type))
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
+    from rasa.utils.tensorflow.models import RasaModel
+
+    monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
     monkeypatch.setattr(speedups, "_installed", False)
+    monkeypatch.setattr(speedups, "failed", [])
     assert speedups.install() is True
 
 
@@ -63,3 +69,39 @@ def test_switched_off_by_environment(monkeypatch):
     monkeypatch.setenv("FAQBOT_SPEEDUPS", "0")
     monkeypatch.setattr(speedups, "_installed", False)
     assert speedups.install() is False
+
+
+def test_a_patch_that_cannot_be_applied_is_skipped_and_reported(monkeypatch, caplog):
+    def broken() -> None:
+        raise AttributeError("Rasa changed")
+
+    monkeypatch.setattr(speedups, "_installed", False)
+    monkeypatch.setattr(speedups, "_run_graphs_in_order", broken)
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
+    assert speedups.install() is False
+    assert speedups.failed == ["broken"]
+    assert "Rasa speed-up broken not applied" in caplog.text
+    # The other patches are still in place.
+    assert Event.resolve_by_type("slot") is SlotSet
+
+
+def test_graph_nodes_run_after_the_nodes_they_need():
+    from types import SimpleNamespace
+
+    nodes = {
+        "c": SimpleNamespace(needs={"x": "b", "y": "__input__"}),
+        "a": SimpleNamespace(needs={}),
+        "b": SimpleNamespace(needs={"x": "a"}),
+        "unused": SimpleNamespace(needs={}),
+    }
+
+    class Schema:
+        def minimal_graph_schema(self, targets):
+            assert targets == ["c"]
+            return SimpleNamespace(nodes={k: v for k, v in nodes.items() if k != "unused"})
+
+    assert speedups._execution_order(Schema(), ["c"]) == [
+        ("a", ()),
+        ("b", ("a",)),
+        ("c", ("b", "__input__")),
+    ]

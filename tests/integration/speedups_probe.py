@@ -1,0 +1,61 @@
+"""Run by test_speedups.py in a fresh process: NLU and policy predictions as JSON.
+
+``FAQBOT_SPEEDUPS`` decides whether server_plugins.speedups patches Rasa first, so
+the test can compare the two runs. Usage: python speedups_probe.py MODEL_PATH
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+TEXTS = [
+    "hello",
+    "what is acupuncture?",
+    "does acupunture help with migrane",
+    "is dry needling safe",
+    "how many sessions of tui na would i need",
+    "is dry needling legal in texas",
+    "asdf qwerty",
+    "thanks, bye",
+]
+
+
+def _ranking(items: list[dict[str, Any]], key: str) -> list[tuple[str, float]]:
+    return [(str(item.get(key)), round(float(item.get("confidence") or 0.0), 5)) for item in items]
+
+
+async def probe(model_path: str) -> dict[str, Any]:
+    from rasa.core.agent import Agent
+    from rasa.shared.core.events import UserUttered
+
+    from server_plugins import speedups
+
+    patched = speedups.install()
+    agent = Agent.load(model_path)
+    results = []
+    for number, text in enumerate(TEXTS):
+        parsed = await agent.parse_message(text)
+        selector = (parsed.get("response_selector") or {}).get("faq") or {}
+        tracker = await agent.processor.fetch_tracker_and_update_session(f"probe-{number}")
+        tracker.update(UserUttered(text, parsed.get("intent"), parsed.get("entities"), parsed))
+        prediction = agent.processor._predict_next_with_tracker(tracker)
+        actions = agent.domain.action_names_or_texts
+        results.append(
+            {
+                "text": text,
+                "intent_ranking": _ranking(parsed.get("intent_ranking") or [], "name"),
+                "faq_ranking": _ranking(selector.get("ranking") or [], "intent_response_key"),
+                "entities": sorted((e["entity"], str(e["value"])) for e in parsed.get("entities") or []),
+                "next_action": actions[prediction.max_confidence_index],
+                "confidence": round(prediction.max_confidence, 5),
+                "policy": prediction.policy_name,
+            }
+        )
+    return {"patched": patched, "results": results}
+
+
+if __name__ == "__main__":
+    print("PROBE " + json.dumps(asyncio.run(probe(sys.argv[1]))))

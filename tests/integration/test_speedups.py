@@ -1,0 +1,51 @@
+"""The Rasa speed-ups (server_plugins/speedups.py) change nothing a user could see:
+the trained model gives the same intents, FAQ rankings, entities and next actions
+with and without them. Each side runs in its own process (the patches are global)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from actions.settings import PROJECT_ROOT
+
+MODEL = PROJECT_ROOT / "models" / "headache-faq.tar.gz"
+PROBE = Path(__file__).with_name("speedups_probe.py")
+
+
+def run_probe(speedups: str) -> dict:
+    env = {
+        **os.environ,
+        "FAQBOT_SPEEDUPS": speedups,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, str(PROBE), str(MODEL)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
+    return json.loads(line[len("PROBE ") :])
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train`")
+def test_predictions_are_identical_with_and_without_speedups():
+    plain = run_probe("0")
+    fast = run_probe("1")
+    assert plain["patched"] is False
+    assert fast["patched"] is True
+    assert fast["results"] == plain["results"]
+    # The probe covers the FAQ answer path and the rules, not only small talk.
+    assert any(result["faq_ranking"] for result in fast["results"])
+    assert {result["policy"] for result in fast["results"]} >= {"RulePolicy"}
