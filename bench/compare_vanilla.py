@@ -50,6 +50,7 @@ from bench.servers import (  # noqa: E402
     VENV_BIN,
     Bot,
     ForeignCpu,
+    connections_per_process,
     prepare_our_data,
     raise_on_sigterm,
     start_ours,
@@ -174,7 +175,8 @@ async def measure(
     run_id: str,
 ) -> tuple[LoadResult, dict[str, float]]:
     pids = {server.name: server.pid for server in bot.servers}
-    sampler = MemorySampler(pids)
+    port = int(bot.rasa_url.rsplit(":", 1)[1])
+    sampler = MemorySampler(pids, connection_probe=lambda: connections_per_process(port, bot.rasa.pid))
     result = await run_load(
         f"{bot.rasa_url}/webhooks/rest/webhook",
         conversations,
@@ -185,6 +187,9 @@ async def measure(
         check=check,
         sampler=sampler,
     )
+    # Keep-alive connections stay on the worker that accepted them: with several
+    # Sanic workers, an uneven split (8 / 2 rather than 5 / 5) lengthens the tail.
+    result.connections_per_worker = sorted(sampler.connections_per_process.values(), reverse=True)
     return result, sampler.peak_mb
 
 
@@ -236,6 +241,14 @@ def report(results: dict[str, Any]) -> str:
         f"RSS idle {fmt(ours['rss_idle_mb'].get('actions'), 0)} MB, "
         f"peak {fmt(ours['rss_peak_mb'].get('actions'), 0)} MB (included in 'all servers')."
     )
+    for level in results["concurrency_levels"]:
+        split = ours["load"][str(level)].get("connections_per_worker") or []
+        if level > 1 and split:
+            lines.append(
+                f"ours c={level}: most connections held at once, per Rasa worker: "
+                f"{' / '.join(map(str, split))} (a keep-alive connection stays with the worker "
+                "that accepted it)."
+            )
     top = str(max(results["concurrency_levels"]))
     p95 = ours["load"][top]["p95_ms"]
     o_rate, v_rate = ours["load"][top]["msgs_per_s"], vanilla["load"][top]["msgs_per_s"]

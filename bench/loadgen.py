@@ -41,6 +41,8 @@ class LoadResult:
     errors: dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0
     stopped_by_time: bool = False
+    # Server connections per process (largest first), where the caller sampled them.
+    connections_per_worker: list[int] = field(default_factory=list)
 
     @property
     def completed(self) -> int:
@@ -72,22 +74,38 @@ class LoadResult:
             "msgs_per_s": round(self.completed / self.wall_s, 2) if self.wall_s else None,
             "wall_s": round(self.wall_s, 2),
             "stopped_by_time": self.stopped_by_time,
+            "connections_per_worker": self.connections_per_worker,
         }
 
 
 class MemorySampler:
-    """Samples the resident memory of process trees while a load runs (peak kept)."""
+    """Samples the resident memory of process trees while a load runs (peak kept).
 
-    def __init__(self, pids: dict[str, int], every_s: float = 0.25) -> None:
+    With ``connection_probe`` (see ``bench.servers.connections_per_process``) it also
+    keeps the fullest snapshot of how the server's connections sit on its processes.
+    """
+
+    def __init__(
+        self,
+        pids: dict[str, int],
+        every_s: float = 0.25,
+        connection_probe: Callable[[], dict[int, int]] | None = None,
+    ) -> None:
         self.pids = pids
         self.every_s = every_s
         self.peak_mb: dict[str, float] = {name: 0.0 for name in pids}
+        self.connection_probe = connection_probe
+        self.connections_per_process: dict[int, int] = {}
         self._task: asyncio.Task | None = None
 
     def sample(self) -> dict[str, float]:
         current = {name: tree_rss_mb(pid) for name, pid in self.pids.items()}
         for name, value in current.items():
             self.peak_mb[name] = max(self.peak_mb[name], value)
+        if self.connection_probe is not None:
+            split = self.connection_probe()
+            if sum(split.values()) > sum(self.connections_per_process.values()):
+                self.connections_per_process = split
         return current
 
     async def _loop(self) -> None:

@@ -164,6 +164,43 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+def connections_per_process(port: int, root_pid: int) -> dict[int, int]:
+    """Established TCP connections accepted on ``port``, counted per process of ``root_pid``'s tree.
+
+    Shows where a multi-worker server's keep-alive connections landed: each stays
+    with the worker that accepted it (Linux /proc; {} elsewhere).
+    """
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            # local address "ADDR:PORT" in hex, state 01 = ESTABLISHED, field 9 = socket inode
+            if len(fields) > 9 and fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    counts: dict[int, int] = {}
+    for pid in process_tree(root_pid):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        held = 0
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                held += 1
+        if held:
+            counts[pid] = held
+    return counts
+
+
 def _status_kb(pid: int, key: str) -> int:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:

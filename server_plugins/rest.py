@@ -11,7 +11,10 @@ a JSON list of bot messages), plus:
 - a turn that produced no reply (action server down or slow, processing error)
   gets an apology instead of ``[]`` (see server_plugins.guard);
 - every worker warms the model up and freezes it for the garbage collector
-  before serving (see server_plugins.warmup).
+  before serving (see server_plugins.warmup);
+- with several Sanic workers, a worker running more than its share of turns
+  asks the client to reconnect, so connections spread over the workers (see
+  server_plugins.balance).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from server_plugins.balance import TurnBalancer
 from server_plugins.guard import bound_action_timeout, check_message, guarded_turn
 from server_plugins.warmup import prepare_worker
 
@@ -40,6 +44,9 @@ def bad_request(reason: str) -> HTTPResponse:
 class GuardedRestInput(InputChannel):
     """REST input channel (``/webhooks/rest/webhook``) with guards."""
 
+    def __init__(self, balancer: TurnBalancer | None = None) -> None:
+        self.balancer = balancer
+
     @classmethod
     def name(cls) -> str:
         return "rest"
@@ -52,6 +59,8 @@ class GuardedRestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
         webhook.listener("after_server_start")(prepare_worker)
+        # Built here, in the main process before Sanic forks, so its shared count reaches every worker.
+        balancer = self.balancer or TurnBalancer()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -79,10 +88,12 @@ class GuardedRestInput(InputChannel):
                 return response.json([{"recipient_id": sender, "text": rejection}])
 
             collector = CollectingOutputChannel()
-            await guarded_turn(
-                on_new_message,
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata),
-            )
+            with balancer.turn():
+                await guarded_turn(
+                    on_new_message,
+                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata),
+                )
+                balancer.release_if_busy(request)
             return response.json(collector.messages)
 
         return webhook
