@@ -47,7 +47,12 @@ async def probe(model_path: str) -> dict[str, Any]:
             {
                 "text": text,
                 "intent_ranking": _ranking(parsed.get("intent_ranking") or [], "name"),
-                "faq_ranking": _ranking(selector.get("ranking") or [], "intent_response_key"),
+                # Read by action_answer_faq only after the intent faq; the speed-ups
+                # skip the selector for other intents.
+                "faq_ranking": _ranking(selector.get("ranking") or [], "intent_response_key")
+                if (parsed.get("intent") or {}).get("name") == "faq"
+                else None,
+                "selector_ran": bool(selector),
                 "entities": sorted((e["entity"], str(e["value"])) for e in parsed.get("entities") or []),
                 "next_action": actions[prediction.max_confidence_index],
                 "confidence": round(prediction.max_confidence, 5),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 import uuid
 
 import pytest
@@ -86,6 +87,65 @@ def test_lock_is_released_after_cleanup(redis_url):
             assert store.get_lock(conversation) is not None
 
     asyncio.run(one_turn())
+    assert store.get_lock(conversation) is None
+
+
+def test_scripted_lock_is_stored_in_rasas_format(redis_url):
+    """Rasa's own RedisLockStore reads what the scripts write, and the scripts read Rasa's."""
+    from rasa.core.lock import TicketLock
+    from rasa.core.lock_store import RedisLockStore
+
+    store = redis_lock_store(redis_url)
+    conversation = f"format-{uuid.uuid4().hex}"
+    assert [store.issue_ticket(conversation, 60), store.issue_ticket(conversation, 60)] == [0, 1]
+    rasas = RedisLockStore(host="127.0.0.1", port=6379, db=int(redis_url.rsplit("/", 1)[1]))
+    rasas.key_prefix = store.key_prefix
+    lock = rasas.get_lock(conversation)
+    assert lock is not None and lock.conversation_id == conversation
+    assert [t.number for t in lock.tickets] == [0, 1] and lock.now_serving == 0
+    assert all(55 < t.expires - time.time() <= 60 for t in lock.tickets)
+    # A lock saved by Rasa's code: the script continues its numbering.
+    written = TicketLock(conversation)
+    for _ in range(3):
+        written.issue_ticket(60)
+    rasas.save_lock(written)
+    assert store.issue_ticket(conversation, 60) == 3
+    store.cleanup(conversation, 0)
+    assert [t.number for t in store.get_lock(conversation).tickets] == [1, 2, 3]
+    for ticket in (1, 2, 3):
+        store.cleanup(conversation, ticket)
+    assert store.get_lock(conversation) is None
+
+
+def test_expired_tickets_are_dropped_when_a_ticket_is_issued(redis_url):
+    store = redis_lock_store(redis_url)
+    conversation = f"expiry-{uuid.uuid4().hex}"
+    store.issue_ticket(conversation, -1)  # expired at once: its holder died mid-turn
+    assert store.issue_ticket(conversation, 60) == 0
+    assert [t.number for t in store.get_lock(conversation).tickets] == [0]
+    store.cleanup(conversation, 0)
+    assert store.get_lock(conversation) is None
+
+
+def test_second_message_of_a_conversation_waits_for_the_first(redis_url):
+    store = redis_lock_store(redis_url)
+    conversation = f"order-{uuid.uuid4().hex}"
+    steps: list[str] = []
+
+    async def turn(name: str, hold: float) -> None:
+        async with store.lock(conversation, 60, wait_time_in_seconds=0.02):
+            steps.append(f"{name} in")
+            await asyncio.sleep(hold)
+            steps.append(f"{name} out")
+
+    async def both() -> None:
+        first = asyncio.create_task(turn("first", 0.2))
+        await asyncio.sleep(0.05)
+        await turn("second", 0)
+        await first
+
+    asyncio.run(both())
+    assert steps == ["first in", "first out", "second in", "second out"]
     assert store.get_lock(conversation) is None
 
 
@@ -298,3 +358,32 @@ def test_a_failed_save_is_retried_and_stores_each_event_once(tracker_store, monk
         ("user", "hello"),
         ("action", "action_listen"),
     ]
+
+
+def test_saved_rows_are_the_rows_rasas_own_store_writes(tracker_store):
+    """Our Core INSERTs write exactly what Rasa's SQLTrackerStore.save writes (every column but id)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import BotUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy import select
+
+    events = [
+        *session_start_events(),
+        UserUttered("what is dry needling", {"name": "faq", "confidence": 0.93}, parse_data={"text": "x"}),
+        ActionExecuted("action_answer_faq", policy="RulePolicy", confidence=1.0),
+        BotUttered("Dry needling is ...", {"buttons": None}),
+        ActionExecuted("action_listen"),
+    ]
+    ours, theirs = f"ours-{uuid.uuid4().hex[:8]}", f"rasa-{uuid.uuid4().hex[:8]}"
+    asyncio.run(tracker_store.save(DialogueStateTracker.from_events(ours, events)))
+    asyncio.run(SQLTrackerStore.save(tracker_store, DialogueStateTracker.from_events(theirs, events)))
+    table = tracker_store.SQLEvent.__table__
+    columns = [c for c in table.c if c.name not in ("id", "sender_id")]
+
+    def rows(sender: str) -> list[tuple]:
+        with tracker_store.engine.connect() as connection:
+            query = select(*columns).where(table.c.sender_id == sender).order_by(table.c.id)
+            return [tuple(row) for row in connection.execute(query)]
+
+    assert len(rows(ours)) == len(events)
+    assert rows(ours) == rows(theirs)

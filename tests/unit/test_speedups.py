@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import scipy.sparse
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.nlu.training_data.features import Features
 
 from server_plugins import speedups
 
@@ -21,6 +24,10 @@ def installed(monkeypatch):
     from rasa.utils.tensorflow.models import RasaModel
 
     monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
+    monkeypatch.setattr(Features, "_combine_sparse_features", Features._combine_sparse_features)
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+
+    monkeypatch.setattr(ResponseSelector, "process", ResponseSelector.process)
     monkeypatch.setattr(speedups, "_installed", False)
     monkeypatch.setattr(speedups, "failed", [])
     assert speedups.install() is True
@@ -105,3 +112,64 @@ def test_graph_nodes_run_after_the_nodes_they_need():
         ("b", ("a",)),
         ("c", ("b", "__input__")),
     ]
+
+
+@pytest.mark.parametrize("right_dtype", [np.float64, np.float32, np.int64])
+def test_sparse_features_combine_exactly_as_scipy_hstack(right_dtype):
+    left = scipy.sparse.random(6, 300, density=0.05, format="coo", dtype=np.float32, random_state=1)
+    right = scipy.sparse.random(6, 12_000, density=0.002, format="coo", dtype=right_dtype, random_state=2)
+    expected = scipy.sparse.hstack([left, right])
+    combined = speedups.hstack_coo(left, right)
+    assert type(combined) is type(expected)
+    assert (combined.shape, combined.dtype, combined.row.dtype) == (
+        expected.shape,
+        expected.dtype,
+        expected.row.dtype,
+    )
+    for part in ("data", "row", "col"):
+        assert np.array_equal(getattr(combined, part), getattr(expected, part))
+
+
+def test_message_features_combine_as_before():
+    def features(matrix, origin):
+        return Features(matrix, "sequence", "text", origin)
+
+    first = scipy.sparse.random(4, 50, density=0.2, format="coo", random_state=3)
+    second = scipy.sparse.random(4, 70, density=0.2, format="coo", random_state=4)
+    patched = features(first, "a")
+    patched.combine_with_features(features(second, "b"))
+    assert (patched.features != scipy.sparse.hstack([first, second])).nnz == 0
+    # Other formats and mismatched rows keep Rasa's path (and its error).
+    csr = features(first.tocsr(), "a")
+    csr.combine_with_features(features(second, "b"))
+    assert csr.features.shape == (4, 120)
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        features(first, "a").combine_with_features(features(scipy.sparse.coo_matrix((3, 5)), "b"))
+
+
+def test_response_selector_runs_only_for_its_retrieval_intent(monkeypatch):
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+    from rasa.shared.nlu.training_data.message import Message
+
+    processed: list[str] = []
+
+    def fake_original(self, messages):
+        processed.extend(message.get("text") for message in messages)
+        return messages
+
+    # Patch over a stand-in for Rasa's method, then apply ours on top of it.
+    monkeypatch.setattr(ResponseSelector, "process", fake_original)
+    speedups._select_responses_for_the_retrieval_intent_only()
+    selector = ResponseSelector.__new__(ResponseSelector)
+    messages = [
+        Message(data={"text": "what is acupuncture", "intent": {"name": "faq", "confidence": 0.9}}),
+        Message(data={"text": "hello", "intent": {"name": "greet", "confidence": 0.99}}),
+        Message(data={"text": "no intent yet"}),
+    ]
+    selector.retrieval_intent = "faq"
+    assert selector.process(messages) == messages
+    assert processed == ["what is acupuncture"]
+    processed.clear()
+    selector.retrieval_intent = None  # a selector for all retrieval intents runs on everything
+    selector.process(messages)
+    assert processed == ["what is acupuncture", "hello", "no intent yet"]
