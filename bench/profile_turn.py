@@ -232,7 +232,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
             args.model.resolve(),
             env,
             extra_env=dict(item.split("=", 1) for item in args.our_env),
-            extra_rasa_args=["--enable-api", "--auth-token", token],
+            extra_rasa_args=["--enable-api", f"--auth-token={token}"],
             rasa_command=command,
         )
         print(f"started (Rasa {bot.startup_s['rasa']:.1f} s, actions {bot.startup_s['actions']:.1f} s)")

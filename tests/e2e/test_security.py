@@ -100,7 +100,9 @@ def api_server(tmp_path_factory) -> Iterator[ApiServer]:
     load_all(PROJECT_ROOT / "data", engine)
     engine.dispose()
 
-    token = secrets.token_urlsafe(24)
+    # Starts with "-" on purpose: token_urlsafe gives one in 64 such tokens, and
+    # "--auth-token <token>" then fails to parse; the =-form always works.
+    token = "-" + secrets.token_urlsafe(24)
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     write_endpoints(endpoints, action_port)
@@ -120,8 +122,7 @@ def api_server(tmp_path_factory) -> Iterator[ApiServer]:
                 "--credentials",
                 str(PROJECT_ROOT / "credentials.yml"),
                 "--enable-api",
-                "--auth-token",
-                token,
+                f"--auth-token={token}",
                 "--cors",
                 ALLOWED_ORIGIN,
             ],
