@@ -97,3 +97,41 @@ def test_a_new_session_is_a_new_conversation(bot):
         await second_client.stop()
 
     asyncio.run(scenario())
+
+
+EMPTY_REPLY = "I didn't receive any text. Please type your question."
+
+
+def test_bad_input_over_socketio_gets_a_clean_reply_and_the_conversation_goes_on(bot):
+    """The widget's channel guards input as the REST channel does (channels/base.py)."""
+
+    async def scenario() -> None:
+        client = WidgetClient(bot.rasa_url)
+        session_id = await client.start(None)
+        for message in ["", "   ", "\n\t", "\x00\x01\x02"]:
+            assert texts(await client.say(message, session_id)) == EMPTY_REPLY, repr(message)
+        too_long = texts(await client.say("acupuncture " * 9000, session_id))  # about 100 KB
+        assert "too long" in too_long
+        # Not a string, not an object: treated as no text, never an error.
+        await client.client.emit("user_uttered", {"message": 42, "session_id": session_id})
+        assert texts(await client.collect()) == EMPTY_REPLY
+        for odd in [
+            "what is dry needling? 🤔🪡💉",
+            "<script>alert('x')</script> what is tuina",
+            "'; DROP TABLE faq_topics; -- what is cupping",
+            "what\u202eis acupuncture\u0007",
+        ]:
+            replies = await client.say(odd, session_id)
+            assert replies and all(reply.get("text") or reply.get("buttons") for reply in replies), odd
+            assert not any("Traceback" in (reply.get("text") or "") for reply in replies)
+        # A payload that is not an object, and one without a session id, are ignored...
+        await client.client.emit("user_uttered", "just a string")
+        await client.client.emit("user_uttered", {"message": "hello"})
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(client.replies.get(), QUIET_SECONDS * 2)
+        # ...and the conversation still works afterwards.
+        answer = texts(await client.say("what is dry needling", session_id))
+        assert answer.startswith("Dry needling is a technique")
+        await client.stop()
+
+    asyncio.run(scenario())
