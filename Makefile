@@ -175,4 +175,4 @@ lock: $(VENV)/.installed ## Re-pin every installed package into constraints.txt
 
 .PHONY: clean
 clean: ## Remove build products, models and local databases (keeps the venv)
-	rm -rf build models results var web/vendor .pytest_cache .ruff_cache .mypy_cache
+	rm -rf build models results var web/vendor .pytest_cache .ruff_cache .mypy_cache .hypothesis
