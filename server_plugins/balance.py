@@ -20,7 +20,6 @@ With one worker it does nothing. ``FAQBOT_SPEEDUPS=0`` turns it off (to measure 
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +27,6 @@ from typing import Any
 
 from server_plugins import speedups
 from server_plugins.lock_store import sanic_workers
-
-logger = logging.getLogger(__name__)
 
 
 class TurnBalancer:

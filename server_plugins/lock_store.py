@@ -107,20 +107,21 @@ class AtomicRedisLockStore(RedisLockStore):
         self._cleanup_script = self.red.register_script(CLEANUP_SCRIPT)
 
     def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
+        """A new ticket and the lock as stored with it; any failure is Rasa's ``LockError``."""
         key = self.key_prefix + conversation_id
         args = [repr(time.time()), repr(lock_lifetime), conversation_id]
-        number, stored = self._issue_script(keys=[key], args=args)
-        return int(number), TicketLock.from_dict(json.loads(stored))
+        try:
+            number, stored = self._issue_script(keys=[key], args=args)
+            return int(number), TicketLock.from_dict(json.loads(stored))
+        except Exception as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
     @asynccontextmanager
     async def lock(
         self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
     ) -> AsyncGenerator[TicketLock, None]:
         """Rasa's ``LockStore.lock``, without a second read when the ticket is served at once."""
-        try:
-            ticket, lock = self._issue(conversation_id, lock_lifetime)
-        except Exception as error:
-            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        ticket, lock = self._issue(conversation_id, lock_lifetime)
         try:
             if lock.is_locked(ticket):
                 lock = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
@@ -148,10 +149,7 @@ class AtomicRedisLockStore(RedisLockStore):
         return results[-1]
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        try:
-            return self._issue(conversation_id, lock_lifetime)[0]
-        except Exception as error:
-            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        return self._issue(conversation_id, lock_lifetime)[0]
 
     def update_lock(self, conversation_id: str) -> None:
         def mutate(lock: TicketLock | None) -> tuple[TicketLock | None, None]:

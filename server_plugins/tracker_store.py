@@ -142,6 +142,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.retry_seconds = _retry_seconds()
+        self._insert_event = self.SQLEvent.__table__.insert()  # one statement, built once
         speedups.install()
 
     async def _with_retries(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
@@ -218,9 +219,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         try:
             await self.stream_events(tracker)
             with self.session_scope() as session:
-                insert = self.SQLEvent.__table__.insert()
                 for event in self._additional_events(session, tracker):
-                    session.execute(insert, _event_row(tracker.sender_id, event))
+                    session.execute(self._insert_event, _event_row(tracker.sender_id, event))
                 session.commit()
         except BaseException:
             tracker.__dict__.pop(STORED_EVENTS_ATTRIBUTE, None)

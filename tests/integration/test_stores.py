@@ -387,3 +387,22 @@ def test_saved_rows_are_the_rows_rasas_own_store_writes(tracker_store):
 
     assert len(rows(ours)) == len(events)
     assert rows(ours) == rows(theirs)
+
+
+def test_an_unreachable_redis_raises_rasas_lock_error():
+    """Rasa turns a LockError into a clear failure of the turn; any Redis error must become one."""
+    from rasa.core.lock_store import LockError
+
+    from server_plugins.lock_store import AtomicRedisLockStore
+    from tests.e2e.conftest import free_port
+
+    store = AtomicRedisLockStore(host="127.0.0.1", port=free_port(), db=1, socket_timeout=1)
+    with pytest.raises(LockError, match="Error while acquiring lock"):
+        store.issue_ticket("nobody", 60)
+
+    async def one_turn() -> None:
+        async with store.lock("nobody", 60):
+            pass
+
+    with pytest.raises(LockError, match="Error while acquiring lock"):
+        asyncio.run(one_turn())
