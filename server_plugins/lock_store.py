@@ -12,21 +12,29 @@ scripts that Redis runs as one command: one round trip each, where a WATCH/MULTI
 transaction needs three, and the event loop waits on every round trip of the
 synchronous client (the lock store was 10% of a worker's busy time under load).
 Taking the ticket also tells whether it is served at once, which saves the read
-Rasa's ``lock()`` makes next. The rarer steps stay WATCH/MULTI transactions.
-The lock is stored exactly as Rasa stores it, so Rasa's own code can read it.
+Rasa's ``lock()`` makes next. In ``lock()`` (every turn) the two scripts go through
+redis-py's asyncio client, so a worker serves other conversations while Redis
+answers instead of blocking its event loop; the rarer steps (waiting behind another
+message of the same conversation, Rasa's other lock-store methods) stay synchronous
+WATCH/MULTI transactions. The lock is stored exactly as Rasa stores it, so Rasa's
+own code can read it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import time
+import weakref
 from collections.abc import AsyncGenerator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import redis
+import redis.asyncio
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
@@ -105,13 +113,61 @@ class AtomicRedisLockStore(RedisLockStore):
         # register_script sends EVALSHA and loads the script again if Redis lost it.
         self._issue_script = self.red.register_script(ISSUE_TICKET_SCRIPT)
         self._cleanup_script = self.red.register_script(CLEANUP_SCRIPT)
+        # One asyncio client per event loop, made on first use inside that loop (a
+        # Sanic worker has one loop; tests start several). Nothing connects here.
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any, Any]]
+        self._async_clients = weakref.WeakKeyDictionary()
+
+    def _async_client_kwargs(self) -> dict[str, Any]:
+        """The synchronous client's connection settings, for redis-py's asyncio client."""
+        pool = self.red.connection_pool
+        settings = pool.connection_kwargs
+        kwargs = {
+            key: settings[key]
+            for key in ("host", "port", "db", "username", "password", "socket_timeout")
+            if key in settings
+        }
+        if issubclass(pool.connection_class, redis.SSLConnection):
+            kwargs["ssl"] = True
+            for key in ("ssl_certfile", "ssl_keyfile", "ssl_ca_certs"):
+                if settings.get(key):
+                    kwargs[key] = settings[key]
+        return kwargs
+
+    def _scripts_for_this_loop(self) -> tuple[Any, Any]:
+        """This loop's (issue, cleanup) scripts on its asyncio client, made on first use."""
+        loop = asyncio.get_running_loop()
+        entry = self._async_clients.get(loop)
+        if entry is None:
+            client = redis.asyncio.Redis(**self._async_client_kwargs())
+            issue = client.register_script(ISSUE_TICKET_SCRIPT)
+            entry = (client, issue, client.register_script(CLEANUP_SCRIPT))
+            self._async_clients[loop] = entry
+        return entry[1], entry[2]
+
+    async def aclose(self) -> None:
+        """Close the running loop's asyncio client and its connections (a worker stopping)."""
+        entry = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[0].close(close_connection_pool=True)
+
+    def _issue_arguments(self, conversation_id: str, lock_lifetime: float) -> tuple[list[str], list[str]]:
+        return [self.key_prefix + conversation_id], [repr(time.time()), repr(lock_lifetime), conversation_id]
 
     def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
         """A new ticket and the lock as stored with it; any failure is Rasa's ``LockError``."""
-        key = self.key_prefix + conversation_id
-        args = [repr(time.time()), repr(lock_lifetime), conversation_id]
+        keys, args = self._issue_arguments(conversation_id, lock_lifetime)
         try:
-            number, stored = self._issue_script(keys=[key], args=args)
+            number, stored = self._issue_script(keys=keys, args=args)
+            return int(number), TicketLock.from_dict(json.loads(stored))
+        except Exception as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
+        """:meth:`_issue` without blocking the event loop."""
+        keys, args = self._issue_arguments(conversation_id, lock_lifetime)
+        try:
+            number, stored = await self._scripts_for_this_loop()[0](keys=keys, args=args)
             return int(number), TicketLock.from_dict(json.loads(stored))
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
@@ -120,14 +176,17 @@ class AtomicRedisLockStore(RedisLockStore):
     async def lock(
         self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
     ) -> AsyncGenerator[TicketLock, None]:
-        """Rasa's ``LockStore.lock``, without a second read when the ticket is served at once."""
-        ticket, lock = self._issue(conversation_id, lock_lifetime)
+        """Rasa's ``LockStore.lock``: no second read when the ticket is served at once,
+        and the event loop is free while Redis answers."""
+        ticket, lock = await self._issue_async(conversation_id, lock_lifetime)
         try:
             if lock.is_locked(ticket):
                 lock = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
             yield lock
         finally:
-            self.cleanup(conversation_id, ticket)
+            await self._scripts_for_this_loop()[1](
+                keys=[self.key_prefix + conversation_id], args=[repr(time.time()), ticket]
+            )
 
     def _atomic(self, conversation_id: str, mutate: Mutation[T]) -> T:
         key = self.key_prefix + conversation_id
@@ -213,6 +272,17 @@ class EnvLockStore(LockStore):
         self.backend: LockStore = redis_lock_store(url) if url else InMemoryLockStore()
         logger.info("lock store: %s", type(self.backend).__name__)
         speedups.install()
+
+    def lock(
+        self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AbstractAsyncContextManager[TicketLock]:
+        # The backend's own lock(): the Redis one saves a read and a blocking wait per turn.
+        return self.backend.lock(conversation_id, lock_lifetime, wait_time_in_seconds)
+
+    async def aclose(self) -> None:
+        close = getattr(self.backend, "aclose", None)
+        if close is not None:
+            await close()
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:
         return self.backend.get_lock(conversation_id)

@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 
 from server_plugins.balance import TurnBalancer
 from server_plugins.guard import bound_action_timeout, check_message, guarded_turn
-from server_plugins.warmup import prepare_worker
+from server_plugins.warmup import close_worker_connections, prepare_worker
 
 SENDER_PATTERN = re.compile(r"^[\w.:@+\-]{1,128}$")
 
@@ -59,6 +59,7 @@ class GuardedRestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
         webhook.listener("after_server_start")(prepare_worker)
+        webhook.listener("before_server_stop")(close_worker_connections)
         # Built here, in the main process before Sanic forks, so its shared count reaches every worker.
         balancer = self.balancer or TurnBalancer()
 

@@ -16,6 +16,10 @@ listener, so it runs in every Sanic worker once Rasa has loaded the model:
    created by conversations are collected as before.
 
 ``FAQBOT_SPEEDUPS=0`` turns both off (to measure them).
+
+:func:`close_worker_connections` (``before_server_stop``) closes what a worker keeps
+open between turns: the lock store's asyncio Redis client and the action-server
+sessions of ``speedups``.
 """
 
 from __future__ import annotations
@@ -50,3 +54,16 @@ async def prepare_worker(app: Any, _loop: Any = None) -> None:
         time.monotonic() - started,
         gc.get_freeze_count(),
     )
+
+
+async def close_worker_connections(app: Any, _loop: Any = None) -> None:
+    """Close the worker's open Redis and HTTP connections (never raises)."""
+    agent = getattr(app.ctx, "agent", None)
+    close_lock_store = getattr(getattr(agent, "lock_store", None), "aclose", None)
+    for what, close in (("lock store", close_lock_store), ("action server", speedups.close_pooled_sessions)):
+        if close is None:
+            continue
+        try:
+            await close()
+        except Exception as error:  # the worker is stopping anyway
+            logger.warning("closing the %s connections failed: %s", what, type(error).__name__)

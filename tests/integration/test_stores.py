@@ -7,6 +7,7 @@ import os
 import threading
 import time
 import uuid
+from typing import Any
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore
@@ -16,6 +17,19 @@ from server_plugins.lock_store import AtomicRedisLockStore, EnvLockStore, redis_
 from server_plugins.tracker_store import ResilientSQLTrackerStore
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def run_turns(store, turns) -> Any:
+    """asyncio.run(turns), then close the store's asyncio Redis client of that loop,
+    as a Sanic worker does when it stops."""
+
+    async def run_then_close() -> Any:
+        try:
+            return await turns
+        finally:
+            await store.aclose()
+
+    return asyncio.run(run_then_close())
 
 
 @pytest.fixture
@@ -86,8 +100,79 @@ def test_lock_is_released_after_cleanup(redis_url):
         async with store.lock(conversation, 60):
             assert store.get_lock(conversation) is not None
 
-    asyncio.run(one_turn())
+    run_turns(store, one_turn())
     assert store.get_lock(conversation) is None
+
+
+def test_a_turns_lock_does_not_block_the_event_loop(redis_url, monkeypatch):
+    """Taking and returning the ticket go through the asyncio client: the synchronous
+    scripts and the extra read of Rasa's lock() are never used on that path."""
+    store = redis_lock_store(redis_url)
+    conversation = f"async-{uuid.uuid4().hex}"
+
+    def synchronous(*_args, **_kwargs):
+        raise AssertionError("a synchronous Redis call on a turn's path")
+
+    async def turn_and_ticker() -> list[str]:
+        seen: list[str] = []
+        async with store.lock(conversation, 60) as lock:
+            assert lock.conversation_id == conversation and not lock.is_locked(0)
+            seen.append("locked" if store.red.exists(store.key_prefix + conversation) else "missing")
+        return seen
+
+    monkeypatch.setattr(store, "_issue_script", synchronous)
+    monkeypatch.setattr(store, "_cleanup_script", synchronous)
+    monkeypatch.setattr(store, "get_lock", synchronous)
+    assert run_turns(store, turn_and_ticker()) == ["locked"]
+    # A second event loop (a new asyncio.run) gets its own client.
+    assert run_turns(store, turn_and_ticker()) == ["locked"]
+    assert not store.red.exists(store.key_prefix + conversation)
+
+
+def test_env_lock_store_uses_the_backends_own_lock(monkeypatch, redis_url):
+    """EnvLockStore hands lock() to the Redis store (Rasa's generic lock() would read the
+    lock again after taking the ticket, and block the loop on each step)."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    store = EnvLockStore()
+    conversation = f"env-{uuid.uuid4().hex}"
+    reads: list[str] = []
+    original = store.backend.get_lock
+
+    def counted_get_lock(conversation_id: str):
+        reads.append(conversation_id)
+        return original(conversation_id)
+
+    monkeypatch.setattr(store.backend, "get_lock", counted_get_lock)
+
+    async def one_turn() -> None:
+        async with store.lock(conversation, 60):
+            pass
+
+    run_turns(store, one_turn())
+    assert reads == []
+    assert original(conversation) is None
+
+
+def test_env_lock_store_in_memory_lock_still_orders_turns(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    store = EnvLockStore()
+    steps: list[str] = []
+
+    async def turn(name: str, hold: float) -> None:
+        async with store.lock("memory", 60, wait_time_in_seconds=0.01):
+            steps.append(f"{name} in")
+            await asyncio.sleep(hold)
+            steps.append(f"{name} out")
+
+    async def both() -> None:
+        first = asyncio.create_task(turn("first", 0.05))
+        await asyncio.sleep(0.01)
+        await turn("second", 0)
+        await first
+
+    run_turns(store, both())
+    assert steps == ["first in", "first out", "second in", "second out"]
+    assert store.get_lock("memory") is None
 
 
 def test_scripted_lock_is_stored_in_rasas_format(redis_url):
@@ -144,7 +229,7 @@ def test_second_message_of_a_conversation_waits_for_the_first(redis_url):
         await turn("second", 0)
         await first
 
-    asyncio.run(both())
+    run_turns(store, both())
     assert steps == ["first in", "first out", "second in", "second out"]
     assert store.get_lock(conversation) is None
 
@@ -405,4 +490,4 @@ def test_an_unreachable_redis_raises_rasas_lock_error():
             pass
 
     with pytest.raises(LockError, match="Error while acquiring lock"):
-        asyncio.run(one_turn())
+        run_turns(store, one_turn())

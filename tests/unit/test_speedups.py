@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -10,8 +13,11 @@ from rasa.core.actions.action import RemoteAction
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.nlu.training_data.features import Features
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from server_plugins import speedups
+
+RASAS_SESSION = EndpointConfig.session  # before any test patches it
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +34,7 @@ def installed(monkeypatch):
     from rasa.nlu.selectors.response_selector import ResponseSelector
 
     monkeypatch.setattr(ResponseSelector, "process", ResponseSelector.process)
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
     monkeypatch.setattr(speedups, "_installed", False)
     monkeypatch.setattr(speedups, "failed", [])
     assert speedups.install() is True
@@ -173,3 +180,93 @@ def test_response_selector_runs_only_for_its_retrieval_intent(monkeypatch):
     selector.retrieval_intent = None  # a selector for all retrieval intents runs on everything
     selector.process(messages)
     assert processed == ["what is acupuncture", "hello", "no intent yet"]
+
+
+# ---------------------------------------------------------------- endpoint sessions
+async def serve_json(handler_log: list[tuple[int, str, dict, str]]):
+    """A local HTTP server answering JSON, logging (client port, path, query, auth header)."""
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.Response:
+        port = request.transport.get_extra_info("peername")[1]
+        auth = request.headers.get("Authorization", "")
+        handler_log.append((port, request.path, dict(request.query), auth))
+        if request.path == "/missing":
+            return web.json_response({"error": "no"}, status=404)
+        return web.json_response({"events": [], "echo": await request.json()})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def test_endpoint_calls_reuse_one_connection_with_rasas_settings():
+    log: list[tuple[int, str, dict, str]] = []
+
+    async def calls() -> list:
+        runner, url = await serve_json(log)
+        try:
+            endpoint = EndpointConfig(
+                url=f"{url}/webhook", token="secret", basic_auth={"username": "u", "password": "p"}
+            )
+            replies = [await endpoint.request(json={"n": n}, method="post", timeout=5) for n in range(3)]
+            with pytest.raises(ClientResponseError):
+                await endpoint.request(json={}, subpath="../missing", method="post")
+            await speedups.close_pooled_sessions()
+            return replies
+        finally:
+            await runner.cleanup()
+
+    replies = asyncio.run(calls())
+    assert [reply["echo"] for reply in replies] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert len({port for port, *_ in log}) == 1  # one TCP connection for all four calls
+    basic = "Basic " + base64.b64encode(b"u:p").decode()
+    assert [entry[1:] for entry in log[:3]] == [("/webhook", {"token": "secret"}, basic)] * 3
+
+
+def test_endpoint_session_has_rasas_headers_auth_and_timeout():
+    endpoint = EndpointConfig(
+        url="http://127.0.0.1:9/x", headers={"X-Clinic": "a"}, basic_auth={"username": "u", "password": "p"}
+    )
+
+    async def compare() -> None:
+        async with EndpointConfig.session(endpoint) as ours:
+            async with RASAS_SESSION(endpoint) as theirs:
+                assert dict(ours.headers) == dict(theirs.headers)
+                assert ours.auth == theirs.auth
+                assert ours.timeout == theirs.timeout
+        await speedups.close_pooled_sessions()
+
+    asyncio.run(compare())
+
+
+def test_each_event_loop_gets_its_own_session_and_a_closed_one_is_replaced():
+    endpoint = EndpointConfig(url="http://127.0.0.1:9/x")
+
+    async def session_of_this_loop(close: bool) -> object:
+        async with endpoint.session() as first:
+            pass
+        async with endpoint.session() as again:
+            assert again is first and not first.closed
+        if close:
+            await first.close()
+            async with endpoint.session() as replaced:
+                assert replaced is not first
+        await speedups.close_pooled_sessions()
+        return first
+
+    assert asyncio.run(session_of_this_loop(close=False)) is not asyncio.run(session_of_this_loop(close=True))
+
+
+def test_idle_connections_are_dropped_before_the_action_server_closes_them():
+    """The action server (rasa-sdk on Sanic) closes idle keep-alive connections after
+    Sanic's KEEP_ALIVE_TIMEOUT; the client must give them up first, or a request could
+    go out on a connection the server is closing."""
+    from sanic.config import DEFAULT_CONFIG
+
+    assert speedups.KEEPALIVE_SECONDS < DEFAULT_CONFIG["KEEP_ALIVE_TIMEOUT"]

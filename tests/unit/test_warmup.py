@@ -59,3 +59,34 @@ def test_switched_off_with_the_speedups(monkeypatch):
     agent = FakeAgent()
     assert run_prepare(agent, monkeypatch) == []
     assert agent.parsed == []
+
+
+# ---------------------------------------------------------------- worker stop
+class FakeLockStore:
+    def __init__(self, fails: bool = False) -> None:
+        self.fails = fails
+        self.closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+        if self.fails:
+            raise ConnectionError("redis gone")
+
+
+def stop_worker(agent) -> None:
+    asyncio.run(warmup.close_worker_connections(SimpleNamespace(ctx=SimpleNamespace(agent=agent)), None))
+
+
+def test_stopping_worker_closes_the_lock_stores_redis_connections():
+    store = FakeLockStore()
+    stop_worker(SimpleNamespace(lock_store=store))
+    assert store.closed == 1
+
+
+def test_stopping_worker_survives_a_failed_close_and_stores_without_connections(caplog):
+    store = FakeLockStore(fails=True)
+    stop_worker(SimpleNamespace(lock_store=store))
+    assert store.closed == 1
+    assert "closing the lock store connections failed: ConnectionError" in caplog.text
+    stop_worker(SimpleNamespace(lock_store=object()))  # in-memory store: nothing to close
+    stop_worker(None)  # no model loaded
