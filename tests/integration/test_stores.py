@@ -32,6 +32,30 @@ def run_turns(store, turns) -> Any:
     return asyncio.run(run_then_close())
 
 
+ORDERED_TURNS = ["first in", "first out", "second in", "second out"]
+
+
+def two_overlapping_turns(store, conversation: str, wait: float, hold: float) -> list[str]:
+    """A second turn of the conversation starts while the first holds the lock;
+    returns the order in which they entered and left it."""
+    steps: list[str] = []
+
+    async def turn(name: str, seconds: float) -> None:
+        async with store.lock(conversation, 60, wait_time_in_seconds=wait):
+            steps.append(f"{name} in")
+            await asyncio.sleep(seconds)
+            steps.append(f"{name} out")
+
+    async def both() -> None:
+        first = asyncio.create_task(turn("first", hold))
+        await asyncio.sleep(hold / 4)
+        await turn("second", 0)
+        await first
+
+    run_turns(store, both())
+    return steps
+
+
 @pytest.fixture
 def redis_url() -> str:
     import redis
@@ -156,22 +180,7 @@ def test_env_lock_store_uses_the_backends_own_lock(monkeypatch, redis_url):
 def test_env_lock_store_in_memory_lock_still_orders_turns(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     store = EnvLockStore()
-    steps: list[str] = []
-
-    async def turn(name: str, hold: float) -> None:
-        async with store.lock("memory", 60, wait_time_in_seconds=0.01):
-            steps.append(f"{name} in")
-            await asyncio.sleep(hold)
-            steps.append(f"{name} out")
-
-    async def both() -> None:
-        first = asyncio.create_task(turn("first", 0.05))
-        await asyncio.sleep(0.01)
-        await turn("second", 0)
-        await first
-
-    run_turns(store, both())
-    assert steps == ["first in", "first out", "second in", "second out"]
+    assert two_overlapping_turns(store, "memory", wait=0.01, hold=0.05) == ORDERED_TURNS
     assert store.get_lock("memory") is None
 
 
@@ -215,22 +224,7 @@ def test_expired_tickets_are_dropped_when_a_ticket_is_issued(redis_url):
 def test_second_message_of_a_conversation_waits_for_the_first(redis_url):
     store = redis_lock_store(redis_url)
     conversation = f"order-{uuid.uuid4().hex}"
-    steps: list[str] = []
-
-    async def turn(name: str, hold: float) -> None:
-        async with store.lock(conversation, 60, wait_time_in_seconds=0.02):
-            steps.append(f"{name} in")
-            await asyncio.sleep(hold)
-            steps.append(f"{name} out")
-
-    async def both() -> None:
-        first = asyncio.create_task(turn("first", 0.2))
-        await asyncio.sleep(0.05)
-        await turn("second", 0)
-        await first
-
-    run_turns(store, both())
-    assert steps == ["first in", "first out", "second in", "second out"]
+    assert two_overlapping_turns(store, conversation, wait=0.02, hold=0.2) == ORDERED_TURNS
     assert store.get_lock(conversation) is None
 
 
