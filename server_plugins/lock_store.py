@@ -16,8 +16,10 @@ Rasa's ``lock()`` makes next. In ``lock()`` (every turn) the two scripts go thro
 redis-py's asyncio client, so a worker serves other conversations while Redis
 answers instead of blocking its event loop; the rarer steps (waiting behind another
 message of the same conversation, Rasa's other lock-store methods) stay synchronous
-WATCH/MULTI transactions. The lock is stored exactly as Rasa stores it, so Rasa's
-own code can read it.
+WATCH/MULTI transactions. Each asyncio step runs to its end even when the turn is
+cancelled meanwhile (Sanic cancels it when the visitor disconnects), so no ticket is
+left behind. The lock is stored exactly as Rasa stores it, so Rasa's own code can
+read it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -105,6 +107,21 @@ return #kept
 )
 
 
+async def _run_to_completion(step: Awaitable[T]) -> tuple[T, bool]:
+    """Await ``step`` to its end even if this task is cancelled meanwhile; return its
+    result and whether a cancellation arrived (the step itself being cancelled, as when
+    the event loop shuts down, still raises)."""
+    task = asyncio.ensure_future(step)
+    cancelled = False
+    while True:
+        try:
+            return await asyncio.shield(task), cancelled
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            cancelled = True
+
+
 class AtomicRedisLockStore(RedisLockStore):
     """RedisLockStore whose ticket operations are atomic (Lua scripts, transactions)."""
 
@@ -178,15 +195,26 @@ class AtomicRedisLockStore(RedisLockStore):
     ) -> AsyncGenerator[TicketLock, None]:
         """Rasa's ``LockStore.lock``: no second read when the ticket is served at once,
         and the event loop is free while Redis answers."""
-        ticket, lock = await self._issue_async(conversation_id, lock_lifetime)
+        # Sanic cancels a turn when the visitor disconnects. Each Redis step runs to its
+        # end regardless, or a ticket could be left behind and hold the conversation's
+        # next message back until it expires; the cancellation is raised after it.
+        issued, cancelled = await _run_to_completion(self._issue_async(conversation_id, lock_lifetime))
+        ticket, lock = issued
         try:
+            if cancelled:
+                raise asyncio.CancelledError
             if lock.is_locked(ticket):
                 lock = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
             yield lock
         finally:
-            await self._scripts_for_this_loop()[1](
-                keys=[self.key_prefix + conversation_id], args=[repr(time.time()), ticket]
-            )
+            _, cancelled = await _run_to_completion(self._cleanup_async(conversation_id, ticket))
+            if cancelled:
+                raise asyncio.CancelledError
+
+    async def _cleanup_async(self, conversation_id: str, ticket: int) -> int:
+        """:meth:`cleanup` without blocking the event loop; returns the tickets left."""
+        keys, args = [self.key_prefix + conversation_id], [repr(time.time()), ticket]
+        return int(await self._scripts_for_this_loop()[1](keys=keys, args=args))
 
     def _atomic(self, conversation_id: str, mutate: Mutation[T]) -> T:
         key = self.key_prefix + conversation_id

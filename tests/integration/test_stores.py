@@ -153,6 +153,50 @@ def test_a_turns_lock_does_not_block_the_event_loop(redis_url, monkeypatch):
     assert not store.red.exists(store.key_prefix + conversation)
 
 
+@pytest.mark.parametrize("slow_step", ["_issue_async", "_cleanup_async"])
+def test_a_turn_cancelled_during_a_redis_step_leaves_no_ticket(redis_url, monkeypatch, slow_step):
+    """Sanic cancels a turn when the visitor disconnects. A cancellation that arrives
+    while a ticket is being taken or returned must not leave the ticket behind (it would
+    hold the conversation's next message back until it expired)."""
+    store = redis_lock_store(redis_url)
+    conversation = f"cancel-{uuid.uuid4().hex}"
+    step = getattr(store, slow_step)
+    in_step = asyncio.Event()
+
+    async def slow(*args):
+        # The dangerous moments: a ticket taken but its reply not yet read; a ticket
+        # about to be returned.
+        in_step.set()
+        if slow_step == "_issue_async":
+            taken = await step(*args)
+            await asyncio.sleep(0.2)
+            return taken
+        await asyncio.sleep(0.2)
+        return await step(*args)
+
+    monkeypatch.setattr(store, slow_step, slow)
+    entered: list[str] = []
+
+    async def turn() -> None:
+        async with store.lock(conversation, 60):
+            entered.append("in")
+
+    async def cancel_during_step() -> str:
+        task = asyncio.create_task(turn())
+        await in_step.wait()
+        await asyncio.sleep(0.05)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return "cancelled"
+        return "finished"
+
+    assert run_turns(store, cancel_during_step()) == "cancelled"
+    assert entered == ([] if slow_step == "_issue_async" else ["in"])
+    assert store.get_lock(conversation) is None  # the ticket was returned
+
+
 def test_env_lock_store_uses_the_backends_own_lock(monkeypatch, redis_url):
     """EnvLockStore hands lock() to the Redis store (Rasa's generic lock() would read the
     lock again after taking the ticket, and block the loop on each step)."""
