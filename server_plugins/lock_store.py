@@ -30,9 +30,9 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import redis
@@ -107,6 +107,30 @@ return #kept
 )
 
 
+@contextmanager
+def _as_lock_error() -> Iterator[None]:
+    """Any failure while taking a ticket becomes Rasa's ``LockError`` (Rasa turns it into
+    a clear failure of the turn)."""
+    try:
+        yield
+    except Exception as error:
+        raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+
+def _issued(reply: Any) -> tuple[int, TicketLock]:
+    """The ticket number and the stored lock that ISSUE_TICKET_SCRIPT returned."""
+    number, stored = reply
+    return int(number), TicketLock.from_dict(json.loads(stored))
+
+
+class _LoopClient(NamedTuple):
+    """One event loop's asyncio Redis client and the two scripts registered on it."""
+
+    client: Any
+    issue: Any
+    cleanup: Any
+
+
 async def _run_to_completion(step: Awaitable[T]) -> tuple[T, bool]:
     """Await ``step`` to its end even if this task is cancelled meanwhile; return its
     result and whether a cancellation arrived (the step itself being cancelled, as when
@@ -132,7 +156,7 @@ class AtomicRedisLockStore(RedisLockStore):
         self._cleanup_script = self.red.register_script(CLEANUP_SCRIPT)
         # One asyncio client per event loop, made on first use inside that loop (a
         # Sanic worker has one loop; tests start several). Nothing connects here.
-        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any, Any]]
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient]
         self._async_clients = weakref.WeakKeyDictionary()
 
     def _async_client_kwargs(self) -> dict[str, Any]:
@@ -151,43 +175,41 @@ class AtomicRedisLockStore(RedisLockStore):
                     kwargs[key] = settings[key]
         return kwargs
 
-    def _scripts_for_this_loop(self) -> tuple[Any, Any]:
-        """This loop's (issue, cleanup) scripts on its asyncio client, made on first use."""
+    def _loop_client(self) -> _LoopClient:
+        """The running loop's asyncio client and scripts, made on first use."""
         loop = asyncio.get_running_loop()
         entry = self._async_clients.get(loop)
         if entry is None:
             client = redis.asyncio.Redis(**self._async_client_kwargs())
-            issue = client.register_script(ISSUE_TICKET_SCRIPT)
-            entry = (client, issue, client.register_script(CLEANUP_SCRIPT))
+            entry = _LoopClient(
+                client, client.register_script(ISSUE_TICKET_SCRIPT), client.register_script(CLEANUP_SCRIPT)
+            )
             self._async_clients[loop] = entry
-        return entry[1], entry[2]
+        return entry
 
     async def aclose(self) -> None:
         """Close the running loop's asyncio client and its connections (a worker stopping)."""
         entry = self._async_clients.pop(asyncio.get_running_loop(), None)
         if entry is not None:
-            await entry[0].close(close_connection_pool=True)
+            await entry.client.close(close_connection_pool=True)
 
     def _issue_arguments(self, conversation_id: str, lock_lifetime: float) -> tuple[list[str], list[str]]:
         return [self.key_prefix + conversation_id], [repr(time.time()), repr(lock_lifetime), conversation_id]
 
+    def _cleanup_arguments(self, conversation_id: str, ticket: int) -> tuple[list[str], list[Any]]:
+        return [self.key_prefix + conversation_id], [repr(time.time()), ticket]
+
     def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
         """A new ticket and the lock as stored with it; any failure is Rasa's ``LockError``."""
         keys, args = self._issue_arguments(conversation_id, lock_lifetime)
-        try:
-            number, stored = self._issue_script(keys=keys, args=args)
-            return int(number), TicketLock.from_dict(json.loads(stored))
-        except Exception as error:
-            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        with _as_lock_error():
+            return _issued(self._issue_script(keys=keys, args=args))
 
     async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
         """:meth:`_issue` without blocking the event loop."""
         keys, args = self._issue_arguments(conversation_id, lock_lifetime)
-        try:
-            number, stored = await self._scripts_for_this_loop()[0](keys=keys, args=args)
-            return int(number), TicketLock.from_dict(json.loads(stored))
-        except Exception as error:
-            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        with _as_lock_error():
+            return _issued(await self._loop_client().issue(keys=keys, args=args))
 
     @asynccontextmanager
     async def lock(
@@ -213,8 +235,8 @@ class AtomicRedisLockStore(RedisLockStore):
 
     async def _cleanup_async(self, conversation_id: str, ticket: int) -> int:
         """:meth:`cleanup` without blocking the event loop; returns the tickets left."""
-        keys, args = [self.key_prefix + conversation_id], [repr(time.time()), ticket]
-        return int(await self._scripts_for_this_loop()[1](keys=keys, args=args))
+        keys, args = self._cleanup_arguments(conversation_id, ticket)
+        return int(await self._loop_client().cleanup(keys=keys, args=args))
 
     def _atomic(self, conversation_id: str, mutate: Mutation[T]) -> T:
         key = self.key_prefix + conversation_id
@@ -255,8 +277,8 @@ class AtomicRedisLockStore(RedisLockStore):
         self._atomic(conversation_id, mutate)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        key = self.key_prefix + conversation_id
-        self._cleanup_script(keys=[key], args=[repr(time.time()), ticket_number])
+        keys, args = self._cleanup_arguments(conversation_id, ticket_number)
+        self._cleanup_script(keys=keys, args=args)
 
 
 def redis_lock_store(url: str) -> AtomicRedisLockStore:

@@ -39,7 +39,6 @@ removed without changing behaviour.
   only when the intent classifier, which comes before it in the pipeline, put the
   retrieval intent first; the final intent can only be ``faq`` in that case. Other
   messages carry no ``response_selector`` result (``/model/parse`` shows none).
-
 - ``EndpointConfig.request`` (every call to the action server) opened a new
   ``aiohttp.ClientSession`` per call, so every custom action paid for a new TCP
   connection on both servers (client set-up was 4% of a worker's busy time). Here
