@@ -45,7 +45,12 @@ def apologise_for_outage(dispatcher: CollectingDispatcher) -> list[dict[str, Any
     return []
 
 
+def entity_values(message: dict[str, Any], entity: str) -> list[str]:
+    """Values of ``entity`` in one user message's parse data, in order."""
+    entities = message.get("entities") or []
+    return [str(e.get("value")) for e in entities if e.get("entity") == entity and e.get("value")]
+
+
 def latest_entity_values(tracker: Tracker, entity: str) -> list[str]:
     """Values of ``entity`` in the latest user message, in order."""
-    entities = tracker.latest_message.get("entities") or []
-    return [str(e.get("value")) for e in entities if e.get("entity") == entity and e.get("value")]
+    return entity_values(tracker.latest_message, entity)

@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DataUnavailable, apologise_for_outage, latest_entity_values, run_blocking
+from actions.base import DataUnavailable, apologise_for_outage, entity_values, run_blocking
 from actions.lexicon import load_treatments, normalize_term
 from actions.rendering import format_date, render_answer
 from actions.safety import SafetySettings, first_answer_notes
@@ -98,15 +98,20 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        message = tracker.latest_message
+        return await self.answer(dispatcher, tracker, tracker.latest_message)
+
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, message: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Answer the FAQ question in ``message`` (parse data): the latest one, or an earlier
+        one that the triage check-in held back until the visitor said it was general."""
         chosen = None
         if (message.get("intent") or {}).get("name") == CHOOSE_TOPIC_INTENT:
-            chosen = next(iter(latest_entity_values(tracker, "topic_key")), None)
+            chosen = next(iter(entity_values(message, "topic_key")), None)
         mentioned = {
             key
             for key in (
-                normalize_term(value, load_treatments())
-                for value in latest_entity_values(tracker, "treatment")
+                normalize_term(value, load_treatments()) for value in entity_values(message, "treatment")
             )
             if key
         }

@@ -1,7 +1,7 @@
-"""Safety layer (issue 4): red-flag triage, scope limits, clinic handoff, privacy.
+"""Safety layer (issue 4): scope limits, clinic handoff, privacy.
 
-- ``action_red_flag_triage``: emergency guidance only (never an FAQ after it), and
-  any form in progress is ended.
+Red-flag triage is in ``actions.triage``.
+
 - ``action_decline_diagnosis`` / ``action_decline_medication_advice``: say what the
   bot cannot advise on, who can, and offer what it can answer.
 - ``action_handoff``: the clinic's contact details from settings (and a booking button).
@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -125,40 +125,6 @@ def first_answer_notes(
 def topic_button(title: str, topic_key: str) -> dict[str, str]:
     """A button answering one FAQ topic (handled by action_answer_faq)."""
     return {"title": title, "payload": f"{CHOOSE_TOPIC}{json.dumps({'topic_key': topic_key})}"}
-
-
-# ---------------------------------------------------------------- red flags
-CRISIS_RULE = "crisis"
-
-
-class ActionRedFlagTriage(Action):
-    """Emergency guidance, alone: no FAQ answer, no notices; ends any form in progress.
-
-    When only the classifier (not the deterministic detector) recognised a red flag,
-    the guidance is followed by one line inviting the user to rephrase if it misread them.
-    """
-
-    def name(self) -> str:
-        return "action_red_flag_triage"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        red_flag = tracker.latest_message.get("red_flag") or {}
-        source = red_flag.get("source", "classifier")
-        if red_flag.get("rule") == CRISIS_RULE:
-            # Thoughts of suicide or self-harm: the crisis line, and 911 for danger now.
-            dispatcher.utter_message(response="utter_crisis_guidance")
-        else:
-            dispatcher.utter_message(response="utter_red_flag_guidance")
-        if source != "detector":
-            # Only the classifier said so: same instruction, plus a way out if it misread
-            # an ordinary question (it is the less precise of the two nets).
-            dispatcher.utter_message(response="utter_red_flag_unsure")
-        logger.info("red-flag guidance given (source: %s)", source)
-        if tracker.active_loop_name:
-            return [ActiveLoop(None), SlotSet("requested_slot", None)]
-        return []
 
 
 # ---------------------------------------------------------------- scope limits

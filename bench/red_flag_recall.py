@@ -1,12 +1,24 @@
-"""Recall and false-alarm rate of the red-flag detector on data/safety's test sets.
+"""Recall, right tier and false alarms of the safety triage, per tier and per category.
 
-    .venv/bin/python bench/red_flag_recall.py                 # detector alone (deterministic)
-    .venv/bin/python bench/red_flag_recall.py --held-out      # the held-out set as well
+    .venv/bin/python bench/red_flag_recall.py                  # every set, detector alone
+    .venv/bin/python bench/red_flag_recall.py --set independent --show-errors
+    .venv/bin/python bench/red_flag_recall.py --file /path/to/fresh.yml
     .venv/bin/python bench/red_flag_recall.py --model models/headache-faq.tar.gz
         # also the whole trained NLU (detector + classifier = what the bot does)
 
-Prints one line per set and every miss / false alarm; exits 1 when recall is
-below 100% or false alarms above 2% on the main test set (the issue-4 targets).
+Sets (data/safety/):
+  independent   independent_set.yml: written by someone who never saw the rules (frozen)
+  test          red_flag_test_set.yml, and held-out  red_flag_held_out.yml: the team's own
+
+Definitions (issue 17):
+  urgent        messages labelled emergency, crisis or poisoning
+  recall        urgent messages that got urgent guidance (any of those three tiers)
+  right tier    urgent and same-day messages that got exactly their tier
+  false alarms  ordinary messages that got emergency, crisis or poisoning guidance
+  check-ins     "is this happening now?" questions (reported; not counted as recall)
+
+Exits 1 when a target is missed on a measured set: recall >= 99%, right tier >= 95%,
+false alarms <= 3%.
 """
 
 from __future__ import annotations
@@ -15,7 +27,9 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -25,85 +39,171 @@ sys.path.insert(0, str(ROOT))
 
 from nlp_pipeline.red_flags import RedFlagMatcher  # noqa: E402
 
-TEST_SET = ROOT / "data" / "safety" / "red_flag_test_set.yml"
-HELD_OUT = ROOT / "data" / "safety" / "red_flag_held_out.yml"
-MAX_FALSE_ALARM_RATE = 0.02
+SAFETY = ROOT / "data" / "safety"
+SETS = {
+    "independent": SAFETY / "independent_set.yml",
+    "test": SAFETY / "red_flag_test_set.yml",
+    "held-out": SAFETY / "red_flag_held_out.yml",
+}
+URGENT = ("emergency", "crisis", "poisoning")
+MIN_RECALL = 0.99
+MIN_RIGHT_TIER = 0.95
+MAX_FALSE_ALARMS = 0.03
+# The team's older sets label a category, not a tier.
+CATEGORY_TIERS = {"crisis": "crisis", "first_after_50": "same_day", "wakes_worsening": "same_day"}
 
 
-def load_set(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    tier: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Scores:
+    recall: float
+    right_tier: float
+    false_alarms: float
+
+    def met(self) -> bool:
+        return (
+            self.recall >= MIN_RECALL
+            and self.right_tier >= MIN_RIGHT_TIER
+            and self.false_alarms <= MAX_FALSE_ALARMS
+        )
+
+
+def load_set(path: Path) -> list[Labelled]:
+    """Either format: ``messages`` with tiers, or the older ``red_flag`` / ``ordinary`` lists."""
     data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    flags = [(str(item["text"]), str(item["category"])) for item in data["red_flag"]]
-    ordinary = [str(text) for text in data["ordinary"]]
-    return flags, ordinary
+    if "messages" in data:
+        return [
+            Labelled(str(m["text"]), str(m["tier"]), str(m.get("category") or m["tier"]))
+            for m in data["messages"]
+        ]
+    items = [
+        Labelled(
+            str(item["text"]),
+            str(item.get("tier") or CATEGORY_TIERS.get(str(item["category"]), "emergency")),
+            str(item["category"]),
+        )
+        for item in data["red_flag"]
+    ]
+    return items + [Labelled(str(text), "ordinary", "ordinary") for text in data["ordinary"]]
 
 
-def evaluate(name: str, path: Path, flagged: Callable[[str], str | None]) -> tuple[float, float]:
-    flags, ordinary = load_set(path)
-    misses = [(text, category) for text, category in flags if not flagged(text)]
-    alarms = [(text, flagged(text)) for text in ordinary if flagged(text)]
-    recall = 1 - len(misses) / len(flags)
-    false_alarm_rate = len(alarms) / len(ordinary)
-    print(
-        f"{name}: recall {recall:.1%} ({len(flags) - len(misses)}/{len(flags)} red flags), "
-        f"false alarms {false_alarm_rate:.1%} ({len(alarms)}/{len(ordinary)} ordinary questions)"
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
+
+
+def evaluate(name: str, items: list[Labelled], triage: Callable[[str], str], show_errors: bool) -> Scores:
+    """Print the figures for one set; ``triage`` returns a tier, ``check_in`` or ``ordinary``."""
+    got = {item.text: triage(item.text) for item in items}
+    urgent = [i for i in items if i.tier in URGENT]
+    tiered = [i for i in items if i.tier != "ordinary"]
+    ordinary = [i for i in items if i.tier == "ordinary"]
+    recalled = [i for i in urgent if got[i.text] in URGENT]
+    right = [i for i in tiered if got[i.text] == i.tier]
+    alarms = [i for i in ordinary if got[i.text] in URGENT]
+    scores = Scores(
+        share(len(recalled), len(urgent)), share(len(right), len(tiered)), share(len(alarms), len(ordinary))
     )
-    for text, category in misses:
-        print(f"  MISSED [{category}] {text}")
-    for text, rule in alarms:
-        print(f"  FALSE ALARM [{rule}] {text}")
-    return recall, false_alarm_rate
+    print(f"\n== {name}: {len(items)} messages")
+    print(
+        f"urgent recall {scores.recall:.1%} ({len(recalled)}/{len(urgent)}), "
+        f"right tier {scores.right_tier:.1%} ({len(right)}/{len(tiered)}), "
+        f"false alarms {scores.false_alarms:.1%} ({len(alarms)}/{len(ordinary)} ordinary)"
+    )
+    by_tier: dict[str, Counter[str]] = defaultdict(Counter)
+    by_category: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for item in items:
+        by_tier[item.tier][got[item.text]] += 1
+        by_category[(item.tier, item.category)][got[item.text]] += 1
+    outcomes = [*URGENT, "same_day", "check_in", "ordinary"]
+    print(f"{'expected tier / category':<40}" + "".join(f"{o:>10}" for o in outcomes) + f"{'n':>6}")
+    for tier in [*URGENT, "same_day", "ordinary"]:
+        if tier not in by_tier:
+            continue
+        counts = by_tier[tier]
+        print(f"{tier:<40}" + "".join(f"{counts[o]:>10}" for o in outcomes) + f"{sum(counts.values()):>6}")
+        for (category_tier, category), counts in sorted(by_category.items()):
+            if category_tier == tier and category != tier:
+                print(
+                    f"  {category:<38}"
+                    + "".join(f"{counts[o]:>10}" for o in outcomes)
+                    + f"{sum(counts.values()):>6}"
+                )
+    if show_errors:
+        for item in items:
+            outcome = got[item.text]
+            wrong = outcome != item.tier and not (item.tier == "ordinary" and outcome == "check_in")
+            if wrong:
+                print(f"  [{item.tier}/{item.category} -> {outcome}] {item.text}")
+    return scores
 
 
-def model_flagger(model: Path) -> Callable[[str], str | None]:
-    """What the trained bot's NLU decides (intent red_flag, from the detector or the classifier)."""
+def detector_triage(detector: RedFlagMatcher) -> Callable[[str], str]:
+    def triage(text: str) -> str:
+        match = detector.detect(text)
+        if match is None:
+            return "ordinary"
+        # Before tiers (issue 17) every match was emergency guidance, crisis the only other.
+        return getattr(match, "tier", "crisis" if match.rule == "crisis" else "emergency")
+
+    return triage
+
+
+def model_triage(model: Path) -> Callable[[str], str]:
+    """What the trained bot's NLU decides (detector first, the classifier's red_flag as second net)."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
-    cache: dict[str, str | None] = {}
 
-    def flagged(text: str) -> str | None:
-        if text not in cache:
-            parsed = loop.run_until_complete(agent.parse_message(text))
-            intent = (parsed.get("intent") or {}).get("name")
-            source = "detector" if parsed.get("red_flag") else "classifier"
-            cache[text] = source if intent == "red_flag" else None
-        return cache[text]
+    def triage(text: str) -> str:
+        parsed = loop.run_until_complete(agent.parse_message(text))
+        if (parsed.get("intent") or {}).get("name") != "red_flag":
+            return "ordinary"
+        return str((parsed.get("red_flag") or {}).get("tier") or "emergency")
 
-    return flagged
+    return triage
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--held-out", action="store_true", help="also measure the held-out set")
+    parser.add_argument("--set", choices=sorted(SETS), action="append", help="only these sets (repeatable)")
+    parser.add_argument("--file", type=Path, action="append", default=[], help="another set file")
     parser.add_argument("--model", type=Path, help="also measure the trained NLU of this model")
-    args = parser.parse_args(argv)
+    parser.add_argument("--show-errors", action="store_true", help="list every message with a wrong outcome")
+    args = parser.parse_args(list(argv) if argv is not None else None)
 
     started = time.perf_counter()
     detector = RedFlagMatcher.from_files()
     print(f"detector loaded in {time.perf_counter() - started:.1f} s")
-
-    def by_detector(text: str) -> str | None:
-        match = detector.detect(text)
-        return match.rule if match else None
-
-    sets = [("test set", TEST_SET)] + ([("held-out set", HELD_OUT)] if args.held_out else [])
-    recall, false_alarms = evaluate("detector, test set", TEST_SET, by_detector)
-    for name, path in sets[1:]:
-        evaluate(f"detector, {name}", path, by_detector)
-    texts = [t for t, _ in load_set(TEST_SET)[0]] + load_set(TEST_SET)[1]
+    chosen = [(name, SETS[name]) for name in (args.set or SETS)] + [(p.name, p) for p in args.file]
+    loaded = [(name, load_set(path)) for name, path in chosen if path.exists()]
+    all_met = True
+    triage = detector_triage(detector)
+    for name, items in loaded:
+        all_met &= evaluate(f"detector, {name}", items, triage, args.show_errors).met()
+    texts = [item.text for _, items in loaded for item in items]
     started = time.perf_counter()
     for text in texts:
         detector.detect(text)
-    per_message_ms = (time.perf_counter() - started) * 1000 / len(texts)
-    print(f"detector speed: {per_message_ms:.2f} ms per message")
+    print(
+        f"\ndetector speed: {(time.perf_counter() - started) * 1000 / max(1, len(texts)):.2f} ms per message"
+    )
     if args.model:
-        flagged = model_flagger(args.model)
-        for name, path in sets:
-            evaluate(f"trained NLU ({args.model.name}), {name}", path, flagged)
-    ok = recall == 1.0 and false_alarms <= MAX_FALSE_ALARM_RATE
-    print("targets (100% recall, <= 2% false alarms):", "MET" if ok else "NOT MET")
-    return 0 if ok else 1
+        by_model = model_triage(args.model)
+        for name, items in loaded:
+            evaluate(f"trained NLU ({args.model.name}), {name}", items, by_model, args.show_errors)
+    print(
+        f"targets (recall >= {MIN_RECALL:.0%}, right tier >= {MIN_RIGHT_TIER:.0%}, "
+        f"false alarms <= {MAX_FALSE_ALARMS:.0%}):",
+        "MET" if all_met else "NOT MET",
+    )
+    return 0 if all_met else 1
 
 
 if __name__ == "__main__":

@@ -1,17 +1,22 @@
-"""Rasa 3.6 graph components of the safety layer (issue 4).
+"""Rasa 3.6 graph components of the safety layer (issues 4 and 17).
 
-``RedFlagDetector`` (NLU, runs last): when the deterministic detector of
+``RedFlagDetector`` (NLU, runs last): when the deterministic triage of
 ``nlp_pipeline.red_flags`` recognises a description that needs urgent care, the
 message's intent becomes ``red_flag`` with confidence 1.0, whatever the
-classifier or the FallbackClassifier said. The classifier's own ``red_flag``
-intent (trained on data/nlu/safety.yml) stays as a second net.
+classifier or the FallbackClassifier said, and the parse data says which rule
+and which tier (crisis, poisoning, emergency, same_day). When context held a
+rule back but the message speaks of a person, the intent becomes
+``symptom_check_in`` instead: the bot asks whether it is happening now. The
+classifier's own ``red_flag`` intent (trained on data/nlu/safety.yml) stays as
+a second net.
 
 ``RedFlagPolicy`` (dialogue): RulePolicy lets an active form run before any
 rule ("a loop has priority over any other rule except defaults"), and a form
 only yields when it extracts nothing. A red-flag message that also fills a slot
 ("I'm in Texas and suddenly can't move my arm") would keep the form going. This
 policy predicts ``action_red_flag_triage`` directly after every ``red_flag``
-message with a higher priority than RulePolicy, and marks the prediction as a
+message (``action_triage_check_in`` after ``symptom_check_in``) with a higher
+priority than RulePolicy, and marks the prediction as a
 "no user" prediction (the same kind as RulePolicy's form prediction), so it
 wins over forms in progress too; the action then ends the form.
 
@@ -53,7 +58,10 @@ logger = logging.getLogger(__name__)
 
 RED_FLAG_INTENT = "red_flag"
 RED_FLAG_ACTION = "action_red_flag_triage"
-# Added to the parse data when the detector fired: {"rule": ..., "source": "detector"}.
+CHECK_IN_INTENT = "symptom_check_in"
+CHECK_IN_ACTION = "action_triage_check_in"
+# Added to the parse data when the detector fired:
+# {"rule": ..., "tier": ..., "source": "detector"} (and "candidate_tier" for a check-in).
 RED_FLAG_KEY = "red_flag"
 
 
@@ -73,6 +81,7 @@ class RedFlagDetector(GraphComponent):
             "patterns": str(DEFAULT_PATTERNS.relative_to(PROJECT_ROOT)),
             "spacy_model": str(DEFAULT_MODEL.relative_to(PROJECT_ROOT)),
             "intent": RED_FLAG_INTENT,
+            "check_in_intent": CHECK_IN_INTENT,
         }
 
     def __init__(self, config: dict[str, Any], matcher: RedFlagMatcher | None = None) -> None:
@@ -93,8 +102,8 @@ class RedFlagDetector(GraphComponent):
         return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Set intent ``red_flag`` (confidence 1.0, first in the ranking) on matching messages."""
-        intent_name = self._config["intent"]
+        """Set intent ``red_flag`` or ``symptom_check_in`` (confidence 1.0, first in the
+        ranking) on matching messages, with the rule and tier in ``red_flag``."""
         for message in messages:
             text = message.get(TEXT)
             if not isinstance(text, str) or text.startswith("/"):
@@ -102,23 +111,28 @@ class RedFlagDetector(GraphComponent):
             match = self._matcher.detect(text)
             if match is None:
                 continue
+            intent_name = self._config["intent"] if match.urgent else self._config["check_in_intent"]
             intent = {INTENT_NAME_KEY: intent_name, "confidence": 1.0}
             ranking = [
                 item
                 for item in message.get(INTENT_RANKING_KEY) or []
                 if item.get(INTENT_NAME_KEY) != intent_name
             ]
+            found: dict[str, Any] = {"rule": match.rule, "tier": match.tier, "source": "detector"}
+            if match.candidate_tier:
+                found["candidate_tier"] = match.candidate_tier
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [dict(intent), *ranking], add_to_output=True)
-            message.set(RED_FLAG_KEY, {"rule": match.rule, "source": "detector"}, add_to_output=True)
+            message.set(RED_FLAG_KEY, found, add_to_output=True)
             # The rule name only: never the message text.
-            logger.debug("red-flag rule matched: %s", match.rule)
+            logger.debug("red-flag rule matched: %s (%s)", match.rule, match.tier)
         return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class RedFlagPolicy(Policy):
-    """``red_flag`` -> ``action_red_flag_triage`` -> listen, even while a form is active."""
+    """``red_flag`` -> ``action_red_flag_triage`` -> listen (``symptom_check_in`` ->
+    ``action_triage_check_in`` -> listen), even while a form is active."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -127,6 +141,15 @@ class RedFlagPolicy(Policy):
             "priority": RULE_POLICY_PRIORITY + 2,
             "intent": RED_FLAG_INTENT,
             "action": RED_FLAG_ACTION,
+            "check_in_intent": CHECK_IN_INTENT,
+            "check_in_action": CHECK_IN_ACTION,
+        }
+
+    def _actions_by_intent(self) -> dict[str, str]:
+        config = {**self.get_default_config(), **self.config}
+        return {
+            str(config["intent"]): str(config["action"]),
+            str(config["check_in_intent"]): str(config["check_in_action"]),
         }
 
     def train(
@@ -137,7 +160,8 @@ class RedFlagPolicy(Policy):
     ) -> Resource:
         """Nothing to learn; the settings are saved so that the model is self-describing."""
         with self._model_storage.write_to(self._resource) as path:
-            settings = {key: self.config.get(key) for key in ("priority", "intent", "action")}
+            keys = ("priority", "intent", "action", "check_in_intent", "check_in_action")
+            settings = {key: self.config.get(key) for key in keys}
             (Path(path) / "red_flag_policy.json").write_text(json.dumps(settings), encoding="utf-8")
         return self._resource
 
@@ -149,16 +173,16 @@ class RedFlagPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        action = self.config.get("action", RED_FLAG_ACTION)
-        if action not in domain.action_names_or_texts:
-            return self._prediction(probabilities)
+        actions = {
+            intent: action
+            for intent, action in self._actions_by_intent().items()
+            if action in domain.action_names_or_texts
+        }
         latest_action = tracker.latest_action_name
         latest_intent = (tracker.latest_message.intent if tracker.latest_message else {}).get(INTENT_NAME_KEY)
-        if latest_action == ACTION_LISTEN_NAME and latest_intent == self.config.get(
-            "intent", RED_FLAG_INTENT
-        ):
-            probabilities[domain.index_for_action(action)] = 1.0
-        elif latest_action == action:
+        if latest_action == ACTION_LISTEN_NAME and latest_intent in actions:
+            probabilities[domain.index_for_action(actions[latest_intent])] = 1.0
+        elif latest_action in actions.values():
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         else:
             return self._prediction(probabilities)

@@ -1,17 +1,25 @@
-"""Deterministic red-flag detector: does a message describe a headache that needs urgent care?
+"""Deterministic safety triage: does a message describe something that needs urgent care, and how urgent?
 
-The patterns live in ``data/safety/red_flags.yml`` (concepts made of phrases, and
-rules that combine concepts). The message is lower-cased, run through the
-project's spaCy pipeline (``build/spacy_en_headache``: tokenizer + lookup
-lemmatizer) and every token gets a *key*: its lemma, after number folding
-("62" -> ``<n50>``), the ``typos`` table and a one-edit correction of unknown
-words towards the words the patterns use ("hedache" -> "headache"). A spaCy
-``Matcher`` then finds the concepts over those keys; a rule fires when all
-concepts of one of its alternatives are present and not negated.
+The concept lexicon and the rules live in ``data/safety/red_flags.yml``. The
+message is lower-cased, run through the project's spaCy pipeline
+(``build/spacy_en_headache``: tokenizer + lookup lemmatizer) and every token gets
+a *key*: its lemma, after number folding ("62" -> ``<n50>``), the ``typos``
+table and a one-edit correction of unknown words towards the words the patterns
+use ("hedache" -> "headache"). A spaCy ``Matcher`` then finds the concepts over
+those keys; readings that need arithmetic (a temperature, a blood pressure, an
+age, how long ago a baby was born) become concepts too (``readings``).
+
+A rule fires when all concepts of one of its alternatives are present and not
+negated. Rules have a tier (crisis, poisoning, emergency, same_day) and are
+tried in that order. Context lowers a rule only where no current, personal
+symptom is described: a general question ("can dry needling puncture a lung?")
+or history ("years ago") suppresses a ``gated`` rule. A suppressed rule whose
+message still speaks of a person ("my", "i", "my dad") becomes a *check-in*:
+the bot asks whether it is happening now instead of answering an FAQ.
 
 Nothing here runs at import time. ``RedFlagMatcher.from_files()`` loads the
-spaCy pipeline and the patterns; ``detect(text)`` returns the rule that fired,
-or None. ``python -m nlp_pipeline.red_flags "message"`` explains a decision.
+spaCy pipeline and the patterns; ``detect(text)`` returns the match (rule and
+tier), or None. ``python -m nlp_pipeline.red_flags "message"`` explains a decision.
 """
 
 from __future__ import annotations
@@ -32,10 +40,36 @@ DEFAULT_PATTERNS = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 DEFAULT_MODEL = PROJECT_ROOT / "build" / "spacy_en_headache"
 
 # Concepts that describe the context of a message rather than a symptom.
-CUE_CONCEPTS = ("negation", "general_question", "acute", "personal", "chronic", "long_ago")
+CUE_CONCEPTS = (
+    "negation",
+    "general_question",
+    "general_question_weak",
+    "acute",
+    "personal",
+    "chronic",
+    "long_ago",
+    "resolved",
+)
+# A message that opens with one of these is a question ("can a needle break off inside you?").
+QUESTION_OPENERS = frozenset({"can", "could", "do", "be", "will", "would", "how", "what", "why", "should"})
+# Tiers, most urgent first: rules are tried in this order.
+TIERS = ("crisis", "poisoning", "emergency", "same_day")
+CHECK_IN = "check_in"
+# Concepts computed from numbers in the text (see ``readings``), usable in rules.
+READING_CONCEPTS = (
+    "fever_reading",
+    "bp_severe",
+    "bp_raised",
+    "age_50_plus",
+    "recent_birth",
+    "older_birth",
+    "many_pills",
+    "pain_max",
+)
 GAP_TOKENS = 4
 SENTENCE_ENDS = [".", "!", "?", ";"]
-SPECIAL_KEYS = ("<n50>", "<num>", "<age50>", "<decade50>")
+SPECIAL_KEYS = ("<n50>", "<num>", "<age50>", "<decade50>", "<year>")
+_YEAR = re.compile(r"^(?:19[5-9]\d|20[0-2]\d)$")
 _NUMBER = re.compile(r"^\d{1,3}(?:\.\d+)?$")
 _AGE_TOKEN = re.compile(r"^(\d{2,3})(?:yo|y/o|yrs?|years?|yr/o)$")
 _DECADE = re.compile(r"^(\d)0'?s$")
@@ -61,6 +95,11 @@ class Rule:
     alternatives: tuple[tuple[str, ...], ...]
     unless: tuple[str, ...] = ()
     gated: bool = False
+    tier: str = "emergency"
+    # History does not hold it back: a past cancer is itself the flag.
+    history_counts: bool = False
+    # The published list the rule follows (docs/safety.md, the clinician review sheet).
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +114,9 @@ class RedFlagSpec:
     rules: tuple[Rule, ...]
     negation_window: int
     negation_breakers: frozenset[str]
+    # Concepts that say who, where or what treatment, not which symptom (a general
+    # question's framing must come before the symptom, not before these).
+    context_concepts: frozenset[str] = frozenset()
 
     @classmethod
     def from_yaml(cls, path: Path = DEFAULT_PATTERNS) -> RedFlagSpec:
@@ -106,7 +148,7 @@ class RedFlagSpec:
                 problems.append(f"missing cue concept {cue!r}")
         for name, phrases in concepts.items():
             for phrase in phrases:
-                for item in phrase.split():
+                for item in (part for word in phrase.split() for part in word.split("|")):
                     if item.startswith("@") and item[1:] not in lists:
                         problems.append(f"concept {name!r}: unknown list {item!r} in {phrase!r}")
                     if item.startswith("<") and item not in SPECIAL_KEYS:
@@ -126,8 +168,11 @@ class RedFlagSpec:
             seen.add(rule_id)
             alternatives = tuple(tuple(str(c) for c in alt) for alt in item["any"])
             unless = tuple(str(c) for c in item.get("unless") or ())
+            tier = str(item.get("tier", "emergency"))
+            if tier not in TIERS:
+                problems.append(f"rule {rule_id!r}: unknown tier {tier!r} (one of {', '.join(TIERS)})")
             for concept in {c for alt in alternatives for c in alt} | set(unless):
-                if concept not in concepts:
+                if concept not in concepts and concept not in READING_CONCEPTS:
                     problems.append(f"rule {rule_id!r}: unknown concept {concept!r}")
             if any(not alt for alt in alternatives):
                 problems.append(f"rule {rule_id!r}: empty alternative")
@@ -138,6 +183,9 @@ class RedFlagSpec:
                     alternatives=alternatives,
                     unless=unless,
                     gated=bool(item.get("gated", False)),
+                    tier=tier,
+                    history_counts=bool(item.get("history_counts", False)),
+                    reference=str(item.get("reference") or ""),
                 )
             )
         if not rules:
@@ -155,19 +203,31 @@ class RedFlagSpec:
             min_autocorrect_length=int(normalise.get("min_autocorrect_length", 4)),
             lists=lists,
             concepts=concepts,
-            rules=tuple(rules),
+            rules=tuple(sorted(rules, key=lambda rule: TIERS.index(rule.tier) if rule.tier in TIERS else 0)),
             negation_window=int(negation.get("window", 3)),
             negation_breakers=frozenset(str(w) for w in negation.get("breakers") or ()),
+            context_concepts=frozenset(str(c) for c in data.get("context_concepts") or ()),
         )
 
 
 @dataclass(frozen=True)
 class RedFlagMatch:
-    """Why a message was flagged: the rule and the concepts that satisfied it."""
+    """Why a message was flagged: the rule, its tier and the concepts that satisfied it.
+
+    ``tier`` is ``check_in`` when the rule matched but context (a general question,
+    history) held it back; ``candidate_tier`` is then the rule's own tier.
+    """
 
     rule: str
     description: str
     concepts: tuple[str, ...]
+    tier: str = "emergency"
+    candidate_tier: str | None = None
+
+    @property
+    def urgent(self) -> bool:
+        """Guidance is given at once (not a check-in question)."""
+        return self.tier != CHECK_IN
 
 
 @dataclass
@@ -178,7 +238,125 @@ class Analysis:
     present: dict[str, list[str]] = field(default_factory=dict)
     negated: dict[str, list[str]] = field(default_factory=dict)
     general_question: bool = False
+    history: bool = False
     match: RedFlagMatch | None = None
+
+
+# ------------------------------------------------------------ readings
+# Temperatures: a number with a unit, or near a word that says it is a temperature.
+_TEMPERATURE = re.compile(
+    r"(?<![\d/.])(\d{2,3}(?:[.,]\d{1,2})?)\s*(°\s*[cf]?|degrees?(?:\s*(?:c|f|celsius|fahrenheit)\b)?|deg\b|c\b|f\b)?"
+)
+_TEMPERATURE_WORDS = re.compile(
+    r"\b(?:temp\w*|fever\w*|thermometer|febrile|feverish|burning up|spiking|spiked)\b"
+)
+# Blood pressure "165/112", "160 over 105" (pain scores such as 10/10 and dates fall outside the ranges).
+_BLOOD_PRESSURE = re.compile(r"(?<![\d/.])(\d{2,3})\s*(?:/|\bover\b)\s*(\d{2,3})(?![\d/])")
+_AGE_PATTERNS = (
+    re.compile(
+        r"\b(?:i'?m|i am|im|he'?s|she'?s|hes|shes|is|age|aged|turned|turning|turn)\s+(\d{2,3})\b"
+        r"(?!\s*(?:%|weeks?|wks?|months?|days?|hours?|hrs?|mins?|minutes?|lbs?|kg|pounds|times|x|/|\.\d))"
+    ),
+    re.compile(r"\b(\d{2,3})\s*-?\s*(?:yo|y/o|y\.o\.?|yrs?|years?|yr)\b(?:\s*-?\s*old)?(?!\s*ago)"),
+    re.compile(r"\b(\d{2,3})\s*(?:year|yr)s?\s*-?\s*old\b"),
+)
+_AGE_DECADE = re.compile(r"\bin (?:my|his|her|their|your) (?:early |mid |late |mid-|late-)?([5-9])0'?s\b")
+_AGE_WORDS = re.compile(
+    r"\b(?:fifty|sixty|seventy|eighty|ninety)(?:[- ]\w+)?[- ](?:year|yr)s?[- ]old\b"
+    r"|\b(?:sixties|seventies|eighties|nineties)\b"
+)
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "couple": 2,
+    "few": 3,
+}
+_UNIT_DAYS = {"day": 1, "week": 7, "wk": 7, "month": 30, "mo": 30}
+_BIRTH = (
+    r"(?:had (?:my|the|a|our) (?:baby|son|daughter|twins|little one)|gave birth|given birth|giving birth"
+    r"|delivered|delivery|deliver|c-?section|cesarean|caesarean|born|postpartum|post-partum|post partum|pp"
+    r"|newborn|baby)"
+)
+_AMOUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|couple|few)\s*(?:of\s+)?"
+_AFTER_BIRTH = (
+    r"(?:postpartum|post-partum|post partum|pp"
+    r"|after (?:giving birth|birth|delivery|(?:my|the) (?:baby|c-?section)))"
+)
+_SINCE_BIRTH = re.compile(
+    _BIRTH + r"\D{0,40}?\b" + _AMOUNT + r"(day|week|wk|month|mo)s?\b"
+    r"|\b" + _AMOUNT + r"(day|week|wk|month|mo)s?\s*(?:ago\s*)?" + _AFTER_BIRTH
+)
+# "took 8 advil", "4000 mg": more than a day's safe amount of most headache medicines.
+_PILL_COUNT = re.compile(
+    r"\b(?:took|taken|take|had|swallowed|downed|ate|popped)\s+"
+    r"(?:like\s+|about\s+|around\s+|maybe\s+|over\s+|almost\s+)?(\d{1,3})\s+"
+    r"(?!mg|milligram|min|minute|hour|hr|day|week|month|year|time|glass|drink|beer|shot|cup)"
+)
+_MILLIGRAMS = re.compile(r"\b(\d{1,2}[,.]?\d{3})\s*(?:mg|milligrams?)\b")
+_PAIN_SCORE = re.compile(r"(?<![\d/.])(9|10|11|12|15|20|100)\s*(?:/|out of)\s*10\b")
+_BIRTH_RECENT_WORDS = re.compile(
+    _BIRTH + r"\D{0,25}?\b(?:yesterday|last night|last week|this week"
+    r"|on (?:mon|tues|wednes|thurs|fri|satur|sun)day|few days ago|couple (?:of )?days ago|days ago)"
+)
+
+
+def _number(word: str) -> float | None:
+    try:
+        return float(word.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def readings(text: str) -> set[str]:
+    """Concepts that need arithmetic: a fever, a high blood pressure, an age of 50+, a recent birth."""
+    lowered = text.lower().translate(_APOSTROPHES)
+    found: set[str] = set()
+    temperature_context = bool(_TEMPERATURE_WORDS.search(lowered))
+    for match in _TEMPERATURE.finditer(lowered):
+        value = _number(match.group(1))
+        unit = (match.group(2) or "").replace(" ", "")
+        if value is None or (not unit and not temperature_context):
+            continue
+        celsius = unit.endswith("c") or unit.endswith("celsius")
+        fahrenheit = unit.endswith("f") or unit.endswith("fahrenheit")
+        if (38.0 <= value <= 43.5 and not fahrenheit) or (100.4 <= value <= 108 and not celsius):
+            found.add("fever_reading")
+    for match in _BLOOD_PRESSURE.finditer(lowered):
+        systolic, diastolic = int(match.group(1)), int(match.group(2))
+        if 80 <= systolic <= 260 and 40 <= diastolic <= 160 and systolic > diastolic:
+            if systolic >= 160 or diastolic >= 110:
+                found |= {"bp_severe", "bp_raised"}
+            elif systolic >= 140 or diastolic >= 90:
+                found.add("bp_raised")
+    ages = [int(m.group(1)) for pattern in _AGE_PATTERNS for m in pattern.finditer(lowered)]
+    if any(50 <= age <= 110 for age in ages) or _AGE_DECADE.search(lowered) or _AGE_WORDS.search(lowered):
+        found.add("age_50_plus")
+    for match in _SINCE_BIRTH.finditer(lowered):
+        amount, unit = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        )
+        count = _NUMBER_WORDS.get(amount) or _number(amount) or 0
+        days = count * _UNIT_DAYS.get(unit, 30)
+        found.add("recent_birth" if days <= 42 else "older_birth")
+    if _BIRTH_RECENT_WORDS.search(lowered):
+        found.add("recent_birth")
+    if any(int(m.group(1)) >= 6 for m in _PILL_COUNT.finditer(lowered)):
+        found.add("many_pills")
+    if any(int(re.sub(r"[,.]", "", m.group(1))) >= 4000 for m in _MILLIGRAMS.finditer(lowered)):
+        found.add("many_pills")
+    if _PAIN_SCORE.search(lowered):
+        found.add("pain_max")
+    return found
 
 
 def _edits1(word: str) -> set[str]:
@@ -258,6 +436,8 @@ class RedFlagMatcher:
         """The matching key of one lower-case token."""
         if _NUMBER.match(word):
             return "<n50>" if 50 <= float(word) <= 120 else "<num>"
+        if _YEAR.match(word):
+            return "<year>"
         age = _AGE_TOKEN.match(word)
         if age:
             return "<age50>" if int(age.group(1)) >= 50 else "<num>"
@@ -281,12 +461,17 @@ class RedFlagMatcher:
         """A pattern word one edit away from an unknown word, if there is one."""
         if len(word) < self.spec.min_autocorrect_length:
             return None
-        candidates = set()
-        for form in {word, *(word[: -len(s)] for s in ("s", "es", "ed", "d", "ing") if word.endswith(s))}:
+        # The whole word first, then without an ending ("swallowd" -> "swallowed", not
+        # "swallow" -> "shallow"); among equals, a word with the same first letter.
+        forms = [word, *(word[: -len(s)] for s in ("s", "es", "ed", "d", "ing") if word.endswith(s))]
+        for form in forms:
             if len(form) < self.spec.min_autocorrect_length:
                 continue
-            candidates |= {self._vocabulary[e] for e in _edits1(form) if e in self._vocabulary}
-        return min(candidates) if candidates else None
+            near = {e for e in _edits1(form) if e in self._vocabulary}
+            if near:
+                best = min(near, key=lambda e: (e[0] != word[0], abs(len(e) - len(word)), e))
+                return self._vocabulary[best]
+        return None
 
     def _tokens(self, text: str) -> Any:
         doc = self._nlp.make_doc(text.translate(_APOSTROPHES).lower())
@@ -319,16 +504,25 @@ class RedFlagMatcher:
             if gap:
                 size = int(gap.group(1) or GAP_TOKENS)
                 pattern += [{"LEMMA": {"NOT_IN": SENTENCE_ENDS}, "OP": "?"}] * size
+            elif "|" in item:
+                choices = [w for w in item.split("|") if w]
+                if all(w.startswith("=") for w in choices):
+                    pattern.append({"LOWER": {"IN": sorted(w[1:] for w in choices)}})
+                    continue
+                words = [
+                    word
+                    for choice in choices
+                    for word in (self.spec.lists[choice[1:]] if choice.startswith("@") else (choice,))
+                ]
+                keys = {w if w in SPECIAL_KEYS else self._single_key(w, phrase) for w in words}
+                pattern.append({"LEMMA": {"IN": sorted(keys)}})
             elif item.startswith("@"):
-                words = self.spec.lists[item[1:]]
-                pattern.append({"LEMMA": {"IN": sorted({self._single_key(w, phrase) for w in words})}})
+                listed = self.spec.lists[item[1:]]
+                pattern.append({"LEMMA": {"IN": sorted({self._single_key(w, phrase) for w in listed})}})
             elif item.startswith("="):
                 pattern.append({"LOWER": item[1:]})
             elif item in SPECIAL_KEYS:
                 pattern.append({"LEMMA": item})
-            elif "|" in item:
-                choices = [w for w in item.split("|") if w]
-                pattern.append({"LEMMA": {"IN": sorted({self._single_key(w, phrase) for w in choices})}})
             elif item.endswith("?") and len(item) > 1:
                 pattern.append({"LEMMA": self._single_key(item[:-1], phrase), "OP": "?"})
             else:
@@ -357,21 +551,58 @@ class RedFlagMatcher:
                     analysis.negated.setdefault(concept, []).append(phrase)
                 else:
                     analysis.present.setdefault(concept, []).append(phrase)
-        present = set(analysis.present)
-        analysis.general_question = (
-            "general_question" in present
-            and "acute" not in present
-            and not {"personal", "headache"} <= present
+        present = set(analysis.present) | readings(text)
+        # Readings that stand for a concept the rules already use.
+        if present & {"age50", "older_person"}:
+            present.add("age_50_plus")
+        if "recent_birth" in present:
+            present.add("pregnant")
+        if "pain_max" in present:
+            present.add("severe")
+        if "different" in present:
+            # "not my usual aura": the usual pattern is broken.
+            present.discard("usual_pattern")
+        analysis.present.update({name: [name] for name in present & set(READING_CONCEPTS)})
+        # "can acupuncture help ...?" frames a general question only when it comes before the
+        # symptom and nobody is described: appended ("my face is drooping, can acupuncture
+        # help?", "fever and a stiff neck, is it safe?") it never cancels the emergency.
+        symptom_starts = [
+            start
+            for concept in self._symptom_concepts
+            if concept not in self.spec.context_concepts
+            for start, _ in spans.get(concept, [])
+        ]
+        first_symptom = min(symptom_starts, default=len(keys))
+        weak_starts = [start for start, _ in spans.get("general_question_weak", [])]
+        if keys and keys[0] in QUESTION_OPENERS:
+            weak_starts.append(0)
+        framed = "general_question" in present or (
+            "personal" not in present and any(start < first_symptom for start in weak_starts)
         )
+        analysis.general_question = (
+            framed and "acute" not in present and not {"personal", "headache"} <= present
+        ) or "hypothetical" in present
+        analysis.history = "long_ago" in present and "acute" not in present
+        held_back: RedFlagMatch | None = None
         for rule in self.spec.rules:
-            if rule.gated and analysis.general_question:
-                continue
             if any(concept in present for concept in rule.unless):
                 continue
-            for alternative in rule.alternatives:
-                if all(concept in present for concept in alternative):
-                    analysis.match = RedFlagMatch(rule.id, rule.description, alternative)
-                    return analysis
+            alternative = next(
+                (alt for alt in rule.alternatives if all(concept in present for concept in alt)), None
+            )
+            if alternative is None:
+                continue
+            history = analysis.history and not rule.history_counts
+            if rule.gated and (analysis.general_question or history):
+                # Context lowers the rule; a question about someone gets the check-in.
+                if held_back is None and not history and "personal" in present:
+                    held_back = RedFlagMatch(
+                        rule.id, rule.description, alternative, tier=CHECK_IN, candidate_tier=rule.tier
+                    )
+                continue
+            analysis.match = RedFlagMatch(rule.id, rule.description, alternative, tier=rule.tier)
+            return analysis
+        analysis.match = held_back
         return analysis
 
     def _negated(self, start: int, keys: Sequence[str], negators: set[int]) -> bool:
@@ -406,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "message": message,
                     "red_flag": analysis.match.rule if analysis.match else None,
+                    "tier": analysis.match.tier if analysis.match else None,
+                    "history": analysis.history,
                     "concepts": analysis.present,
                     "negated": analysis.negated,
                     "general_question": analysis.general_question,

@@ -103,13 +103,14 @@ def make_tracker(
     latest_message: dict[str, Any] | None = None,
     slots: dict[str, Any] | None = None,
     sender_id: str = "test-user",
+    events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     """A tracker built in code (no JSON dumps)."""
     return Tracker(
         sender_id=sender_id,
         slots=slots or {},
         latest_message=latest_message or {"text": "", "intent": {}, "entities": []},
-        events=[],
+        events=events or [],
         paused=False,
         followup_action=None,
         active_loop={},

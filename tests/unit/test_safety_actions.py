@@ -9,8 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import OperationalError
 
@@ -22,7 +21,6 @@ from actions.safety import (
     ActionDeclineMedicationAdvice,
     ActionForgetMe,
     ActionHandoff,
-    ActionRedFlagTriage,
     ConversationEraser,
     SafetySettings,
     get_safety_settings,
@@ -60,64 +58,6 @@ def message(text: str | None = None, response: str | None = None, buttons=None) 
 
 def user_says(intent: str, **extra: Any) -> dict[str, Any]:
     return {"text": "...", "intent": {"name": intent, "confidence": 1.0}, "entities": [], **extra}
-
-
-def tracker_in_form(loop: str) -> Tracker:
-    return Tracker(
-        sender_id="test-user",
-        slots={"requested_slot": "us_state"},
-        latest_message=user_says("red_flag"),
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": loop},
-        latest_action_name="action_listen",
-    )
-
-
-# ---------------------------------------------------------------- red flags
-DETECTED = {"red_flag": {"rule": "worst_ever", "source": "detector"}}
-
-
-def test_red_flag_gives_emergency_guidance_only():
-    messages, events = run_action(ActionRedFlagTriage(), make_tracker(user_says("red_flag", **DETECTED)))
-
-    assert messages == [message(response="utter_red_flag_guidance")]
-    assert events == []
-
-
-def test_thoughts_of_suicide_get_the_crisis_line_instead():
-    crisis = {"red_flag": {"rule": "crisis", "source": "detector"}}
-    messages, events = run_action(ActionRedFlagTriage(), make_tracker(user_says("red_flag", **crisis)))
-
-    assert messages == [message(response="utter_crisis_guidance")]
-    assert events == []
-
-
-def test_classifier_only_red_flag_adds_a_way_to_rephrase():
-    messages, events = run_action(ActionRedFlagTriage(), make_tracker(user_says("red_flag")))
-
-    assert messages == [
-        message(response="utter_red_flag_guidance"),
-        message(response="utter_red_flag_unsure"),
-    ]
-    assert events == []
-
-
-def test_red_flag_ends_a_form_in_progress():
-    messages, events = run_action(ActionRedFlagTriage(), tracker_in_form("state_form"))
-
-    assert messages[0] == message(response="utter_red_flag_guidance")
-    assert events == [ActiveLoop(None), SlotSet("requested_slot", None)]
-
-
-def test_red_flag_does_not_log_the_message(caplog):
-    secret = "my left arm is numb since this morning"
-    tracker = make_tracker({**user_says("red_flag"), "text": secret})
-    with caplog.at_level(logging.DEBUG):
-        run_action(ActionRedFlagTriage(), tracker)
-    assert "red-flag guidance given" in caplog.text
-    assert secret not in caplog.text
 
 
 # ---------------------------------------------------------------- scope limits

@@ -31,11 +31,11 @@ def make_domain(data: dict) -> Domain:
 
 DOMAIN = make_domain(
     {
-        "intents": ["greet", "red_flag", "inform_state"],
+        "intents": ["greet", "red_flag", "symptom_check_in", "inform_state"],
         "entities": ["us_state"],
         "slots": {"us_state": {"type": "text", "mappings": [{"type": "from_entity", "entity": "us_state"}]}},
         "forms": {"state_form": {"required_slots": ["us_state"]}},
-        "actions": ["action_red_flag_triage", "action_greet"],
+        "actions": ["action_red_flag_triage", "action_triage_check_in", "action_greet"],
     }
 )
 
@@ -66,8 +66,39 @@ def test_red_flag_overrides_the_classifier_and_the_fallback(detector):
         ranking = message.get("intent_ranking")
         assert ranking[0] == {"name": "red_flag", "confidence": 1.0}
         assert [item["name"] for item in ranking].count("red_flag") == 1
-        assert message.get("red_flag") == {"rule": "worst_ever", "source": "detector"}
+        assert message.get("red_flag") == {"rule": "worst_ever", "tier": "emergency", "source": "detector"}
         assert "red_flag" in message.as_dict(only_output_properties=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("i keep thinking about ending it", "crisis"),
+        ("my toddler swallowed some of my pills", "poisoning"),
+        ("im 72 and my jaw aches when i chew", "same_day"),
+    ],
+)
+def test_the_tier_travels_in_the_parse_data(detector, text, tier):
+    message = classified(text)
+
+    detector.process([message])
+
+    assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
+    assert message.get("red_flag")["tier"] == tier
+
+
+def test_a_held_back_rule_about_a_person_becomes_the_check_in_intent(detector):
+    message = classified("can acupuncture cause a seizure? i'm worried about my son")
+
+    detector.process([message])
+
+    assert message.get("intent") == {"name": "symptom_check_in", "confidence": 1.0}
+    assert message.get("red_flag") == {
+        "rule": "seizure",
+        "tier": "check_in",
+        "candidate_tier": "emergency",
+        "source": "detector",
+    }
 
 
 def test_ordinary_messages_and_button_payloads_are_left_alone(detector):
@@ -159,6 +190,17 @@ def test_policy_wins_over_rule_policy_keeping_the_form_going(policy):
 
     assert winner.policy_name == "RedFlagPolicy"
     assert DOMAIN.action_names_or_texts[winner.max_confidence_index] == "action_red_flag_triage"
+
+
+def test_policy_predicts_the_check_in_after_the_check_in_intent_even_in_a_form(policy):
+    prediction = policy.predict_action_probabilities(tracker_in_form("symptom_check_in"), DOMAIN)
+
+    assert best_action(prediction) == "action_triage_check_in"
+    assert prediction.is_no_user_prediction
+
+    tracker = tracker_in_form("symptom_check_in")
+    tracker.update(ActionExecuted("action_triage_check_in"))
+    assert best_action(policy.predict_action_probabilities(tracker, DOMAIN)) == "action_listen"
 
 
 def test_policy_listens_after_the_triage_and_is_silent_otherwise(policy):
