@@ -163,7 +163,10 @@ def model_triage(model: Path) -> Callable[[str], str]:
 
     def triage(text: str) -> str:
         parsed = loop.run_until_complete(agent.parse_message(text))
-        if (parsed.get("intent") or {}).get("name") != "red_flag":
+        intent = (parsed.get("intent") or {}).get("name")
+        if intent == "symptom_check_in":
+            return "check_in"
+        if intent != "red_flag":
             return "ordinary"
         return str((parsed.get("red_flag") or {}).get("tier") or "emergency")
 

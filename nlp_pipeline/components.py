@@ -8,7 +8,8 @@ and which tier (crisis, poisoning, emergency, same_day). When context held a
 rule back but the message speaks of a person, the intent becomes
 ``symptom_check_in`` instead: the bot asks whether it is happening now. The
 classifier's own ``red_flag`` intent (trained on data/nlu/safety.yml) stays as
-a second net.
+a second net: when no rule settles a message it called ``red_flag``, the
+message gets the check-in too (rule ``classifier``), not emergency guidance.
 
 ``RedFlagPolicy`` (dialogue): RulePolicy lets an active form run before any
 rule ("a loop has priority over any other rule except defaults"), and a form
@@ -52,7 +53,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.settings import PROJECT_ROOT
-from nlp_pipeline.red_flags import DEFAULT_MODEL, DEFAULT_PATTERNS, RedFlagMatcher
+from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, RedFlagMatcher
 
 logger = logging.getLogger(__name__)
 
@@ -109,23 +110,34 @@ class RedFlagDetector(GraphComponent):
             if not isinstance(text, str) or text.startswith("/"):
                 continue
             match = self._matcher.detect(text)
-            if match is None:
+            if match is not None:
+                found: dict[str, Any] = {"rule": match.rule, "tier": match.tier, "source": "detector"}
+                if match.candidate_tier:
+                    found["candidate_tier"] = match.candidate_tier
+                urgent = match.urgent
+            elif (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == self._config["intent"]:
+                # The classifier's red_flag with no rule behind it: ask, don't alarm.
+                found = {
+                    "rule": "classifier",
+                    "tier": CHECK_IN,
+                    "candidate_tier": "emergency",
+                    "source": "classifier",
+                }
+                urgent = False
+            else:
                 continue
-            intent_name = self._config["intent"] if match.urgent else self._config["check_in_intent"]
+            intent_name = self._config["intent"] if urgent else self._config["check_in_intent"]
             intent = {INTENT_NAME_KEY: intent_name, "confidence": 1.0}
             ranking = [
                 item
                 for item in message.get(INTENT_RANKING_KEY) or []
                 if item.get(INTENT_NAME_KEY) != intent_name
             ]
-            found: dict[str, Any] = {"rule": match.rule, "tier": match.tier, "source": "detector"}
-            if match.candidate_tier:
-                found["candidate_tier"] = match.candidate_tier
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [dict(intent), *ranking], add_to_output=True)
             message.set(RED_FLAG_KEY, found, add_to_output=True)
             # The rule name only: never the message text.
-            logger.debug("red-flag rule matched: %s (%s)", match.rule, match.tier)
+            logger.debug("red-flag rule matched: %s (%s)", found["rule"], found["tier"])
         return messages
 
 

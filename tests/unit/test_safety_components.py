@@ -112,13 +112,18 @@ def test_ordinary_messages_and_button_payloads_are_left_alone(detector):
     assert ordinary.get("red_flag") is None
 
 
-def test_the_classifier_red_flag_is_kept_as_a_second_net(detector):
+def test_the_classifiers_red_flag_with_no_rule_behind_it_gets_the_check_in(detector):
     message = classified("something the patterns do not know", "red_flag", 0.93)
 
     detector.process([message])
 
-    assert message.get("intent") == {"name": "red_flag", "confidence": 0.93}
-    assert message.get("red_flag") is None
+    assert message.get("intent") == {"name": "symptom_check_in", "confidence": 1.0}
+    assert message.get("red_flag") == {
+        "rule": "classifier",
+        "tier": "check_in",
+        "candidate_tier": "emergency",
+        "source": "classifier",
+    }
 
 
 def test_detector_config_defaults_point_at_the_project_files():
