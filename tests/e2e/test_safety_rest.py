@@ -128,7 +128,8 @@ ISSUE_17_MESSAGES = [
         "utter_red_flag_guidance",
     ),
     (
-        "my 14 year old fell off his bike with no helmet and now hes confused and keeps asking the same questions",
+        "my 14 year old fell off his bike with no helmet and now hes confused "
+        "and keeps asking the same questions",
         "utter_red_flag_guidance",
     ),
     (
