@@ -9,7 +9,10 @@ rule back but the message speaks of a person, the intent becomes
 ``symptom_check_in`` instead: the bot asks whether it is happening now. The
 classifier's own ``red_flag`` intent (trained on data/nlu/safety.yml) stays as
 a second net: when no rule settles a message it called ``red_flag``, the
-message gets the check-in too (rule ``classifier``), not emergency guidance.
+message gets the check-in too (rule ``classifier``), not emergency guidance,
+unless the detector sees what the classifier cannot read (a negated symptom,
+"my usual", "mild", a general question or history): then the classifier's next
+intent stands.
 
 ``RedFlagPolicy`` (dialogue): RulePolicy lets an active form run before any
 rule ("a loop has priority over any other rule except defaults"), and a form
@@ -53,7 +56,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.settings import PROJECT_ROOT
-from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, RedFlagMatcher
+from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, Analysis, RedFlagMatcher
 
 logger = logging.getLogger(__name__)
 
@@ -109,13 +112,17 @@ class RedFlagDetector(GraphComponent):
             text = message.get(TEXT)
             if not isinstance(text, str) or text.startswith("/"):
                 continue
-            match = self._matcher.detect(text)
+            analysis = self._matcher.analyse(text)
+            match = analysis.match
             if match is not None:
                 found: dict[str, Any] = {"rule": match.rule, "tier": match.tier, "source": "detector"}
                 if match.candidate_tier:
                     found["candidate_tier"] = match.candidate_tier
                 urgent = match.urgent
             elif (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == self._config["intent"]:
+                if context_clears(analysis):
+                    self._demote_classifier_red_flag(message)
+                    continue
                 # The classifier's red_flag with no rule behind it: ask, don't alarm.
                 found = {
                     "rule": "classifier",
@@ -139,6 +146,30 @@ class RedFlagDetector(GraphComponent):
             # The rule name only: never the message text.
             logger.debug("red-flag rule matched: %s (%s)", found["rule"], found["tier"])
         return messages
+
+    def _demote_classifier_red_flag(self, message: Message) -> None:
+        """The classifier's next intent replaces its red_flag."""
+        ranking = [
+            item
+            for item in message.get(INTENT_RANKING_KEY) or []
+            if item.get(INTENT_NAME_KEY) not in (self._config["intent"], "nlu_fallback")
+        ]
+        if not ranking:
+            return
+        message.set(INTENT, dict(ranking[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        logger.debug("classifier red_flag set aside: the context clears it")
+
+
+def context_clears(analysis: Analysis) -> bool:
+    """What the detector reads and the classifier cannot: the symptom is denied, usual,
+    mild, resolved or figurative, or the message is a general question or history."""
+    return bool(
+        analysis.negated
+        or analysis.general_question
+        or analysis.history
+        or set(analysis.present) & {"usual_pattern", "mild", "resolved", "figurative"}
+    )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)

@@ -101,6 +101,28 @@ def test_a_held_back_rule_about_a_person_becomes_the_check_in_intent(detector):
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "slept funny and my neck is stiff, no fever or anything",
+        "my usual migraine again, same as always",
+        "can acupuncture cause headaches in people?",
+    ],
+)
+def test_the_classifiers_red_flag_is_set_aside_when_the_context_clears_it(detector, text):
+    message = classified(text, "red_flag", 0.96)
+    message.set(
+        "intent_ranking",
+        [{"name": "red_flag", "confidence": 0.96}, {"name": "faq", "confidence": 0.03}],
+        add_to_output=True,
+    )
+
+    detector.process([message])
+
+    assert message.get("intent") == {"name": "faq", "confidence": 0.03}
+    assert message.get("red_flag") is None
+
+
 def test_ordinary_messages_and_button_payloads_are_left_alone(detector):
     ordinary = classified("does acupuncture help migraine?")
     payload = classified('/choose_topic{"topic_key": "acupuncture_limits"}', "choose_topic")
