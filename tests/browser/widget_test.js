@@ -10,6 +10,8 @@
  *   SCREENSHOT   where to save the desktop screenshot (optional)
  *   SCREENSHOT_PHONE  where to save the phone-sized screenshot (optional)
  *   CHROMIUM     the browser (default /usr/bin/chromium)
+ *   TRIAGE_CASES JSON list of {message, reply} (each safety tier's guidance), and
+ *   CHECK_IN     JSON {message, question, yes, reply}: the "is this happening now?" check-in
  * Prints one line per check ("ok - ..." / "not ok - ...") and, last, a JSON
  * summary line; exits 1 if any check failed.
  */
@@ -123,6 +125,7 @@ async function main() {
   try {
     await desktop(browser);
     await phone(browser);
+    await triage(browser);
   } finally {
     await browser.close();
   }
@@ -322,6 +325,48 @@ async function phone(browser) {
     JSON.stringify(layout));
   check("on a phone nothing overflows sideways", !layout.overflow);
   if (process.env.SCREENSHOT_PHONE) await page.screenshot({ path: process.env.SCREENSHOT_PHONE });
+  await context.close();
+}
+
+// Each safety tier's guidance reaches the page alone; the check-in's button gives the guidance.
+async function triage(browser) {
+  const cases = JSON.parse(process.env.TRIAGE_CASES || "[]");
+  const checkIn = JSON.parse(process.env.CHECK_IN || "null");
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  await page.goto(`${WEB_URL}/index.html`);
+  await page.click(".faqbot-launcher");
+  await page.waitForSelector("#faqbot-panel:not([hidden])", { timeout: TIMEOUT });
+  await waitForBotText(page, "Hello! I answer questions");
+  for (const { message, reply } of cases) {
+    const before = (await botTexts(page)).length;
+    await page.fill("#faqbot-input", message);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((n) => document.querySelectorAll(".faqbot-bot .faqbot-text").length > n, before,
+      { timeout: TIMEOUT });
+    // A later reply of the same turn would arrive with it (one socket.io batch per turn); give it a moment.
+    await page.waitForTimeout(300);
+    const added = (await botTexts(page)).slice(before);
+    check(`triage: "${message.slice(0, 40)}..." gets its guidance alone`,
+      added.length === 1 && added[0] === reply, JSON.stringify(added));
+  }
+  if (checkIn) {
+    await page.fill("#faqbot-input", checkIn.message);
+    await page.keyboard.press("Enter");
+    await waitForBotText(page, checkIn.question);
+    const yes = page.locator(".faqbot-choice", { hasText: checkIn.yes }).last();
+    await yes.waitFor({ state: "visible", timeout: TIMEOUT });
+    check("triage: the check-in offers its two buttons",
+      (await page.locator(".faqbot-choice").count()) >= 2);
+    const before = (await botTexts(page)).length;
+    await yes.click();
+    await page.waitForFunction((n) => document.querySelectorAll(".faqbot-bot .faqbot-text").length > n, before,
+      { timeout: TIMEOUT });
+    const added = (await botTexts(page)).slice(before);
+    check("triage: \"Yes, it's happening now\" gives the emergency guidance", added[0] === checkIn.reply,
+      JSON.stringify(added));
+  }
   await context.close();
 }
 

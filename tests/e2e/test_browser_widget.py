@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actions.settings import PROJECT_ROOT
 from actions.store.content import load_faq_content
@@ -99,8 +100,30 @@ def user_texts(tracker_db: Path, sender_id: str) -> list[str]:
     return [json.loads(data).get("text") or "" for (data,) in rows]
 
 
+def safety_responses() -> dict:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain" / "safety.yml").read_text(encoding="utf-8"))
+    return {name: items[0] for name, items in domain["responses"].items()}
+
+
+# One message per tier (issue 17): the page must show that tier's guidance and nothing else.
+TRIAGE_MESSAGES = {
+    "utter_red_flag_guidance": "my dad's face is drooping on one side and he can't lift his arm",
+    "utter_crisis_guidance": "i keep thinking everyone would be better off without me",
+    "utter_poisoning_guidance": "my 2 year old swallowed some of my migraine pills",
+    "utter_same_day_guidance": "i'm 74 and my jaw hurts when i chew, with a headache at my temple",
+}
+
+
 def test_widget_in_headless_chromium(widget_site, tmp_path):
     web_url, tracker_db = widget_site
+    responses = safety_responses()
+    triage_cases = [{"message": m, "reply": responses[name]["text"]} for name, m in TRIAGE_MESSAGES.items()]
+    check_in = {
+        "message": "can acupuncture cause a seizure? i'm worried about my son",
+        "question": responses["utter_triage_check_in"]["text"],
+        "yes": responses["utter_triage_check_in"]["buttons"][0]["title"],
+        "reply": responses["utter_red_flag_guidance"]["text"],
+    }
     update = os.environ.get("UPDATE_WIDGET_SCREENSHOT") == "1"
     shots = PROJECT_ROOT / "docs" / "img" if update else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
@@ -113,6 +136,8 @@ def test_widget_in_headless_chromium(widget_site, tmp_path):
             "CHROMIUM": CHROMIUM,
             "SCREENSHOT": str(shots / "widget.png"),
             "SCREENSHOT_PHONE": str(shots / "widget-phone.png"),
+            "TRIAGE_CASES": json.dumps(triage_cases),
+            "CHECK_IN": json.dumps(check_in),
         },
         capture_output=True,
         text=True,
@@ -122,7 +147,8 @@ def test_widget_in_headless_chromium(widget_site, tmp_path):
     failures = [line for line in result.stdout.splitlines() if line.startswith("not ok")]
     assert result.returncode == 0 and not failures, output[-6000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["failed"] == 0 and summary["passed"] >= 25, summary
+    assert summary["failed"] == 0 and summary["passed"] >= 30, summary
+    assert sum("triage:" in line for line in result.stdout.splitlines() if line.startswith("ok")) == 6
     assert (shots / "widget.png").stat().st_size > 10_000
 
     # The server kept one conversation across the reload and the second page.
