@@ -98,8 +98,10 @@ class Rule:
     tier: str = "emergency"
     # History does not hold it back: a past cancer is itself the flag.
     history_counts: bool = False
-    # The published list the rule follows (docs/safety.md, the clinician review sheet).
+    # Which flag of which published list, in words, and the ids of those lists in
+    # data/safety/sources.yml (docs/safety.md, the clinician review sheet).
     reference: str = ""
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ class RedFlagSpec:
                     tier=tier,
                     history_counts=bool(item.get("history_counts", False)),
                     reference=str(item.get("reference") or ""),
+                    sources=tuple(str(source) for source in item.get("sources") or ()),
                 )
             )
         if not rules:
