@@ -23,14 +23,47 @@ def test_every_response_the_safety_actions_send_exists():
     source = (PROJECT_ROOT / "actions" / "safety.py").read_text(encoding="utf-8")
     used = set(re.findall(r'response="(utter_[a-z_]+)"', source))
     used |= set(re.findall(r'response = "(utter_[a-z_]+)"', source))
+    triage = (PROJECT_ROOT / "actions" / "triage.py").read_text(encoding="utf-8")
+    used |= set(re.findall(r'"(utter_[a-z_]+)"', triage))
     assert used and used <= set(RESPONSES), used - set(RESPONSES)
+
+
+@pytest.mark.parametrize(
+    ("response", "first_sentence_says"),
+    [
+        ("utter_red_flag_guidance", "call 911 now"),
+        ("utter_crisis_guidance", "call or text 988 now"),
+        ("utter_poisoning_guidance", "call 911 now"),
+        ("utter_same_day_guidance", "see a doctor today"),
+    ],
+)
+def test_each_tier_says_what_to_do_in_its_first_sentence(response, first_sentence_says):
+    first = re.split(r"(?<=[.?])\s", text(response), maxsplit=1)[0]
+    assert first_sentence_says in first.lower()
+    assert len(first.split()) <= 40, first
+    assert "!" not in text(response)
+
+
+def test_crisis_and_poisoning_name_their_lines_and_911():
+    crisis = text("utter_crisis_guidance")
+    assert "988" in crisis and "988lifeline.org" in crisis and "call 911" in crisis
+    assert "have taken something" in crisis
+    poisoning = text("utter_poisoning_guidance")
+    assert "1-800-222-1222" in poisoning and "call 911 now" in poisoning
+    assert "Poison Control now" in poisoning
+
+
+def test_the_check_in_asks_one_question_with_two_buttons():
+    check_in = RESPONSES["utter_triage_check_in"][0]
+    assert check_in["text"].endswith("?") and check_in["text"].count("?") == 1
+    assert [b["payload"] for b in check_in["buttons"]] == ["/triage_now", "/triage_not_now"]
 
 
 def test_red_flag_guidance_sends_to_emergency_care_calmly_and_alone():
     guidance = text("utter_red_flag_guidance")
     assert "call 911 now" in guidance
     assert "nearest emergency department" in guidance
-    assert "don't drive yourself" in guidance
+    assert "don't drive yourself" in guidance.lower()
     # No treatment talk, no diagnosis, nothing alarmist.
     for word in ("acupuncture", "needling", "tui na", "stroke", "aneurysm", "meningitis", "!", "dying"):
         assert word not in guidance.lower()
