@@ -165,6 +165,14 @@ crossval: setup ## NLU 5-fold cross-validation; writes docs/nlu_report.md (slow:
 heldout: setup ## Share of held-out questions answered with the right topic (bench/heldout_accuracy.py)
 	$(PY) bench/heldout_accuracy.py
 
+.PHONY: red-flags
+red-flags: $(VENV)/.installed $(SPACY_DIR)/meta.json ## Safety triage: recall, right tier and false alarms per tier and category (ARGS=--show-errors, --model ...)
+	$(PY) bench/red_flag_recall.py $(ARGS)
+
+.PHONY: safety-sheet
+safety-sheet: $(VENV)/.installed ## Regenerate the clinician review sheet in docs/safety.md from data/safety and domain/safety.yml
+	$(PY) scripts/safety_review_sheet.py
+
 .PHONY: bench
 bench: setup ## Benchmark ours vs a vanilla `rasa init` bot (latency, msg/s, memory, training, start-up)
 	$(PY) bench/compare_vanilla.py $(ARGS)
