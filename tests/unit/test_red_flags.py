@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
+from actions.settings import PROJECT_ROOT
 from bench.red_flag_recall import SETS, URGENT, Labelled, load_set
 from nlp_pipeline.build_spacy import build_pipeline
 from nlp_pipeline.red_flags import (
@@ -293,3 +295,27 @@ def test_broken_yaml_is_a_spec_error(tmp_path: Path):
     path.write_text("concepts: [unclosed\n", encoding="utf-8")
     with pytest.raises(RedFlagSpecError, match="not valid YAML"):
         RedFlagSpec.from_yaml(path)
+
+
+def ordinary_training_examples() -> list[tuple[str, str]]:
+    """(intent, text) of every NLU example of the other intents: ordinary questions by definition."""
+    annotation = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]*\}")
+    examples = []
+    for path in sorted((PROJECT_ROOT / "data" / "nlu").rglob("*.yml")):
+        for block in YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            if block.get("intent") in (None, "red_flag"):
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    text = annotation.sub(lambda m: m.group(1) or m.group(2), line.strip()[2:])
+                    examples.append((str(block["intent"]), text))
+    return examples
+
+
+def test_no_ordinary_training_example_gets_urgent_guidance(matcher):
+    examples = ordinary_training_examples()
+    urgent = [(intent, text) for intent, text in examples if tier_of(matcher, text) in URGENT]
+    check_ins = [text for _, text in examples if tier_of(matcher, text) == CHECK_IN]
+    assert len(examples) > 2000
+    assert urgent == []
+    assert len(check_ins) <= 0.01 * len(examples), check_ins
