@@ -9,6 +9,8 @@
 Sets (data/safety/):
   independent   independent_set.yml: written by someone who never saw the rules (frozen)
   test          red_flag_test_set.yml, and held-out  red_flag_held_out.yml: the team's own
+  fresh-...     fresh_set_2026-12-06.yml: a second independent writer's, run once untuned;
+                reported only (no target)
 
 Definitions (issue 17):
   urgent        messages labelled emergency, crisis or poisoning
@@ -17,8 +19,8 @@ Definitions (issue 17):
   false alarms  ordinary messages that got emergency, crisis or poisoning guidance
   check-ins     "is this happening now?" questions (reported; not counted as recall)
 
-Exits 1 when a target is missed on a measured set: recall >= 99%, right tier >= 95%,
-false alarms <= 3%.
+Exits 1 when a target is missed on a set that has targets (independent, test, held-out):
+recall >= 99%, right tier >= 95%, false alarms <= 3%.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ SETS = {
     "test": SAFETY / "red_flag_test_set.yml",
     "held-out": SAFETY / "red_flag_held_out.yml",
 }
+# Reported, with no target: a second independent writer's set, run once untuned at the end
+# of issue 17; the rules are never tuned to it.
+REPORTED_SETS = {"fresh-2026-12-06": SAFETY / "fresh_set_2026-12-06.yml"}
 URGENT = ("emergency", "crisis", "poisoning")
 MIN_RECALL = 0.99
 MIN_RIGHT_TIER = 0.95
@@ -175,7 +180,12 @@ def model_triage(model: Path) -> Callable[[str], str]:
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=sorted(SETS), action="append", help="only these sets (repeatable)")
+    parser.add_argument(
+        "--set",
+        choices=sorted({**SETS, **REPORTED_SETS}),
+        action="append",
+        help="only these sets (repeatable)",
+    )
     parser.add_argument("--file", type=Path, action="append", default=[], help="another set file")
     parser.add_argument("--model", type=Path, help="also measure the trained NLU of this model")
     parser.add_argument("--show-errors", action="store_true", help="list every message with a wrong outcome")
@@ -184,12 +194,15 @@ def main(argv: Iterable[str] | None = None) -> int:
     started = time.perf_counter()
     detector = RedFlagMatcher.from_files()
     print(f"detector loaded in {time.perf_counter() - started:.1f} s")
-    chosen = [(name, SETS[name]) for name in (args.set or SETS)] + [(p.name, p) for p in args.file]
+    every = {**SETS, **REPORTED_SETS}
+    chosen = [(name, every[name]) for name in (args.set or every)] + [(p.name, p) for p in args.file]
     loaded = [(name, load_set(path)) for name, path in chosen if path.exists()]
     all_met = True
     triage = detector_triage(detector)
     for name, items in loaded:
-        all_met &= evaluate(f"detector, {name}", items, triage, args.show_errors).met()
+        scores = evaluate(f"detector, {name}", items, triage, args.show_errors)
+        if name in SETS:
+            all_met &= scores.met()
     texts = [item.text for _, items in loaded for item in items]
     started = time.perf_counter()
     for text in texts:
