@@ -38,6 +38,8 @@ from actions.settings import PROJECT_ROOT
 
 DEFAULT_PATTERNS = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 DEFAULT_MODEL = PROJECT_ROOT / "build" / "spacy_en_headache"
+# English words never "corrected" towards a pattern word ("west" is not a typo of "welt").
+COMMON_WORDS = PROJECT_ROOT / "data" / "lexicon" / "common_english.txt"
 
 # Concepts that describe the context of a message rather than a symptom.
 CUE_CONCEPTS = (
@@ -362,6 +364,12 @@ def readings(text: str) -> set[str]:
     return found
 
 
+def read_common_words(path: Path = COMMON_WORDS) -> frozenset[str]:
+    """The common English words of ``path`` (one per line; # comments)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def _edits1(word: str) -> set[str]:
     """Every string one deletion, transposition, substitution or insertion away."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
@@ -375,11 +383,12 @@ def _edits1(word: str) -> set[str]:
 class RedFlagMatcher:
     """Matches the red-flag rules against one message at a time."""
 
-    def __init__(self, spec: RedFlagSpec, nlp: Any) -> None:
+    def __init__(self, spec: RedFlagSpec, nlp: Any, common_words: frozenset[str] | None = None) -> None:
         from spacy.lang.en.stop_words import STOP_WORDS
         from spacy.matcher import Matcher
 
         self.spec = spec
+        self._common_words = common_words if common_words is not None else read_common_words()
         self._nlp = nlp
         self._lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
         table = None
@@ -430,6 +439,7 @@ class RedFlagMatcher:
         return (
             not word.isalpha()
             or word in self._stop_words
+            or word in self._common_words
             or word in self._known_lemmas
             or word in self._vocabulary
             or (self._table is not None and word in self._table)

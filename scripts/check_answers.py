@@ -138,8 +138,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def private_bot(model: Path) -> Iterator[str]:
-    """Start an action server and a Rasa server for this check; yield the Rasa URL."""
+def private_bot(model: Path, api_token: str | None = None) -> Iterator[str]:
+    """Start an action server and a Rasa server for this check; yield the Rasa URL.
+
+    With ``api_token`` the Rasa server's HTTP API is on (trackers can be read with the token)."""
     if not model.exists():
         raise BotUnreachable(f"{model} is missing: run `make train`")
     rasa = str(Path(sys.executable).parent / "rasa")
@@ -169,6 +171,7 @@ def private_bot(model: Path) -> Iterator[str]:
                     str(endpoints),
                     "--credentials",
                     str(ROOT / "credentials.yml"),
+                    *(["--enable-api", f"--auth-token={api_token}"] if api_token else []),
                 ],
                 cwd=ROOT,
                 env=env,

@@ -257,6 +257,8 @@ def test_autocorrection_only_touches_unknown_words(matcher):
     assert matcher.key("hedache") == "headache"
     assert matcher.key("siezures") == "seizure"
     assert matcher.key("deck") == "deck"  # a real word near "neck" stays itself
+    assert matcher.key("west") == "west"  # common English, though not in the lemma table: not "welt"
+    assert tier_of(matcher, "west virgina dry needling by a therapist") == "ordinary"
     assert matcher.key("worst") == "worst"  # the lookup table would say "wrong"
 
 
