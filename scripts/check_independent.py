@@ -216,8 +216,9 @@ def print_report(cases: Sequence[Case], summary: dict[str, Any]) -> None:
     for file in ("faq", "states", "followups"):
         s = summary[file]
         print(
-            f"{file}: {s['covered_turns']} turns with an answer today: right {s['right']} ({s['right_share']:.1%}), "
-            f"wrong {s['wrong']} ({s['wrong_share']:.1%}), did-you-mean {s['unsure']} ({s['unsure_share']:.1%}), "
+            f"{file}: {s['covered_turns']} turns with an answer today: "
+            f"right {s['right']} ({s['right_share']:.1%}), wrong {s['wrong']} ({s['wrong_share']:.1%}), "
+            f"did-you-mean {s['unsure']} ({s['unsure_share']:.1%}), "
             f"no answer {s['none']}; themes not covered yet: {s['uncovered_answered']} got some answer, "
             f"{s['uncovered_not_answered']} none"
         )
