@@ -56,6 +56,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.settings import PROJECT_ROOT
+from nlp_pipeline.language import detect_language
 from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, Analysis, RedFlagMatcher
 
 logger = logging.getLogger(__name__)
@@ -67,11 +68,52 @@ CHECK_IN_ACTION = "action_triage_check_in"
 # Added to the parse data when the detector fired:
 # {"rule": ..., "tier": ..., "source": "detector"} (and "candidate_tier" for a check-in).
 RED_FLAG_KEY = "red_flag"
+OTHER_LANGUAGE_INTENT = "other_language"
+LANGUAGE_KEY = "language"
 
 
 def _project_path(value: str) -> Path:
     path = Path(value)
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LanguageDetector(GraphComponent):
+    """A message in another language gets intent ``other_language`` (confidence 1.0) and
+    ``language: <ISO 639-1 code>`` in the parse data (nlp_pipeline/language.py, issue 18).
+
+    It runs before ``RedFlagDetector``, which still overrides it when an English red flag
+    is in the message."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"intent": OTHER_LANGUAGE_INTENT}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            language = detect_language(text) if isinstance(text, str) else None
+            if language is None:
+                continue
+            intent = {INTENT_NAME_KEY: self._config["intent"], "confidence": 1.0}
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(intent)], add_to_output=True)
+            message.set(LANGUAGE_KEY, language, add_to_output=True)
+            logger.debug("message in another language: %s", language)
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

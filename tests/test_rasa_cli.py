@@ -22,7 +22,7 @@ EXPLAINED_WARNINGS = {
     # never typed, so it has no NLU examples.
     r"The intent 'choose_topic' is listed in the domain file, but is not found in the NLU training data",
     # Set by the red-flag detector (a check-in) or sent by the check-in's buttons, never typed.
-    r"The intent '(symptom_check_in|triage_now|triage_not_now)' is listed in the domain file, "
+    r"The intent '(symptom_check_in|triage_now|triage_not_now|other_language)' is listed in the domain file, "
     r"but is not found in the NLU training data",
     # Rasa's importer adds the retrieval intent found in the NLU data to the domain
     # a second time; the rules need it declared, so it is declared once (domain/faq.yml).

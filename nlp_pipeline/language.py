@@ -1,0 +1,117 @@
+"""Is a message written in a language other than English, and which? (issue 18)
+
+The bot answers in English only. A message in another language gets, in that language, a
+short reply saying so, with the clinic's contact and the emergency number, never English
+"Did you mean" buttons. Detection is deterministic and offline:
+
+- a writing system other than Latin decides at once (Han without kana -> zh, kana -> ja,
+  Hangul -> ko, Cyrillic -> ru, Arabic -> ar, Hebrew -> he, Devanagari -> hi, Thai -> th,
+  Greek -> el) when it makes up a third of the letters;
+- Latin-script languages are told from English by their function words and letters
+  (Vietnamese tone marks, Spanish ¿ ¡ ñ, ...): a message is non-English when at least two of
+  its distinct words (or one marker letter and one word) belong to one language and
+  outnumber the English function words. Place names such as "Los Angeles" or "San Diego" are one word
+  short of that.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+# Function words and common question words, none of them English words.
+_WORDS: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        "el la los las del que qué por para con una uno pero como cómo cuando cuándo donde dónde porque "
+        "puedo puede tengo tiene muy más mi mis tu su sus esto esta este eso lo le les nos usted ustedes "
+        "cuánto cuanto cuántas cuantas dolor cabeza migraña migrana agujas acupuntura sesión sesion "
+        "sesiones embarazada seguro también tambien hacer".split()
+    ),
+    "pt": frozenset(
+        "não nao sim por para que é você voce meu minha uma um os das dos na pelo pela ele ela isso isto "
+        "está estou tenho tem quanto quantas dor cabeça enxaqueca agulhas acupuntura sessões sessoes".split()
+    ),
+    "fr": frozenset(
+        "le les des est une un que qui pour avec pas je vous nous mon mes ce cette ça dans sur quoi "
+        "combien douleur tête tete aiguilles séances seances acupuncteur".split()
+    ),
+    "de": frozenset(
+        "der das und ist nicht ich sie wir mit für auf ein eine wie viel viele kopfschmerzen hilft "
+        "sitzungen nadeln akupunktur gegen".split()
+    ),
+    "it": frozenset(
+        "il lo gli della che sono una testa aiuta quanto costa sedute aghi agopuntura emicrania".split()
+    ),
+    "vi": frozenset(
+        "có không của và là cho tôi bị được những các một này với để người đau đầu châm cứu".split()
+    ),
+    "tl": frozenset(
+        "ang ng sa mga ko po ako ito ba ay hindi oo ikaw siya kami tayo sakit ulo paano magkano".split()
+    ),
+}
+# Vietnamese writes tone marks that no other language here uses (Latin Extended Additional).
+_VIETNAMESE_LETTERS = re.compile("[\u1ea0-\u1ef9\u01a1\u01b0\u0111]")
+# Letters that English does not use, with the language they point to.
+_MARKERS = {"¿": "es", "¡": "es", "ñ": "es", "ã": "pt", "õ": "pt", "ç": "fr", "ß": "de"}
+_ENGLISH = frozenset(
+    "the a an is are was be to of and or in on for with my me i you it do does can what how is "
+    "this that my your have has will would should there my help acupuncture dry needling headache "
+    "headaches migraine migraines".split()
+)
+_SCRIPTS = (
+    ("HANGUL", "ko"),
+    ("HIRAGANA", "ja"),
+    ("KATAKANA", "ja"),
+    ("CJK", "zh"),
+    ("CYRILLIC", "ru"),
+    ("ARABIC", "ar"),
+    ("HEBREW", "he"),
+    ("DEVANAGARI", "hi"),
+    ("THAI", "th"),
+    ("GREEK", "el"),
+)
+
+
+def _script_language(text: str) -> str | None:
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    counts: dict[str, int] = {}
+    for ch in letters:
+        name = unicodedata.name(ch, "")
+        for prefix, language in _SCRIPTS:
+            if name.startswith(prefix):
+                counts[language] = counts.get(language, 0) + 1
+                break
+    if not counts:
+        return None
+    # Kana anywhere means Japanese, whatever share of the text is Han.
+    if counts.get("ja"):
+        counts["ja"] += counts.pop("zh", 0)
+    language, count = max(counts.items(), key=lambda item: item[1])
+    return language if count >= len(letters) / 3 else None
+
+
+def detect_language(text: str) -> str | None:
+    """The ISO 639-1 code of ``text``'s language when it is clearly not English, else None."""
+    if not text or text.startswith("/"):
+        return None
+    script = _script_language(text)
+    if script:
+        return script
+    lowered = text.lower()
+    if len(_VIETNAMESE_LETTERS.findall(lowered)) >= 2:
+        return "vi"
+    # Distinct words: "la la la" is a song, not Spanish.
+    words = set(_WORD.findall(lowered))
+    english = len(words & _ENGLISH)
+    scores = {language: len(words & vocabulary) for language, vocabulary in _WORDS.items()}
+    for marker, language in _MARKERS.items():
+        if marker in lowered:
+            scores[language] += 1
+    language, score = max(scores.items(), key=lambda item: item[1])
+    if score >= 2 and score > english:
+        return language
+    return None

@@ -1,0 +1,144 @@
+"""Messages in other languages (issue 18): detection, the NLU component and the reply."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+from ruamel.yaml import YAML
+
+from actions.languages import REPLIES_FILE, ActionReplyOtherLanguage, contact_clause, load_language_replies
+from actions.settings import PROJECT_ROOT, ClinicContact, Settings
+from nlp_pipeline.components import LanguageDetector
+from nlp_pipeline.language import detect_language
+from tests.conftest import make_tracker, run_action, text_message
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("hola, ¿cuánto cuesta una sesión de acupuntura?", "es"),
+        ("tengo migraña casi siempre, me puede ayudar la acupuntura", "es"),
+        ("quanto custa uma sessão? tenho dor de cabeça todos os dias", "pt"),
+        ("je voudrais savoir si l'acupuncture est efficace pour les maux de tête", "fr"),
+        ("hilft akupunktur gegen kopfschmerzen?", "de"),
+        ("l'agopuntura aiuta con il mal di testa?", "it"),
+        ("châm cứu có đau không", "vi"),
+        ("magkano po ang isang session ng acupuncture", "tl"),
+        ("针灸治疗头痛要多少钱？", "zh"),
+        ("鍼は痛いですか？", "ja"),
+        ("침 맞으면 아파요?", "ko"),
+        ("сколько стоит иглоукалывание?", "ru"),
+        ("كم سعر جلسة الوخز بالإبر؟", "ar"),
+    ],
+)
+def test_other_languages_are_recognised(text, language):
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is dry needling legal in los angeles?",
+        "my abuela in san antonio swears by tui na, does it work?",
+        "gracias!",
+        "what is qi and does yin yang matter for acupuncture",
+        "la la la",
+        '/choose_topic{"topic_key": "cost"}',
+        "",
+    ],
+)
+def test_english_with_foreign_words_stays_english(text):
+    assert detect_language(text) is None
+
+
+def english_messages() -> list[str]:
+    """Every NLU example and every message of the safety sets: English by construction."""
+    annotation = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]*\}")
+    yaml = YAML(typ="safe", pure=True)
+    texts: list[str] = []
+    for path in sorted((PROJECT_ROOT / "data" / "nlu").rglob("*.yml")):
+        for block in yaml.load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            lines = str(block.get("examples") or "").splitlines()
+            texts += [annotation.sub(lambda m: m.group(1) or m.group(2), line.strip()[2:]) for line in lines]
+    for path in sorted((PROJECT_ROOT / "data" / "safety").glob("*set*.yml")):
+        data = yaml.load(path.read_text(encoding="utf-8"))
+        texts += [str(item["text"]) for item in data.get("messages") or data.get("red_flag") or []]
+        texts += [str(text) for text in data.get("ordinary") or []]
+    return texts
+
+
+def test_no_english_message_of_the_project_is_taken_for_another_language():
+    texts = english_messages()
+    assert len(texts) > 3000
+    assert [text for text in texts if detect_language(text)] == []
+
+
+def classified(text: str) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": "faq", "confidence": 0.4}, add_to_output=True)
+    message.set("intent_ranking", [{"name": "faq", "confidence": 0.4}], add_to_output=True)
+    return message
+
+
+def test_the_component_sets_the_intent_and_the_language():
+    spanish, english = (
+        classified("¿la acupuntura ayuda con la migraña?"),
+        classified("does acupuncture help?"),
+    )
+
+    LanguageDetector({}).process([spanish, english])
+
+    assert spanish.get("intent") == {"name": "other_language", "confidence": 1.0}
+    assert spanish.get("language") == "es"
+    assert english.get("intent") == {"name": "faq", "confidence": 0.4}
+    assert english.get("language") is None
+
+
+CLINIC = ClinicContact("Example Clinic", "555-0100", "hello@clinic.example", "", "")
+SETTINGS = Settings(
+    database_url="sqlite://",
+    data_dir=PROJECT_ROOT / "data",
+    answer_min_confidence=0.5,
+    answer_min_margin=0.15,
+    answer_reject_below=0.3,
+    staff_inspector=False,
+    clinic=CLINIC,
+)
+
+
+def test_the_reply_is_in_the_visitors_language_then_in_english():
+    tracker = make_tracker(
+        {"text": "hola", "intent": {"name": "other_language"}, "entities": [], "language": "es"}
+    )
+
+    messages, events = run_action(ActionReplyOtherLanguage(settings=SETTINGS), tracker)
+
+    replies = load_language_replies()
+    contact = " (Example Clinic: 555-0100, hello@clinic.example)"
+    assert messages == [
+        text_message(replies.replies["es"].format(contact=contact)),
+        text_message(replies.english.format(contact=contact)),
+    ]
+    assert messages[0]["text"].startswith("Lo siento, por ahora solo puedo responder en inglés.")
+    assert events == []
+
+
+def test_a_language_without_a_translation_gets_the_english_reply():
+    tracker = make_tracker(
+        {"text": "...", "intent": {"name": "other_language"}, "entities": [], "language": "th"}
+    )
+    messages, _ = run_action(ActionReplyOtherLanguage(settings=SETTINGS), tracker)
+    assert [m["text"] for m in messages] == [
+        load_language_replies().english.format(contact=contact_clause(CLINIC))
+    ]
+
+
+def test_every_reply_names_the_emergency_number_and_the_clinic():
+    data = YAML(typ="safe", pure=True).load(Path(REPLIES_FILE).read_text(encoding="utf-8"))
+    for language, text in {"en": data["english"], **data["replies"]}.items():
+        assert "911" in text and "{contact}" in text, language
+    assert contact_clause(ClinicContact("", "", "", "", "")) == ""
+    assert contact_clause(ClinicContact("Clinic", "", "", "", "")) == " (Clinic)"
