@@ -34,6 +34,8 @@ from actions.settings import PROJECT_ROOT
 DEFAULT_OUTPUT = PROJECT_ROOT / "build" / "spacy_en_headache"
 # Words that, in capitals, may precede an ambiguous state code ("in OR").
 _CODE_CONTEXT = ["in", "from", "of", "for", "about", "to", "at"]
+# Words of the states' own names: never taken for a misspelling of another state.
+_STATE_WORDS: set[str] = set()
 
 Pattern = dict[str, Any]
 
@@ -66,24 +68,42 @@ def _phrase_patterns(nlp: Language, label: str, term: Term, english_words: set[s
             yield {"label": label, "id": term.key, "pattern": phrase}
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
 def _typo_variants(name: str, english_words: set[str]) -> set[str]:
-    """Single deletions and adjacent transpositions of long names ("pensylvania")."""
+    """Every one-edit misspelling of a name of 6 letters or more ("pensylvania", "minnesotta",
+    "colorodo", "hawii"), unless it is an English word or another state's name."""
     lowered = name.lower()
-    if len(lowered.replace(" ", "")) < 7:
+    if len(lowered.replace(" ", "")) < 6:
         return set()
     variants: set[str] = set()
-    for i in range(len(lowered)):
-        if lowered[i] != " ":
-            variants.add(lowered[:i] + lowered[i + 1 :])
-        if i + 1 < len(lowered) and " " not in lowered[i : i + 2]:
-            variants.add(lowered[:i] + lowered[i + 1] + lowered[i] + lowered[i + 2 :])
+    for i in range(len(lowered) + 1):
+        head, tail = lowered[:i], lowered[i:]
+        if tail and tail[0] != " ":
+            variants.add(head + tail[1:])  # deletion
+            variants |= {head + c + tail[1:] for c in _LETTERS}  # substitution
+        if len(tail) > 1 and " " not in tail[:2]:
+            variants.add(head + tail[1] + tail[0] + tail[2:])  # transposition
+        if (head and head[-1] != " ") or (tail and tail[0] != " "):
+            variants |= {head + c + tail for c in _LETTERS}  # insertion
     variants.discard(lowered)
-    return {v for v in variants if v not in english_words and "  " not in v and v.strip() == v}
+    return {
+        v
+        for v in variants
+        if v not in english_words and v not in _STATE_WORDS and "  " not in v and v.strip() == v
+    }
+
+
+# Lower-case codes that are also parts of English tokens ("ca" of "can't", "wo" of "won't").
+_TOKEN_CODES = {"ca", "wo", "ai", "id"}
 
 
 def state_patterns(nlp: Language, english_words: set[str]) -> list[Pattern]:
     """Entity-ruler patterns for the 51 jurisdictions (label ``us_state``)."""
     patterns: list[Pattern] = []
+    _STATE_WORDS.update(word for state in load_states() for word in state.name.lower().split())
+    _STATE_WORDS.update(state.name.lower() for state in load_states())
     for state in load_states():
         names = {state.name, *state.abbreviations}
         for name in sorted(names):
@@ -101,6 +121,24 @@ def state_patterns(nlp: Language, english_words: set[str]) -> list[Pattern]:
             )
         else:
             patterns.append({"label": "us_state", "id": state.code, "pattern": [{"ORTH": state.code}]})
+            lower = state.code.lower()
+            if lower not in english_words and lower not in _TOKEN_CODES:
+                # "in tx", "nj pt dry needling allowed?", "Ks dry needling": a code in any case,
+                # after "in"/"from"... or opening the message.
+                patterns.append(
+                    {
+                        "label": "us_state",
+                        "id": state.code,
+                        "pattern": [{"LOWER": {"IN": _CODE_CONTEXT}}, {"LOWER": lower}],
+                    }
+                )
+                patterns.append(
+                    {
+                        "label": "us_state",
+                        "id": state.code,
+                        "pattern": [{"IS_SENT_START": True, "LOWER": lower}],
+                    }
+                )
     # "Washington" next to "DC"/"D.C." is the district, handled by the longer DC phrases;
     # the ruler prefers the longest match, so no extra rule is needed here.
     return patterns

@@ -1,0 +1,127 @@
+"""A question that names a US state is about that state (issue 18).
+
+The classifier often misses state questions written in visitors' own words ("dry needling
+hawii physical therapy yes or no", "nj pt dry needling allowed now?", "same deal in
+oklahoma?"): it answers a general FAQ or asks to rephrase. The state itself is found
+deterministically (the spaCy entity ruler, typos included), and so are the treatment and
+the words of a legality question, so this component decides:
+
+- a state + a legality word ("legal", "allowed", "license", "regulated", "rules", ...):
+  the dry-needling question when dry needling is named, the acupuncture-licensing question
+  when acupuncture is named, otherwise ``inform_state`` (the legal action then takes the
+  question from the conversation, or asks which one with two buttons);
+- a short message that is little more than a state ("south carolina too?"): ``inform_state``.
+
+It leaves alone the intents that already handle a state (legality, state list, licence
+check, practitioner search, expectations), credential questions ("what is a DOM in
+florida"), and the safety and language intents that run after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.lexicon import load_treatments, normalize_term
+
+logger = logging.getLogger(__name__)
+
+DRY_NEEDLING_INTENT = "ask_dry_needling_legality"
+ACUPUNCTURE_INTENT = "ask_acupuncture_licensure"
+INFORM_STATE_INTENT = "inform_state"
+# Intents that already do the right thing with a state in the message.
+KEEP_INTENTS = frozenset(
+    {
+        DRY_NEEDLING_INTENT,
+        ACUPUNCTURE_INTENT,
+        "ask_legal_state_list",
+        "check_licence",
+        "find_practitioner",
+        "ask_expectations",
+        "inform_licence_number",
+        "inform_name",
+        "red_flag",
+        "forget_me",
+        "request_human",
+        "book_appointment",
+    }
+)
+LEGAL_WORDS = frozenset(
+    "legal legally illegal allowed allow allows permitted permit permits license licensed licence licenced "
+    "licensing licensure licenses licences regulate regulated regulates regulation regulations rules rule "
+    "law laws lawful requirement requirements required require board scope".split()
+)
+SHORT_MESSAGE_WORDS = 6
+_WORD = re.compile(r"[a-z]+")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class StateQuestionRouter(GraphComponent):
+    """Sends a message that names a state to the legality feature (see the module docstring)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> StateQuestionRouter:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = route(message)
+            if intent is None:
+                continue
+            ranking = [i for i in message.get(INTENT_RANKING_KEY) or [] if i.get(INTENT_NAME_KEY) != intent]
+            chosen = {INTENT_NAME_KEY: intent, "confidence": 1.0}
+            message.set(INTENT, chosen, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(chosen), *ranking], add_to_output=True)
+            logger.debug("state question routed to %s", intent)
+        return messages
+
+
+def route(message: Message) -> str | None:
+    """The intent a message naming a state should have, or None to leave it alone."""
+    text = message.get(TEXT)
+    if not isinstance(text, str) or text.startswith("/"):
+        return None
+    entities = message.get(ENTITIES) or []
+    kinds = {str(entity.get("entity")) for entity in entities}
+    if "us_state" not in kinds or "credential" in kinds:
+        return None
+    if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in KEEP_INTENTS:
+        return None
+    treatments = {
+        normalize_term(str(entity.get("value")), load_treatments())
+        for entity in entities
+        if entity.get("entity") == "treatment"
+    }
+    words = _WORD.findall(text.lower())
+    if LEGAL_WORDS.intersection(words):
+        if "dry_needling" in treatments:
+            return DRY_NEEDLING_INTENT
+        if "acupuncture" in treatments or {"license", "licensed", "licence", "licenced", "licensing"} & set(
+            words
+        ):
+            return ACUPUNCTURE_INTENT if "dry_needling" not in treatments else DRY_NEEDLING_INTENT
+        return INFORM_STATE_INTENT
+    if len(words) <= SHORT_MESSAGE_WORDS and not treatments - {None}:
+        return INFORM_STATE_INTENT
+    if "dry_needling" in treatments and ("practitioner" in kinds or len(words) <= SHORT_MESSAGE_WORDS):
+        # "dry needling NY physical therapist", "sc dry needling pt": a state, dry needling and a profession.
+        return DRY_NEEDLING_INTENT
+    return None

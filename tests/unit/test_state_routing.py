@@ -1,0 +1,60 @@
+"""Messages that name a US state go to the legality feature (issue 18): entities in, intent out."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from nlp_pipeline.build_spacy import build_pipeline
+from nlp_pipeline.routing import StateQuestionRouter
+
+NLP = build_pipeline()
+
+
+def parsed(text: str, intent: str = "nlu_fallback") -> Message:
+    """A message with the entity ruler's entities, as SpacyEntityExtractor gives them."""
+    message = Message(data={"text": text})
+    entities = [
+        {"entity": e.label_, "value": e.text, "start": e.start_char, "end": e.end_char}
+        for e in NLP(text).ents
+    ]
+    message.set("entities", entities, add_to_output=True)
+    message.set("intent", {"name": intent, "confidence": 0.4}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": 0.4}], add_to_output=True)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("minnesotta physical therapist dry needling, is it legal?", "ask_dry_needling_legality"),
+        ("dry needling hawii physical therapy allowed or not", "ask_dry_needling_legality"),
+        ("nj pt dry needling allowed now?", "ask_dry_needling_legality"),
+        ("sc dry needling pt", "ask_dry_needling_legality"),
+        ("Tx acupuncture license requirements", "ask_acupuncture_licensure"),
+        ("who regulates acupuncture in nevada", "ask_acupuncture_licensure"),
+        ("same deal in oklahoma?", "inform_state"),
+        ("south carolina too?", "inform_state"),
+        ("is it legal in texas", "inform_state"),
+    ],
+)
+def test_state_questions_are_routed(text, intent):
+    message = parsed(text)
+    StateQuestionRouter().process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how many sessions of dry needling do people usually need in texas", "faq"),
+        ("what is a DOM in florida, saw it on a sign", "faq"),
+        ("is Jane Doe licensed in Texas?", "check_licence"),
+        ("what is dry needling", "faq"),
+        ('/choose_topic{"topic_key": "cost"}', "choose_topic"),
+    ],
+)
+def test_other_questions_are_left_alone(text, intent):
+    message = parsed(text, intent)
+    StateQuestionRouter().process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 0.4}
