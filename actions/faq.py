@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, run_blocking
-from actions.lexicon import load_treatments, normalize_term
+from actions.lexicon import load_conditions, load_treatments, normalize_term
 from actions.rendering import format_date, render_answer
 from actions.safety import SafetySettings, first_answer_notes
 from actions.settings import Settings, get_settings
@@ -63,6 +63,29 @@ def ranked_topics(latest_message: dict[str, Any]) -> list[RankedTopic]:
         if response_key.startswith("faq/"):
             ranking.append(RankedTopic(response_key[4:], float(response.get("confidence") or 0.0)))
     return sorted(ranking, key=lambda topic: topic.confidence, reverse=True)
+
+
+# The evidence topics by headache type ("what about tension headaches?" after migraine).
+EVIDENCE_BY_CONDITION = {
+    "migraine": "acupuncture_evidence_migraine",
+    "episodic_migraine": "acupuncture_evidence_migraine",
+    "chronic_migraine": "acupuncture_evidence_migraine",
+    "tension_type_headache": "acupuncture_evidence_tension",
+    "neck_shoulder_tension": "acupuncture_evidence_tension",
+}
+
+
+def follow_up_ranking(last_topic: Any, treatments: set[str], conditions: Sequence[str]) -> list[RankedTopic]:
+    """A bare follow-up ("and dry needling?", "what about tension headaches?") asks the last
+    answer's question again, about what it names: the last topic, switched to the named
+    headache type here and to the named treatment by the usual retargeting."""
+    if not last_topic or not (treatments or conditions):
+        return []
+    key = str(last_topic)
+    condition = next((normalize_term(c, load_conditions()) for c in conditions), None)
+    if condition in EVIDENCE_BY_CONDITION and key in EVIDENCE_BY_CONDITION.values():
+        key = EVIDENCE_BY_CONDITION[condition]
+    return [RankedTopic(key, 1.0)]
 
 
 def choice_buttons(choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
@@ -116,8 +139,14 @@ class ActionAnswerFaq(Action):
             if key
         }
         context = tracker.get_slot("treatment_context")
+        ranking = ranked_topics(message)
+        if not ranking and not chosen:
+            # "and dry needling?", "what about tension headaches?" right after an answer:
+            # the same question, about the treatment or headache just named.
+            conditions = entity_values(message, "condition")
+            ranking = follow_up_ranking(tracker.get_slot("last_topic"), mentioned, conditions)
         try:
-            plan = await run_blocking(self._plan, chosen, ranked_topics(message), mentioned, context)
+            plan = await run_blocking(self._plan, chosen, ranking, mentioned, context)
         except DataUnavailable:
             return apologise_for_outage(dispatcher)
 
@@ -192,7 +221,9 @@ class ActionAnswerFaq(Action):
         answer = repository.get(key)
         if answer is None or answer.treatment in ("general", treatment):
             return key
-        return repository.key_for(treatment, answer.aspect) or key
+        # "evidence_migraine" falls back to the treatment's "evidence" answer.
+        family = answer.aspect.split("_")[0]
+        return repository.key_for(treatment, answer.aspect) or repository.key_for(treatment, family) or key
 
     @staticmethod
     def _inspection(answer: FaqAnswer, ranking: list[RankedTopic]) -> str:

@@ -195,10 +195,27 @@ def question_events(tracker: Tracker) -> list[dict[str, Any]]:
     return [SlotSet(QUESTION_SLOT, topic), SlotSet(PRACTITIONER_SLOT, practitioner)]
 
 
+# Answers about acupuncturists' titles and licences: a state named next is about licensing.
+ACUPUNCTURE_CREDENTIAL_TOPICS = frozenset(
+    {
+        "lac_vs_nccaom",
+        "nccaom_what_is",
+        "acahm_accreditation",
+        "cac_and_other_titles",
+        "how_to_check_a_licence",
+        "acupuncturist_training",
+        "physician_acupuncturists",
+        "credential_red_flags",
+    }
+)
+
+
 def _topic_of_faq(key: str) -> str | None:
     for treatment, topic in TOPIC_OF_TREATMENT.items():
         if key.startswith(treatment):
             return topic
+    if key in ACUPUNCTURE_CREDENTIAL_TOPICS:
+        return ACUPUNCTURE
     return None
 
 

@@ -118,6 +118,22 @@ def _state_index() -> dict[str, str]:
     return index
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` is one deletion, insertion, substitution or transposition from ``b``."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diffs) == 1 or (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
 def normalize_state(text: str | None) -> str | None:
     """Map what a user or the entity ruler produced to a USPS code, or None.
 
@@ -145,6 +161,11 @@ def normalize_state(text: str | None) -> str | None:
     state = states.get(folded.upper())
     if state is not None and not state.ambiguous_code:
         return state.code
+    # One edit from a name of 6 letters or more, as the entity ruler's typo patterns
+    # allow ("oregan", "hawii"); then anything close.
+    near = [key for key in index if len(key) >= 6 and _one_edit(folded, key)]
+    if len(near) == 1:
+        return index[near[0]]
     if len(folded) >= 4:
         close = difflib.get_close_matches(folded, list(index), n=1, cutoff=0.84)
         if close:

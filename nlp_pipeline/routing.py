@@ -12,6 +12,9 @@ the words of a legality question, so this component decides:
   question from the conversation, or asks which one with two buttons);
 - a short message that is little more than a state ("south carolina too?"): ``inform_state``.
 
+A message ending in "there" or "that state" refers to the state already named ("can a PT do
+dry needling there"): the state form then completes with the remembered state.
+
 It leaves alone the intents that already handle a state (legality, state list, licence
 check, practitioner search, expectations), credential questions ("what is a DOM in
 florida"), and the safety and language intents that run after it.
@@ -59,6 +62,13 @@ LEGAL_WORDS = frozenset(
     "licensing licensure licenses licences regulate regulated regulates regulation regulations rules rule "
     "law laws lawful requirement requirements required require board scope".split()
 )
+# "vs", "difference", "mean": a question about titles ("registered vs licensed"), not the law.
+TITLE_WORDS = frozenset("vs versus difference different mean means meaning stand stands".split())
+# "can a dentist do acupuncture in new york": who may practise.
+_WHO_CAN = re.compile(r"\bcan (?:a|an|my|the)\b.*\b(?:do|perform|practi[cs]e|give|offer)\b")
+_STATE_REFERENCE = re.compile(
+    r"\b(?:there|that state|same state|this state)(?:\s+(?:anyway|too|as well|then))?\s*[?.!]*\s*$"
+)
 SHORT_MESSAGE_WORDS = 6
 _WORD = re.compile(r"[a-z]+")
 
@@ -101,6 +111,9 @@ def route(message: Message) -> str | None:
         return None
     entities = message.get(ENTITIES) or []
     kinds = {str(entity.get("entity")) for entity in entities}
+    # "can a PT do dry needling there", "same state?": the state already named.
+    if _STATE_REFERENCE.search(text.lower()):
+        kinds.add("us_state")
     if "us_state" not in kinds or "credential" in kinds:
         return None
     if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in KEEP_INTENTS:
@@ -111,7 +124,9 @@ def route(message: Message) -> str | None:
         if entity.get("entity") == "treatment"
     }
     words = _WORD.findall(text.lower())
-    if LEGAL_WORDS.intersection(words):
+    if TITLE_WORDS.intersection(words):
+        return None
+    if LEGAL_WORDS.intersection(words) or _WHO_CAN.search(text.lower()):
         if "dry_needling" in treatments:
             return DRY_NEEDLING_INTENT
         if "acupuncture" in treatments or {"license", "licensed", "licence", "licenced", "licensing"} & set(

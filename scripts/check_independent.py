@@ -205,9 +205,15 @@ def summarise(cases: Sequence[Case]) -> dict[str, Any]:
     foreign = [c for c in cases if c.file == "non_english"]
     summary["non_english"] = {
         "messages": len(foreign),
+        "replied_in_their_language": sum(
+            c.outcomes[0] == "other:action_reply_other_language" for c in foreign
+        ),
         "did_you_mean": sum(c.outcomes[0] == "unsure" for c in foreign),
         "answered_in_english": sum(c.outcomes[0].startswith(("faq:", "legal:")) for c in foreign),
-        "other": sum(not c.outcomes[0].startswith(("faq:", "legal:", "unsure")) for c in foreign),
+        "other": sum(
+            not c.outcomes[0].startswith(("faq:", "legal:", "unsure", "other:action_reply_other_language"))
+            for c in foreign
+        ),
     }
     return summary
 
@@ -226,7 +232,8 @@ def print_report(cases: Sequence[Case], summary: dict[str, Any]) -> None:
     print(f"followups: {f['conversations_all_right']}/{f['conversations']} conversations right in every turn")
     n = summary["non_english"]
     print(
-        f"non_english: {n['messages']} messages: did-you-mean {n['did_you_mean']}, "
+        f"non_english: {n['messages']} messages: told in their language {n['replied_in_their_language']}, "
+        f"did-you-mean {n['did_you_mean']}, "
         f"an English answer {n['answered_in_english']}, other {n['other']}"
     )
     by_topic: dict[str, Counter[str]] = defaultdict(Counter)

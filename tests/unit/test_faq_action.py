@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from sqlalchemy.exc import OperationalError
 
-from actions.faq import ActionAnswerFaq, choice_buttons, ranked_topics
+from actions.faq import ActionAnswerFaq, RankedTopic, choice_buttons, follow_up_ranking, ranked_topics
 from actions.rendering import DISCLAIMER, render_answer
 from actions.safety import privacy_notice
 from tests.conftest import (
@@ -166,6 +166,39 @@ def test_named_treatment_wins_over_the_context(action):
     messages, _ = run_action(action, tracker)
 
     assert messages == [text_message(render_answer(ANSWERS["acupuncture_side_effects"]))]
+
+
+def test_a_treatment_named_after_an_answer_asks_the_same_question_about_it(action):
+    # "and dry needling?" after the acupuncture side-effects answer: intent inform_treatment,
+    # no selector ranking; the last topic is switched to the treatment just named.
+    tracker = make_tracker(
+        {
+            "text": "and dry needling?",
+            "intent": {"name": "inform_treatment", "confidence": 0.9},
+            "entities": [{"entity": "treatment", "value": "dry needling"}],
+        },
+        slots={
+            "disclaimer_shown": True,
+            "privacy_notice_shown": True,
+            "last_topic": "acupuncture_side_effects",
+        },
+    )
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == [text_message(render_answer(ANSWERS["dry_needling_side_effects"]))]
+    assert SlotSet("last_topic", "dry_needling_side_effects") in events
+
+
+def test_a_headache_type_named_after_an_evidence_answer_switches_the_evidence():
+    assert follow_up_ranking("acupuncture_evidence_migraine", set(), ["tension headaches"]) == [
+        RankedTopic("acupuncture_evidence_tension", 1.0)
+    ]
+    assert follow_up_ranking("acupuncture_side_effects", {"tui_na"}, []) == [
+        RankedTopic("acupuncture_side_effects", 1.0)
+    ]
+    assert follow_up_ranking(None, {"tui_na"}, []) == []
+    assert follow_up_ranking("cost", set(), []) == []
 
 
 def test_merged_confidence_after_retargeting_passes_the_gate(action):

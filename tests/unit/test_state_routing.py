@@ -58,3 +58,23 @@ def test_other_questions_are_left_alone(text, intent):
     message = parsed(text, intent)
     StateQuestionRouter().process([message])
     assert message.get("intent") == {"name": intent, "confidence": 0.4}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("can a PT do dry needling there", "ask_dry_needling_legality"),
+        ("who licenses acupuncture there anyway", "ask_acupuncture_licensure"),
+        ("can a dentist do acupuncture in new york", "ask_acupuncture_licensure"),
+    ],
+)
+def test_a_state_already_named_or_who_can_do_it(text, intent):
+    message = parsed(text)
+    StateQuestionRouter().process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+
+
+def test_titles_by_state_are_not_legal_questions():
+    message = parsed("registered acupuncturist michigan vs licensed, whats the difference", "faq")
+    StateQuestionRouter().process([message])
+    assert message.get("intent") == {"name": "faq", "confidence": 0.4}
