@@ -165,6 +165,10 @@ crossval: setup ## NLU 5-fold cross-validation; writes docs/nlu_report.md (slow:
 heldout: setup ## Share of held-out questions answered with the right topic (bench/heldout_accuracy.py)
 	$(PY) bench/heldout_accuracy.py
 
+.PHONY: check-independent
+check-independent: setup ## Ask a private bot the independent NLU set (tests/nlu/independent_*.yml) turn by turn; results/independent_check.csv
+	$(PY) scripts/check_independent.py $(ARGS)
+
 .PHONY: red-flags
 red-flags: $(VENV)/.installed $(SPACY_DIR)/meta.json ## Safety triage: recall, right tier and false alarms per tier and category (ARGS=--show-errors, --model ...)
 	$(PY) bench/red_flag_recall.py $(ARGS)
