@@ -44,10 +44,8 @@ from typing import Any
 
 from rasa.core.constants import RULE_POLICY_PRIORITY
 from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -57,6 +55,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from actions.settings import PROJECT_ROOT
 from nlp_pipeline.language import detect_language
+from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, Analysis, RedFlagMatcher
 
 logger = logging.getLogger(__name__)
@@ -78,7 +77,7 @@ def _project_path(value: str) -> Path:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(ConfiguredComponent):
     """A message in another language gets intent ``other_language`` (confidence 1.0) and
     ``language: <ISO 639-1 code>`` in the parse data (nlp_pipeline/language.py, issue 18).
 
@@ -89,35 +88,20 @@ class LanguageDetector(GraphComponent):
     def get_default_config() -> dict[str, Any]:
         return {"intent": OTHER_LANGUAGE_INTENT}
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        return cls(config)
-
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             language = detect_language(text) if isinstance(text, str) else None
             if language is None:
                 continue
-            intent = {INTENT_NAME_KEY: self._config["intent"], "confidence": 1.0}
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(intent)], add_to_output=True)
+            override_intent(message, self._config["intent"], keep_ranking=False)
             message.set(LANGUAGE_KEY, language, add_to_output=True)
             logger.debug("message in another language: %s", language)
         return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class RedFlagDetector(GraphComponent):
+class RedFlagDetector(ConfiguredComponent):
     """Overrides the intent with ``red_flag`` when the red-flag patterns match."""
 
     @staticmethod
@@ -131,21 +115,11 @@ class RedFlagDetector(GraphComponent):
         }
 
     def __init__(self, config: dict[str, Any], matcher: RedFlagMatcher | None = None) -> None:
-        self._config = {**self.get_default_config(), **config}
+        super().__init__(config)
         self._matcher = matcher or RedFlagMatcher.from_files(
             patterns=_project_path(self._config["patterns"]),
             model=_project_path(self._config["spacy_model"]),
         )
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RedFlagDetector:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set intent ``red_flag`` or ``symptom_check_in`` (confidence 1.0, first in the
@@ -175,15 +149,7 @@ class RedFlagDetector(GraphComponent):
                 urgent = False
             else:
                 continue
-            intent_name = self._config["intent"] if urgent else self._config["check_in_intent"]
-            intent = {INTENT_NAME_KEY: intent_name, "confidence": 1.0}
-            ranking = [
-                item
-                for item in message.get(INTENT_RANKING_KEY) or []
-                if item.get(INTENT_NAME_KEY) != intent_name
-            ]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(intent), *ranking], add_to_output=True)
+            override_intent(message, self._config["intent"] if urgent else self._config["check_in_intent"])
             message.set(RED_FLAG_KEY, found, add_to_output=True)
             # The rule name only: never the message text.
             logger.debug("red-flag rule matched: %s (%s)", found["rule"], found["tier"])

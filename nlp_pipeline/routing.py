@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.lexicon import load_treatments, normalize_term
+from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 
 logger = logging.getLogger(__name__)
 
@@ -74,33 +71,15 @@ _WORD = re.compile(r"[a-z]+")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class StateQuestionRouter(GraphComponent):
+class StateQuestionRouter(ConfiguredComponent):
     """Sends a message that names a state to the legality feature (see the module docstring)."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> StateQuestionRouter:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = route(message)
-            if intent is None:
-                continue
-            ranking = [i for i in message.get(INTENT_RANKING_KEY) or [] if i.get(INTENT_NAME_KEY) != intent]
-            chosen = {INTENT_NAME_KEY: intent, "confidence": 1.0}
-            message.set(INTENT, chosen, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(chosen), *ranking], add_to_output=True)
-            logger.debug("state question routed to %s", intent)
+            if intent is not None:
+                override_intent(message, intent)
+                logger.debug("state question routed to %s", intent)
         return messages
 
 

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nlp_pipeline.red_flags import RedFlagMatcher, RedFlagSpec, Rule  # noqa: E402
+from scripts.generated import write_or_check  # noqa: E402
 
 DOC = ROOT / "docs" / "safety.md"
 SOURCES = ROOT / "data" / "safety" / "sources.yml"
@@ -136,16 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
     current = DOC.read_text(encoding="utf-8")
-    wanted = replace_section(current, render())
-    if args.check:
-        if current != wanted:
-            print(f"{DOC} is out of date: run `python scripts/safety_review_sheet.py`")
-            return 1
-        return 0
-    if current != wanted:
-        DOC.write_text(wanted, encoding="utf-8")
-        print(f"wrote {DOC.relative_to(ROOT)}")
-    return 0
+    return write_or_check(
+        DOC, replace_section(current, render()), "python scripts/safety_review_sheet.py", args.check
+    )
 
 
 if __name__ == "__main__":

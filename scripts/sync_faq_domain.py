@@ -15,6 +15,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.generated import write_or_check
+
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "data" / "nlu" / "faq"
 DOMAIN_FILE = ROOT / "domain" / "faq.yml"
@@ -51,17 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
-    text = render(nlu_faq_keys())
-    current = DOMAIN_FILE.read_text(encoding="utf-8") if DOMAIN_FILE.exists() else ""
-    if args.check:
-        if current != text:
-            print(f"{DOMAIN_FILE} is out of date: run `python scripts/sync_faq_domain.py`")
-            return 1
-        return 0
-    if current != text:
-        DOMAIN_FILE.write_text(text, encoding="utf-8")
-        print(f"wrote {DOMAIN_FILE.relative_to(ROOT)}")
-    return 0
+    return write_or_check(
+        DOMAIN_FILE, render(nlu_faq_keys()), "python scripts/sync_faq_domain.py", args.check
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def parsed(text: str, intent: str = "nlu_fallback") -> Message:
 )
 def test_state_questions_are_routed(text, intent):
     message = parsed(text)
-    StateQuestionRouter().process([message])
+    StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 1.0}
 
 
@@ -56,7 +56,7 @@ def test_state_questions_are_routed(text, intent):
 )
 def test_other_questions_are_left_alone(text, intent):
     message = parsed(text, intent)
-    StateQuestionRouter().process([message])
+    StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 0.4}
 
 
@@ -70,11 +70,11 @@ def test_other_questions_are_left_alone(text, intent):
 )
 def test_a_state_already_named_or_who_can_do_it(text, intent):
     message = parsed(text)
-    StateQuestionRouter().process([message])
+    StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 1.0}
 
 
 def test_titles_by_state_are_not_legal_questions():
     message = parsed("registered acupuncturist michigan vs licensed, whats the difference", "faq")
-    StateQuestionRouter().process([message])
+    StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}
