@@ -100,3 +100,11 @@ def test_medication_answer_refers_decisions_to_the_prescriber():
     answer = ANSWERS["medication_interactions"].text.lower()
     assert "prescriber" in answer or "prescribed it" in answer
     assert "pharmacist" in answer
+
+
+@pytest.mark.parametrize("key", ["acupuncture_side_effects", "dry_needling_side_effects"])
+def test_side_effect_answers_send_chest_pain_or_breathlessness_after_needling_to_911(key):
+    # Pneumothorax is the most frequent serious adverse event of needling (issue 17).
+    text = ANSWERS[key].text
+    assert "collapsed lung" in text
+    assert "chest pain or trouble breathing after a session" in text and "call 911" in text
