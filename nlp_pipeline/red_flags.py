@@ -307,6 +307,12 @@ _PILL_COUNT = re.compile(
     r"(?:like\s+|about\s+|around\s+|maybe\s+|over\s+|almost\s+)?(\d{1,3})\s+"
     r"(?!mg|milligram|min|minute|hour|hr|day|week|month|year|time|glass|drink|beer|shot|cup)"
 )
+# "like 10 pills in an hour", "8 tablets at once": many at once, whoever took them.
+_PILLS_AT_ONCE = re.compile(
+    r"\b(\d{1,3})\s+(?:pills|tablets|capsules|caplets|of them)\b[^.?!]{0,12}?"
+    r"(?:\b(?:in|within)\s+(?:an?|one|\d+)\s+(?:hour|hours|hr|hrs|minutes?|mins?)\b"
+    r"|\bat once\b|\bin one go\b)"
+)
 _MILLIGRAMS = re.compile(r"\b(\d{1,2}[,.]?\d{3})\s*(?:mg|milligrams?)\b")
 _PAIN_SCORE = re.compile(r"(?<![\d/.])(9|10|11|12|15|20|100)\s*(?:/|out of)\s*10\b")
 _BIRTH_RECENT_WORDS = re.compile(
@@ -356,6 +362,8 @@ def readings(text: str) -> set[str]:
     if _BIRTH_RECENT_WORDS.search(lowered):
         found.add("recent_birth")
     if any(int(m.group(1)) >= 6 for m in _PILL_COUNT.finditer(lowered)):
+        found.add("many_pills")
+    if any(int(m.group(1)) >= 5 for m in _PILLS_AT_ONCE.finditer(lowered)):
         found.add("many_pills")
     if any(int(re.sub(r"[,.]", "", m.group(1))) >= 4000 for m in _MILLIGRAMS.finditer(lowered)):
         found.add("many_pills")

@@ -322,3 +322,9 @@ def test_no_ordinary_training_example_gets_urgent_guidance(matcher):
     assert len(examples) > 2000
     assert urgent == []
     assert len(check_ins) <= 0.01 * len(examples), check_ins
+
+
+def test_an_appended_can_i_does_not_make_an_emergency_a_general_question(matcher):
+    # The lemma of "could" is "can": only the word "could" frames a hypothetical.
+    assert tier_of(matcher, "my face is drooping since an hour, can i still go to acupuncture?") == "emergency"
+    assert tier_of(matcher, "could i get a stroke from neck acupuncture?") == "ordinary"
