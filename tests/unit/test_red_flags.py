@@ -326,6 +326,8 @@ def test_no_ordinary_training_example_gets_urgent_guidance(matcher):
 
 def test_an_appended_can_i_does_not_make_an_emergency_a_general_question(matcher):
     # The lemma of "could" is "can": only the word "could" frames a hypothetical.
-    assert tier_of(matcher, "my face is drooping since an hour, can i still go to acupuncture?") == "emergency"
+    assert (
+        tier_of(matcher, "my face is drooping since an hour, can i still go to acupuncture?") == "emergency"
+    )
     # A hypothetical about oneself: held back, and the check-in asks.
     assert tier_of(matcher, "could i get a stroke from neck acupuncture?") == CHECK_IN
