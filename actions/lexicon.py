@@ -118,20 +118,26 @@ def _state_index() -> dict[str, str]:
     return index
 
 
-def _one_edit(a: str, b: str) -> bool:
-    """True when ``a`` is one deletion, insertion, substitution or transposition from ``b``."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        return len(diffs) == 1 or (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def one_edit_variants(text: str, alphabet: str = LETTERS, keep_spaces: bool = False) -> set[str]:
+    """Every string one deletion, adjacent transposition, substitution or insertion (of a
+    character of ``alphabet``) away from ``text``, ``text`` itself excepted. With
+    ``keep_spaces`` the spaces between words are never deleted, replaced or swapped, and
+    nothing is inserted between two spaces."""
+    variants: set[str] = set()
+    for i in range(len(text) + 1):
+        head, tail = text[:i], text[i:]
+        if tail and not (keep_spaces and tail[0] == " "):
+            variants.add(head + tail[1:])
+            variants |= {head + c + tail[1:] for c in alphabet}
+        if len(tail) > 1 and not (keep_spaces and " " in tail[:2]):
+            variants.add(head + tail[1] + tail[0] + tail[2:])
+        if not keep_spaces or (head and head[-1] != " ") or (tail and tail[0] != " "):
+            variants |= {head + c + tail for c in alphabet}
+    variants.discard(text)
+    return variants
 
 
 def normalize_state(text: str | None) -> str | None:
@@ -163,7 +169,7 @@ def normalize_state(text: str | None) -> str | None:
         return state.code
     # One edit from a name of 6 letters or more, as the entity ruler's typo patterns
     # allow ("oregan", "hawii"); then anything close.
-    near = [key for key in index if len(key) >= 6 and _one_edit(folded, key)]
+    near = [key for key in one_edit_variants(folded, LETTERS + " ") if len(key) >= 6 and key in index]
     if len(near) == 1:
         return index[near[0]]
     if len(folded) >= 4:

@@ -28,6 +28,7 @@ from actions.lexicon import (
     load_practitioners,
     load_states,
     load_treatments,
+    one_edit_variants,
 )
 from actions.settings import PROJECT_ROOT
 
@@ -68,26 +69,13 @@ def _phrase_patterns(nlp: Language, label: str, term: Term, english_words: set[s
             yield {"label": label, "id": term.key, "pattern": phrase}
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
 def _typo_variants(name: str, english_words: set[str]) -> set[str]:
     """Every one-edit misspelling of a name of 6 letters or more ("pensylvania", "minnesotta",
     "colorodo", "hawii"), unless it is an English word or another state's name."""
     lowered = name.lower()
     if len(lowered.replace(" ", "")) < 6:
         return set()
-    variants: set[str] = set()
-    for i in range(len(lowered) + 1):
-        head, tail = lowered[:i], lowered[i:]
-        if tail and tail[0] != " ":
-            variants.add(head + tail[1:])  # deletion
-            variants |= {head + c + tail[1:] for c in _LETTERS}  # substitution
-        if len(tail) > 1 and " " not in tail[:2]:
-            variants.add(head + tail[1] + tail[0] + tail[2:])  # transposition
-        if (head and head[-1] != " ") or (tail and tail[0] != " "):
-            variants |= {head + c + tail for c in _LETTERS}  # insertion
-    variants.discard(lowered)
+    variants = one_edit_variants(lowered, keep_spaces=True)
     return {
         v
         for v in variants

@@ -27,13 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import string
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actions.lexicon import one_edit_variants
 from actions.settings import PROJECT_ROOT
 
 DEFAULT_PATTERNS = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
@@ -77,7 +77,6 @@ _AGE_TOKEN = re.compile(r"^(\d{2,3})(?:yo|y/o|yrs?|years?|yr/o)$")
 _DECADE = re.compile(r"^(\d)0'?s$")
 _GAP = re.compile(r"^\.\.\.(\d)?$")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-_LETTERS = string.ascii_lowercase
 
 
 class RedFlagSpecError(ValueError):
@@ -208,7 +207,7 @@ class RedFlagSpec:
             min_autocorrect_length=int(normalise.get("min_autocorrect_length", 4)),
             lists=lists,
             concepts=concepts,
-            rules=tuple(sorted(rules, key=lambda rule: TIERS.index(rule.tier) if rule.tier in TIERS else 0)),
+            rules=tuple(sorted(rules, key=lambda rule: TIERS.index(rule.tier))),
             negation_window=int(negation.get("window", 3)),
             negation_breakers=frozenset(str(w) for w in negation.get("breakers") or ()),
             context_concepts=frozenset(str(c) for c in data.get("context_concepts") or ()),
@@ -378,16 +377,6 @@ def read_common_words(path: Path = COMMON_WORDS) -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def _edits1(word: str) -> set[str]:
-    """Every string one deletion, transposition, substitution or insertion away."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = {a + b[1:] for a, b in splits if b}
-    transposes = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    inserts = {a + c + b for a, b in splits for c in _LETTERS}
-    return deletes | transposes | replaces | inserts
-
-
 class RedFlagMatcher:
     """Matches the red-flag rules against one message at a time."""
 
@@ -488,7 +477,7 @@ class RedFlagMatcher:
         for form in forms:
             if len(form) < self.spec.min_autocorrect_length:
                 continue
-            near = {e for e in _edits1(form) if e in self._vocabulary}
+            near = {e for e in one_edit_variants(form) if e in self._vocabulary}
             if near:
                 best = min(near, key=lambda e: (e[0] != word[0], abs(len(e) - len(word)), e))
                 return self._vocabulary[best]
@@ -525,7 +514,8 @@ class RedFlagMatcher:
             if gap:
                 size = int(gap.group(1) or GAP_TOKENS)
                 pattern += [{"LEMMA": {"NOT_IN": SENTENCE_ENDS}, "OP": "?"}] * size
-            elif "|" in item:
+            elif "|" in item or item.startswith("@"):
+                # Any of: words, @lists, special keys; or exact surface forms (all =text).
                 choices = [w for w in item.split("|") if w]
                 if all(w.startswith("=") for w in choices):
                     pattern.append({"LOWER": {"IN": sorted(w[1:] for w in choices)}})
@@ -537,9 +527,6 @@ class RedFlagMatcher:
                 ]
                 keys = {w if w in SPECIAL_KEYS else self._single_key(w, phrase) for w in words}
                 pattern.append({"LEMMA": {"IN": sorted(keys)}})
-            elif item.startswith("@"):
-                listed = self.spec.lists[item[1:]]
-                pattern.append({"LEMMA": {"IN": sorted({self._single_key(w, phrase) for w in listed})}})
             elif item.startswith("="):
                 pattern.append({"LOWER": item[1:]})
             elif item in SPECIAL_KEYS:

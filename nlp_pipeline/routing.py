@@ -59,6 +59,8 @@ LEGAL_WORDS = frozenset(
     "licensing licensure licenses licences regulate regulated regulates regulation regulations rules rule "
     "law laws lawful requirement requirements required require board scope".split()
 )
+# Without a treatment named, a licence question is about acupuncture (dry needling has none).
+LICENCE_WORDS = frozenset("license licensed licence licenced licensing".split())
 # "vs", "difference", "mean": a question about titles ("registered vs licensed"), not the law.
 TITLE_WORDS = frozenset("vs versus difference different mean means meaning stand stands".split())
 # "can a dentist do acupuncture in new york": who may practise.
@@ -97,23 +99,22 @@ def route(message: Message) -> str | None:
         return None
     if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in KEEP_INTENTS:
         return None
-    treatments = {
-        normalize_term(str(entity.get("value")), load_treatments())
-        for entity in entities
-        if entity.get("entity") == "treatment"
-    }
+    named = (
+        normalize_term(str(e.get("value")), load_treatments())
+        for e in entities
+        if e.get("entity") == "treatment"
+    )
+    treatments = {treatment for treatment in named if treatment}
     words = _WORD.findall(text.lower())
     if TITLE_WORDS.intersection(words):
         return None
     if LEGAL_WORDS.intersection(words) or _WHO_CAN.search(text.lower()):
         if "dry_needling" in treatments:
             return DRY_NEEDLING_INTENT
-        if "acupuncture" in treatments or {"license", "licensed", "licence", "licenced", "licensing"} & set(
-            words
-        ):
-            return ACUPUNCTURE_INTENT if "dry_needling" not in treatments else DRY_NEEDLING_INTENT
+        if "acupuncture" in treatments or LICENCE_WORDS.intersection(words):
+            return ACUPUNCTURE_INTENT
         return INFORM_STATE_INTENT
-    if len(words) <= SHORT_MESSAGE_WORDS and not treatments - {None}:
+    if len(words) <= SHORT_MESSAGE_WORDS and not treatments:
         return INFORM_STATE_INTENT
     if "dry_needling" in treatments and ("practitioner" in kinds or len(words) <= SHORT_MESSAGE_WORDS):
         # "dry needling NY physical therapist", "sc dry needling pt": a state, dry needling and a profession.

@@ -61,3 +61,14 @@ def test_every_state_name_and_code_round_trips():
 )
 def test_treatment_normalisation(text, key):
     assert normalize_term(text, load_treatments()) == key
+
+
+def test_one_edit_variants_is_the_one_typo_generator():
+    from actions.lexicon import one_edit_variants
+
+    variants = one_edit_variants("hawaii")
+    assert {"hawii", "hawaiii", "hwaaii", "hawaxi"} <= variants and "hawaii" not in variants
+    spaced = one_edit_variants("new york", keep_spaces=True)
+    assert "new yrok" in spaced and "new yorkk" in spaced
+    assert not {"newyork", "new  york", "ne wyork", "newxyork"} & spaced
+    assert "newxyork" in one_edit_variants("new york", "abcdefghijklmnopqrstuvwxyz ")
