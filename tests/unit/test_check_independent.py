@@ -1,0 +1,63 @@
+"""scripts/check_independent.py: what a turn's tracker events say the bot did, and the verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.check_independent import Turn, expected, load_cases, outcome_of, verdict
+
+
+def events(*actions: str, **slots: str) -> list[dict]:
+    return [{"event": "action", "name": a} for a in actions] + [
+        {"event": "slot", "name": k, "value": v} for k, v in slots.items()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("turn_events", "replies", "outcome"),
+    [
+        (events("action_answer_faq", last_topic="cost"), [], "faq:cost"),
+        (
+            events("action_answer_faq"),
+            [{"buttons": [{"payload": '/choose_topic{"topic_key": "cost"}'}]}],
+            "unsure",
+        ),
+        (events("action_answer_faq"), [], "none"),
+        (
+            events("state_form", "action_answer_legal", legal_question="dry_needling", us_state="OH"),
+            [],
+            "legal:dry_needling:OH",
+        ),
+        (events("state_form"), [], "ask_state"),
+        (events("expectations_form"), [], "expectations"),
+        (events("action_red_flag_triage"), [], "safety"),
+        (events("action_reply_other_language"), [], "other:action_reply_other_language"),
+        (events("utter_ask_rephrase"), [], "none"),
+    ],
+)
+def test_outcome_of_a_turn(turn_events, replies, outcome):
+    assert outcome_of(turn_events, replies) == outcome
+
+
+def test_verdicts():
+    faq = Turn("how much is it", "cost")
+    assert expected(faq) == "faq:cost"
+    assert [verdict(faq, o) for o in ("faq:cost", "faq:insurance_coverage", "unsure", "ask_state")] == [
+        "right",
+        "wrong",
+        "unsure",
+        "none",
+    ]
+    legal = Turn("dn in ohio?", "dry_needling_legality", "dry_needling", "OH")
+    assert verdict(legal, "legal:dry_needling:OH") == "right" and verdict(legal, "legal:?:OH") == "wrong"
+    uncovered = Turn("what should i wear", None)
+    assert verdict(uncovered, "faq:cost") == "uncovered_answered"
+    assert verdict(uncovered, "none") == "uncovered_not_answered"
+
+
+def test_the_independent_files_load_whole():
+    cases = load_cases()
+    counts = {
+        file: sum(c.file == file for c in cases) for file in ("faq", "states", "followups", "non_english")
+    }
+    assert counts == {"faq": 481, "states": 60, "followups": 60, "non_english": 20}
