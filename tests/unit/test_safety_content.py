@@ -53,6 +53,11 @@ def test_crisis_and_poisoning_name_their_lines_and_911():
     assert "Poison Control now" in poisoning
 
 
+def test_the_same_day_guidance_names_its_source_and_review_date():
+    assert "SNNOOP10" in text("utter_same_day_guidance")
+    assert "reviewed 6 December 2026" in text("utter_same_day_guidance")
+
+
 def test_the_check_in_asks_one_question_with_two_buttons():
     check_in = RESPONSES["utter_triage_check_in"][0]
     assert check_in["text"].endswith("?") and check_in["text"].count("?") == 1
