@@ -339,6 +339,8 @@ async function triage(browser) {
   await page.click(".faqbot-launcher");
   await page.waitForSelector("#faqbot-panel:not([hidden])", { timeout: TIMEOUT });
   await waitForBotText(page, "Hello! I answer questions");
+  // The greeting's turn ends with the privacy notice; counting replies before it arrives would count it.
+  await waitForBotText(page, "Privacy: the clinic stores this chat");
   for (const { message, reply } of cases) {
     const before = (await botTexts(page)).length;
     await page.fill("#faqbot-input", message);
