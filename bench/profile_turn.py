@@ -53,6 +53,7 @@ from bench.servers import (  # noqa: E402
     stop_servers,
     tree_rss_mb,
 )
+from channels.base import REST, conversation_id  # noqa: E402
 
 FAQ_QUESTIONS = [
     "what is acupuncture?",
@@ -141,12 +142,16 @@ def measure(bot: Bot, token: str, repeat: int) -> dict[str, Any]:
     # domain only without endpoints.yml's enable_selective_domain.
     sender = f"direct-{uuid.uuid4().hex[:8]}"
     say(bot, sender, "what is acupuncture?")
-    _, tracker_raw = request("GET", f"{bot.rasa_url}/conversations/{sender}/tracker{api}&include_events=ALL")
+    # The REST visitor "direct-..." is the conversation "rest:direct-..." (channels.base).
+    conversation = conversation_id(REST, sender)
+    _, tracker_raw = request(
+        "GET", f"{bot.rasa_url}/conversations/{conversation}/tracker{api}&include_events=ALL"
+    )
     _, domain_raw = request("GET", f"{bot.rasa_url}/domain{api}", headers={"Accept": "application/json"})
     tracker, domain = json.loads(tracker_raw), json.loads(domain_raw)
     payload = {
         "next_action": "action_answer_faq",
-        "sender_id": sender,
+        "sender_id": conversation,
         "tracker": tracker,
         "version": "3.6.21",
     }
@@ -162,7 +167,10 @@ def measure(bot: Bot, token: str, repeat: int) -> dict[str, Any]:
         "tracker": len(json.dumps(tracker)),
     }
     results["tracker read (GET tracker, 20+ turns)"] = timed(
-        repeat, lambda i: request("GET", f"{bot.rasa_url}/conversations/{long_sender}/tracker{api}")[0]
+        repeat,
+        lambda i: request(
+            "GET", f"{bot.rasa_url}/conversations/{conversation_id(REST, long_sender)}/tracker{api}"
+        )[0],
     )
     results["rss_mb"] = {server.name: round(tree_rss_mb(server.pid), 1) for server in bot.servers}
     return results

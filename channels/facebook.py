@@ -30,12 +30,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import (
+    MESSENGER,
     DisabledInput,
     MessagingOutput,
     Setting,
     announce_off,
     call_api,
+    conversation_id,
     handle_safely,
+    platform_id,
     read_settings,
 )
 from channels.rendering import Choice, chunks, fit, plain_text, split_text
@@ -100,7 +103,11 @@ class MessengerOutput(MessagingOutput):
             self._url,
             platform="facebook",
             params={"access_token": self._token},
-            json={"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message},
+            json={
+                "recipient": {"id": platform_id(MESSENGER, recipient_id)},  # "fb:123" -> "123"
+                "messaging_type": "RESPONSE",
+                "message": message,
+            },
         )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
@@ -196,6 +203,7 @@ class FacebookInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         sender = str((event.get("sender") or {}).get("id") or "")
+        conversation = conversation_id(MESSENGER, sender)
         message = event.get("message") or {}
         text = None
         if event.get("postback"):
@@ -203,13 +211,13 @@ class FacebookInput(InputChannel):
         elif message and not message.get("is_echo"):
             text = (message.get("quick_reply") or {}).get("payload") or message.get("text")
             if not text and message.get("attachments"):
-                await out.send_text_message(sender, ONLY_TEXT)
+                await out.send_text_message(conversation, ONLY_TEXT)
                 return
         # Delivery and read receipts, echoes of our own messages: nothing to answer.
         if sender and text:
             await handle_safely(
                 on_new_message,
                 UserMessage(
-                    str(text), out, sender, input_channel=self.name(), metadata={"platform": "facebook"}
+                    str(text), out, conversation, input_channel=self.name(), metadata={"platform": "facebook"}
                 ),
             )

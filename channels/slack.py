@@ -29,11 +29,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import (
+    SLACK,
     DisabledInput,
     MessagingOutput,
     Setting,
     announce_off,
     call_api,
+    conversation_id,
     handle_safely,
     read_settings,
 )
@@ -73,7 +75,12 @@ def clean_user_text(text: str) -> str:
 
 
 class SlackOutput(MessagingOutput):
-    """chat.postMessage with mrkdwn sections and button blocks."""
+    """chat.postMessage with mrkdwn sections and button blocks.
+
+    Posts go to the Slack channel (``D...`` for a direct message) the user wrote
+    in, given when the output is made: the conversation id Rasa passes as
+    ``recipient_id`` ("slack:U...") is never sent to Slack.
+    """
 
     @classmethod
     def name(cls) -> str:
@@ -185,10 +192,10 @@ class SlackInput(InputChannel):
         return hmac.compare_digest(expected.encode(), signature.encode())
 
     @staticmethod
-    async def _resolve(request: Request, sender: str, value: str) -> str | None:
+    async def _resolve(request: Request, conversation: str, value: str) -> str | None:
         if not is_short_code(value):
             return value
-        return payload_for_code(await conversation_events(request, sender), value)
+        return payload_for_code(await conversation_events(request, conversation), value)
 
     def _dispatch(
         self,
@@ -201,7 +208,11 @@ class SlackInput(InputChannel):
         # Slack wants an answer within 3 s: the bot replies in the background.
         out = self.get_output_channel(channel, thread_ts if self.use_threads else None)
         message = UserMessage(
-            text, out, user, input_channel=self.name(), metadata={"platform": "slack", "channel": channel}
+            text,
+            out,
+            conversation_id(SLACK, user),
+            input_channel=self.name(),
+            metadata={"platform": "slack", "channel": channel},
         )
         task = asyncio.create_task(handle_safely(on_new_message, message))
         self._tasks.add(task)
@@ -268,10 +279,11 @@ class SlackInput(InputChannel):
         message = payload.get("message") or {}
         if not user or not channel:
             return response.text("")
-        value = await self._resolve(request, user, str(actions[0].get("value") or ""))
+        conversation = conversation_id(SLACK, user)
+        value = await self._resolve(request, conversation, str(actions[0].get("value") or ""))
         if value is None:
             await self.get_output_channel(channel).send_text_message(
-                user, "That choice has expired. Please ask your question again."
+                conversation, "That choice has expired. Please ask your question again."
             )
             return response.text("")
         self._dispatch(on_new_message, value, user, channel, message.get("thread_ts") or message.get("ts"))

@@ -17,6 +17,9 @@ Differences from Rasa's ``socketio`` channel (same events, same payloads):
   long-polling fallback needs come from there, as with Rasa's channel).
 - Session ids must look like the ids the server hands out (32 hex digits);
   anything else gets a fresh session instead of joining someone's room.
+- The conversation (Rasa's sender id) of session ``<hex>`` is ``web:<hex>``
+  (channels.base.conversation_id): the browser and the socket.io room keep
+  the bare session id; no other channel can name a widget conversation.
 - Empty or oversized messages (MAX_MESSAGE_CHARS, default 1000) get a clear
   reply, and a turn that fails gets an apology instead of silence, as on
   every channel of ours (server_plugins.guard).
@@ -41,7 +44,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.base import handle_safely
+from channels.base import WEB, conversation_id, handle_safely, platform_id
 from channels.rendering import is_staff_line
 
 logger = logging.getLogger(__name__)
@@ -69,12 +72,19 @@ def valid_session_id(value: object) -> str | None:
 
 
 class WebChatOutput(SocketIOOutput):
-    """Rasa's socket.io output without the staff-inspector lines."""
+    """Rasa's socket.io output without the staff-inspector lines, sending to the
+    room of the session (``web:<session id>`` -> room ``<session id>``)."""
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         if is_staff_line(message.get("text")):
             return
         await super().send_response(recipient_id, message)
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await super()._send_message(platform_id(WEB, socket_id), response)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        await super().send_custom_json(platform_id(WEB, recipient_id), json_message, **kwargs)
 
 
 class WebChatInput(SocketIOInput):
@@ -162,12 +172,12 @@ class WebChatInput(SocketIOInput):
             if isinstance(metadata, str):
                 try:
                     metadata = json.loads(metadata)
-                except ValueError:
+                except (ValueError, RecursionError):
                     metadata = {}
             message = UserMessage(
                 data.get("message") if isinstance(data.get("message"), str) else "",
                 output_channel,
-                sender_id,
+                conversation_id(WEB, sender_id),
                 input_channel=self.name(),
                 metadata=metadata if isinstance(metadata, dict) else {},
             )

@@ -25,12 +25,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import (
+    TELEGRAM,
     DisabledInput,
     MessagingOutput,
     Setting,
     announce_off,
     call_api,
+    conversation_id,
     handle_safely,
+    platform_id,
     read_settings,
 )
 from channels.options import conversation_events, is_short_code, payload_for_code, short_code
@@ -68,9 +71,9 @@ class TelegramOutput(MessagingOutput):
         """One Bot API method call."""
         return await call_api("POST", f"{self._base}/{method}", platform="telegram", json=dict(payload))
 
-    async def _send(self, chat_id: str, text: str, reply_markup: dict[str, Any] | None = None) -> None:
+    async def _send(self, recipient_id: str, text: str, reply_markup: dict[str, Any] | None = None) -> None:
         payload: dict[str, Any] = {
-            "chat_id": chat_id,
+            "chat_id": platform_id(TELEGRAM, recipient_id),  # "tg:42" -> "42"
             "text": text,
             # Source links would otherwise each unfold into a large preview.
             "link_preview_options": {"is_disabled": True},
@@ -142,10 +145,10 @@ class TelegramInput(InputChannel):
         return hmac.compare_digest(given.encode(), self.secret_token.encode())
 
     @staticmethod
-    async def _resolve(request: Request, chat_id: str, data: str) -> str | None:
+    async def _resolve(request: Request, conversation: str, data: str) -> str | None:
         if not is_short_code(data):
             return data
-        return payload_for_code(await conversation_events(request, chat_id), data)
+        return payload_for_code(await conversation_events(request, conversation), data)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram_webhook = Blueprint("telegram_webhook", __name__)
@@ -185,10 +188,11 @@ class TelegramInput(InputChannel):
                 query = update["callback_query"]
                 await out.call("answerCallbackQuery", {"callback_query_id": query.get("id", "")})
                 chat_id = str(((query.get("message") or {}).get("chat") or {}).get("id") or "")
-                text = await self._resolve(request, chat_id, str(query.get("data") or ""))
+                conversation = conversation_id(TELEGRAM, chat_id)
+                text = await self._resolve(request, conversation, str(query.get("data") or ""))
                 if text is None:
                     await out.send_text_message(
-                        chat_id, "That choice has expired. Please ask your question again."
+                        conversation, "That choice has expired. Please ask your question again."
                     )
                     return response.text("success")
             elif isinstance(update.get("message"), dict) and update["message"].get("text"):
@@ -202,7 +206,11 @@ class TelegramInput(InputChannel):
                 await handle_safely(
                     on_new_message,
                     UserMessage(
-                        text, out, chat_id, input_channel=self.name(), metadata={"platform": "telegram"}
+                        text,
+                        out,
+                        conversation_id(TELEGRAM, chat_id),
+                        input_channel=self.name(),
+                        metadata={"platform": "telegram"},
                     ),
                 )
             return response.text("success")

@@ -28,12 +28,15 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from channels.base import (
+    SMS,
     DisabledInput,
     MessagingOutput,
     Setting,
     announce_off,
     call_api,
+    conversation_id,
     handle_safely,
+    platform_id,
     read_settings,
 )
 from channels.options import conversation_events, offered_choices
@@ -66,18 +69,19 @@ class TwilioOutput(MessagingOutput):
         self._url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._number = number
 
-    def _sender_for(self, recipient_id: str) -> str:
+    def _sender_for(self, to: str) -> str:
         # WhatsApp through Twilio: both ends carry the "whatsapp:" prefix.
-        if recipient_id.startswith("whatsapp:") and not self._number.startswith("whatsapp:"):
+        if to.startswith("whatsapp:") and not self._number.startswith("whatsapp:"):
             return f"whatsapp:{self._number}"
         return self._number
 
     async def _send(self, recipient_id: str, body: str) -> None:
+        to = platform_id(SMS, recipient_id)  # "sms:+1555..." -> "+1555..."
         await call_api(
             "POST",
             self._url,
             platform="twilio",
-            data={"To": recipient_id, "From": self._sender_for(recipient_id), "Body": body},
+            data={"To": to, "From": self._sender_for(to), "Body": body},
             auth=self._auth,
         )
 
@@ -155,24 +159,29 @@ class TwilioInput(InputChannel):
                 logger.warning("twilio: webhook call without a valid signature refused")
                 return response.text("invalid signature", status=HTTPStatus.FORBIDDEN)
             sender = params.get("From", "")
+            conversation = conversation_id(SMS, sender)
             # Some carriers turn "@" into "¡".
             text = params.get("Body", "").replace("¡", "@").strip()
             out = self.get_output_channel()
             if sender and not text and params.get("NumMedia", "0") != "0":
-                await out.send_text_message(sender, ONLY_TEXT)
+                await out.send_text_message(conversation, ONLY_TEXT)
             elif sender and text:
                 # Only a number needs the conversation: the options of the bot's last turn.
                 choices = []
                 if parse_number_reply(text) is not None:
-                    choices = offered_choices(await conversation_events(request, sender))
+                    choices = offered_choices(await conversation_events(request, conversation))
                 for_rasa, reply = self.understand(text, choices)
                 if reply:
-                    await out.send_text_message(sender, reply)
+                    await out.send_text_message(conversation, reply)
                 elif for_rasa:
                     await handle_safely(
                         on_new_message,
                         UserMessage(
-                            for_rasa, out, sender, input_channel=self.name(), metadata={"platform": "twilio"}
+                            for_rasa,
+                            out,
+                            conversation,
+                            input_channel=self.name(),
+                            metadata={"platform": "twilio"},
                         ),
                     )
             return response.text(EMPTY_TWIML, content_type="text/xml")

@@ -4,8 +4,14 @@ Same address and reply format as Rasa's ``rest`` channel
 (``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}`` ->
 a JSON list of bot messages), plus:
 
-- malformed requests (invalid JSON or UTF-8, wrong types, bad sender id) get a
-  400 with a one-line reason, never a 500 or a stack trace;
+- the client's ``sender`` names a conversation in the ``rest:`` namespace
+  (``"sender": "+15551230002"`` is the conversation ``rest:+15551230002``), so
+  no REST request reaches a conversation of another channel (SMS, Telegram,
+  the widget...; see channels.base.conversation_id); the replies'
+  ``recipient_id`` is the ``sender`` as the client sent it;
+- malformed requests (invalid JSON or UTF-8, JSON nested too deeply, wrong
+  types, bad sender id) get a 400 with a one-line reason, never a 500 or a
+  stack trace;
 - empty, whitespace-only and oversized messages get a clear bot reply without
   reaching NLU;
 - a turn that produced no reply (action server down or slow, processing error)
@@ -29,6 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.base import REST, conversation_id, platform_id
 from server_plugins.balance import TurnBalancer
 from server_plugins.guard import bound_action_timeout, check_message, guarded_turn
 from server_plugins.warmup import close_worker_connections, prepare_worker
@@ -39,6 +46,14 @@ SENDER_PATTERN = re.compile(r"^[\w.:@+\-]{1,128}$")
 def bad_request(reason: str) -> HTTPResponse:
     """A 400 with a short, safe explanation."""
     return response.json({"error": reason}, status=400)
+
+
+class RestCollectingOutput(CollectingOutputChannel):
+    """Collects the bot's messages for the JSON reply, addressed to the client's own sender id."""
+
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        message["recipient_id"] = platform_id(REST, message["recipient_id"])
+        await super()._persist_message(message)
 
 
 class GuardedRestInput(InputChannel):
@@ -73,6 +88,8 @@ class GuardedRestInput(InputChannel):
                 payload = json.loads(request.body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
                 return bad_request("the body must be a JSON object encoded as UTF-8")
+            except RecursionError:
+                return bad_request("the body's JSON is nested too deeply")
             if not isinstance(payload, dict):
                 return bad_request("the body must be a JSON object")
             sender = payload.get("sender")
@@ -88,11 +105,12 @@ class GuardedRestInput(InputChannel):
             if rejection is not None:
                 return response.json([{"recipient_id": sender, "text": rejection}])
 
-            collector = CollectingOutputChannel()
+            collector = RestCollectingOutput()
+            conversation = conversation_id(REST, sender)
             with balancer.turn():
                 await guarded_turn(
                     on_new_message,
-                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata),
+                    UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata),
                 )
                 balancer.release_if_busy(request)
             return response.json(collector.messages)

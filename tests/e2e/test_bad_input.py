@@ -44,6 +44,8 @@ def assert_clean(status: int, body: str) -> None:
         (b'{"sender": "a b\\u0000c", "message": "hi"}', "sender"),
         (b'{"sender": "x", "message": 42}', "message"),
         (b'{"sender": "x", "message": "hi", "metadata": "nope"}', "metadata"),
+        # 100,000 nested lists: a RecursionError in json.loads, a 500 before issue 19.
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "nested too deeply", id="deeply-nested-json"),
     ],
 )
 def test_malformed_requests_get_a_400_with_a_reason(bot, body, reason):

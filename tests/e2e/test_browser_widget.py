@@ -28,6 +28,7 @@ import yaml
 from actions.settings import PROJECT_ROOT
 from actions.store.content import load_faq_content
 from actions.store.database import build_engine
+from channels.base import WEB, conversation_id
 from tests.e2e.channel_servers import free_port, start_channel_servers
 
 pytestmark = pytest.mark.e2e
@@ -91,10 +92,12 @@ def widget_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         servers.stop()
 
 
-def user_texts(tracker_db: Path, sender_id: str) -> list[str]:
+def user_texts(tracker_db: Path, session_id: str) -> list[str]:
+    """What the user typed in the widget session ``session_id`` (conversation web:<session id>)."""
     with sqlite3.connect(tracker_db) as connection:
         rows = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender_id,)
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
+            (conversation_id(WEB, session_id),),
         ).fetchall()
     connection.close()
     return [json.loads(data).get("text") or "" for (data,) in rows]

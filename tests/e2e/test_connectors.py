@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import re
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -45,7 +46,7 @@ TWILIO_NUMBER = "+15550000000"
 ALLOWED_ORIGIN = "http://allowed.example"
 
 CREDENTIALS = """\
-rest:
+server_plugins.rest.GuardedRestInput:
 channels.socketio.WebChatInput:
   user_message_evt: user_uttered
   bot_message_evt: bot_uttered
@@ -154,6 +155,7 @@ class ChannelBot:
     rasa_url: str
     stub: PlatformStub
     rasa_log: Path
+    tracker_db: Path
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         request = urllib.request.Request(f"{self.rasa_url}{path}", data=body, headers=headers, method="POST")
@@ -197,7 +199,7 @@ def channel_bot(tmp_path_factory) -> Iterator[ChannelBot]:
     try:
         servers = start_channel_servers(tmp_path_factory.mktemp("channels"), env, CREDENTIALS)
         try:
-            yield ChannelBot(servers.rasa_url, stub, servers.logs["rasa"])
+            yield ChannelBot(servers.rasa_url, stub, servers.logs["rasa"], servers.tracker_db)
         finally:
             servers.stop()
     finally:
@@ -590,6 +592,71 @@ def test_twilio_whatsapp_replies_from_the_whatsapp_number(channel_bot):
     assert messages[0]["To"] == "whatsapp:+15551230002"
     assert messages[0]["From"] == f"whatsapp:{TWILIO_NUMBER}"
     assert messages[0]["Body"].startswith("Hello! I answer questions about acupuncture")
+
+
+# ---------------------------------------------------------------- REST cannot reach them (issue 19)
+def rest_post(bot: ChannelBot, sender: str, message: str) -> list[dict[str, Any]]:
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    status, reply = bot.post("/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
+    assert status == 200, reply[:300]
+    replies = json.loads(reply)
+    assert [r["recipient_id"] for r in replies] == [sender] * len(replies)  # the client's own id
+    return replies
+
+
+def stored_user_texts(bot: ChannelBot, conversation: str) -> list[str]:
+    with sqlite3.connect(bot.tracker_db) as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (conversation,)
+        ).fetchall()
+    connection.close()
+    return [json.loads(data).get("text") or "" for (data,) in rows]
+
+
+def test_rest_cannot_reach_an_sms_or_telegram_conversation(channel_bot):
+    """A stranger who knows an SMS user's number (or a Telegram chat id) posts to the public
+    REST webhook with it, bare or with the channel's prefix: new options, "forget me" and yes.
+    All of it lands in REST conversations; the SMS user's "2" still means their option."""
+    phone, chat = "+15551230009", 9010
+    assert twilio_post(channel_bot, phone, "what is dry needling?") == 200
+    calls = channel_bot.stub.wait(
+        "/twilio/", lambda calls: any("Reply with" in m["Body"] for m in twilio_bodies(calls))
+    )
+    options = next(m["Body"] for m in twilio_bodies(calls) if "Reply with" in m["Body"])
+    numbers = dict(re.findall(r"^(\d+)\. (.+)$", options, flags=re.MULTILINE))
+    assert telegram_post(channel_bot, telegram_message(chat, "what is dry needling?")) == 200
+    channel_bot.stub.wait("/telegram/", lambda calls: any("reply_markup" in c.json() for c in calls))
+    sms_before = stored_user_texts(channel_bot, f"sms:{phone}")
+    telegram_before = stored_user_texts(channel_bot, f"tg:{chat}")
+    assert sms_before == ["what is dry needling?"] and telegram_before == ["what is dry needling?"]
+
+    senders = [phone, f"sms:{phone}", str(chat), f"tg:{chat}"]
+    for sender in senders:
+        # Other options in the last bot turn would change what a reply of a number means...
+        assert rest_post(channel_bot, sender, "what is acupuncture?")
+        # ...and "forget me" + yes would delete the conversation.
+        question = rest_post(channel_bot, sender, "forget me")
+        assert question[0]["text"].startswith("Do you want me to delete this conversation")
+        done = rest_post(channel_bot, sender, "/affirm")
+        assert done[0]["text"].startswith("Done: this conversation")
+    # What was deleted is each REST conversation (rest:<sender>), once the eraser has run.
+    deadline = time.monotonic() + 30
+    while any(stored_user_texts(channel_bot, f"rest:{sender}") for sender in senders):
+        assert time.monotonic() < deadline, "the REST conversations were not deleted"
+        time.sleep(0.25)
+    time.sleep(1)
+
+    # Nothing was sent to the SMS user or the Telegram chat; their conversations are untouched.
+    assert channel_bot.stub.take("/twilio/") == [] and channel_bot.stub.take("/telegram/") == []
+    assert stored_user_texts(channel_bot, f"sms:{phone}") == sms_before
+    assert stored_user_texts(channel_bot, f"tg:{chat}") == telegram_before
+    choice = next(number for number, title in numbers.items() if title == DRY_NEEDLING_TITLE)
+    assert twilio_post(channel_bot, phone, choice) == 200
+    calls = channel_bot.stub.wait(
+        "/twilio/", lambda calls: any(m["Body"].startswith(ANSWER_START) for m in twilio_bodies(calls))
+    )
+    assert {m["To"] for m in twilio_bodies(calls)} == {phone}
+    assert stored_user_texts(channel_bot, f"sms:{phone}") == [*sms_before, DRY_NEEDLING_PAYLOAD]
 
 
 # ---------------------------------------------------------------- socket.io hardening

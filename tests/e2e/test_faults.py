@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from actions.store.database import build_engine, create_schema
 from actions.store.loaders import load_all
+from channels.base import REST, conversation_id
 from server_plugins.guard import APOLOGY
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_available
 from tests.e2e.conftest import BotServers, start_servers, stop
@@ -132,11 +133,12 @@ def test_answer_database_down_gives_a_clear_message_then_recovers(postgres_bot):
 
 
 def tracker_user_texts(tracker_url: str, sender: str) -> list[str]:
+    """What the REST visitor ``sender`` typed (conversation rest:<sender>)."""
     engine = build_engine(tracker_url)
     with engine.connect() as connection:
         rows = connection.execute(
             text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
-            {"s": sender},
+            {"s": conversation_id(REST, sender)},
         ).scalars()
         texts = [json.loads(row)["text"] for row in rows]
     engine.dispose()

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from actions.store.database import build_engine
+from channels.base import REST, conversation_id
 from tests.conftest import postgres_available
 from tests.e2e.conftest import (
     MODEL,
@@ -99,10 +100,12 @@ def replicas(tmp_path_factory) -> Iterator[tuple[list[BotServers], str]]:
 
 
 def tracker_events(tracker_url: str, sender: str) -> list[dict]:
+    """The stored events of the REST visitor ``sender`` (conversation rest:<sender>)."""
     engine = build_engine(tracker_url)
     with engine.connect() as connection:
         rows = connection.execute(
-            text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": conversation_id(REST, sender)},
         ).scalars()
         events = [json.loads(row) for row in rows]
     engine.dispose()

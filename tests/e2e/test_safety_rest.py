@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine
+from channels.base import REST, conversation_id
 from tests.e2e import conftest as e2e
 
 pytestmark = pytest.mark.e2e
@@ -40,12 +41,14 @@ def texts(replies: list[dict]) -> list[str]:
 
 
 def tracker_rows(url: str, sender: str) -> list[str]:
+    """The stored events of the REST visitor ``sender`` (conversation rest:<sender>)."""
     engine = build_engine(url)
     try:
         with engine.connect() as connection:
             return list(
                 connection.execute(
-                    text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+                    text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
+                    {"s": conversation_id(REST, sender)},
                 ).scalars()
             )
     finally:

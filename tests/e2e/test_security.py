@@ -28,6 +28,7 @@ import pytest
 
 from actions.store.database import build_engine, create_schema
 from actions.store.loaders import load_all
+from channels.base import REST, conversation_id
 from tests.e2e.conftest import (
     MODEL,
     PROJECT_ROOT,
@@ -169,7 +170,7 @@ PROTECTED = [
 def test_every_api_route_refuses_requests_without_the_token(api_server, method, path, body):
     sender = new_user()
     api_server.say(sender, "hello")
-    route = path.format(sender=sender)
+    route = path.format(sender=conversation_id(REST, sender))
     for token in (None, "", "wrong-" + api_server.token):
         status, _, response = api_server.request(method, route, token=token, body=body)
         assert status in (401, 403), (method, route, token, status, response[:200])
@@ -182,10 +183,13 @@ def test_status_and_tracker_answer_with_the_token(api_server):
     status, _, body = api_server.request("GET", "/status", token=api_server.token)
     assert status == 200
     assert json.loads(body)["model_file"]
-    status, _, body = api_server.request("GET", f"/conversations/{sender}/tracker", token=api_server.token)
+    conversation = conversation_id(REST, sender)  # the REST visitor's conversation
+    status, _, body = api_server.request(
+        "GET", f"/conversations/{conversation}/tracker", token=api_server.token
+    )
     assert status == 200
     tracker = json.loads(body)
-    assert tracker["sender_id"] == sender
+    assert tracker["sender_id"] == conversation
     assert any(event.get("text") == "what is acupuncture?" for event in tracker["events"])
 
 

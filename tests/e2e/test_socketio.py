@@ -5,7 +5,9 @@ session_confirm, user_uttered -> bot_uttered."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sqlite3
 from typing import Any
 
 import pytest
@@ -81,6 +83,39 @@ def test_session_persists_across_connections_and_tabs(bot):
         await other_tab.stop()
 
     asyncio.run(scenario())
+
+
+def stored_user_texts(bot, conversation: str) -> list[str]:
+    with sqlite3.connect(bot.workdir / "tracker.db") as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (conversation,)
+        ).fetchall()
+    connection.close()
+    return [json.loads(data).get("text") or "" for (data,) in rows]
+
+
+def test_the_widget_conversation_is_web_namespaced_and_rest_cannot_reach_it(bot):
+    """The browser keeps its bare session id; the conversation is web:<session id>, and a REST
+    client sending that id (bare or prefixed) talks in a REST conversation of its own."""
+
+    async def scenario() -> str:
+        widget = WidgetClient(bot.rasa_url)
+        session_id = await widget.start(None)
+        await widget.say("hello", session_id)
+        for sender in (session_id, f"web:{session_id}"):
+            replies = bot.post(sender, "what is acupuncture?")
+            assert [reply["recipient_id"] for reply in replies] == [sender] * len(replies)
+        # Nothing of the REST turns reaches the widget's room.
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(widget.replies.get(), QUIET_SECONDS * 2)
+        await widget.stop()
+        return session_id
+
+    session_id = asyncio.run(scenario())
+    assert stored_user_texts(bot, f"web:{session_id}") == ["hello"]
+    assert stored_user_texts(bot, session_id) == []
+    assert stored_user_texts(bot, f"rest:{session_id}") == ["what is acupuncture?"]
+    assert stored_user_texts(bot, f"rest:web:{session_id}") == ["what is acupuncture?"]
 
 
 def test_a_new_session_is_a_new_conversation(bot):

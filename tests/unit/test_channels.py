@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +19,18 @@ from rasa.shared.core.events import BotUttered
 from twilio.request_validator import RequestValidator
 
 from channels import facebook, slack, telegram, twilio
-from channels.base import DisabledInput
+from channels.base import (
+    MESSENGER,
+    NAMESPACES,
+    REST,
+    SLACK,
+    SMS,
+    TELEGRAM,
+    WEB,
+    DisabledInput,
+    conversation_id,
+    platform_id,
+)
 from channels.options import short_code
 from channels.rendering import Choice
 from channels.socketio import WebChatInput, allowed_origins_from, origin_allowed, valid_session_id
@@ -454,3 +467,216 @@ def test_outputs_drop_staff_lines_and_custom_json(monkeypatch, caplog):
     asyncio.run(output.send_response("+1555", {"text": "[staff] topic=x | confidence=0.99"}))
     asyncio.run(output.send_response("+1555", {"custom": {"secret": "internals"}}))
     assert recorder.calls == []
+
+
+# ---------------------------------------------------------------- conversation ids (issue 19)
+def test_conversation_ids_are_namespaced_per_connector_and_reversible():
+    assert (SMS, TELEGRAM, SLACK, MESSENGER, WEB, REST) == ("sms", "tg", "slack", "fb", "web", "rest")
+    assert len(NAMESPACES) == 6
+    assert conversation_id(SMS, "+15551230002") == "sms:+15551230002"
+    assert conversation_id(SMS, "whatsapp:+15551230002") == "sms:whatsapp:+15551230002"
+    # Always prefixed, whatever the id looks like: a REST client cannot spell another namespace.
+    assert conversation_id(REST, "sms:+15551230002") == "rest:sms:+15551230002"
+    assert conversation_id(REST, "rest:x") == "rest:rest:x"
+    for namespace in NAMESPACES:
+        for raw in ("42", "U0ANN", "whatsapp:+1555", "0123456789abcdef0123456789abcdef", "rest:x"):
+            assert platform_id(namespace, conversation_id(namespace, raw)) == raw
+    assert platform_id(TELEGRAM, "42") == "42"  # a conversation from before namespacing
+    with pytest.raises(ValueError):
+        conversation_id("whatsapp", "+1555")
+
+
+@dataclass
+class Turns:
+    """Stands in for Rasa's on_new_message: records each UserMessage and answers it as
+    Rasa does, with output_channel.send_response(<the conversation id>, ...)."""
+
+    reply: dict[str, Any] = field(default_factory=lambda: {"text": "Answer."})
+    messages: list[Any] = field(default_factory=list)
+
+    async def __call__(self, message: Any) -> None:
+        self.messages.append(message)
+        await message.output_channel.send_response(message.sender_id, dict(self.reply))
+
+    @property
+    def senders(self) -> list[str]:
+        return [message.sender_id for message in self.messages]
+
+
+def route(channel: Any, on_new_message: Any, uri: str = "/webhook", method: str = "POST") -> Any:
+    """A connector's webhook handler, called without a server."""
+    blueprint = channel.blueprint(on_new_message)
+    return next(r.handler for r in blueprint._future_routes if r.uri == uri and method in r.methods)
+
+
+def webhook_request(
+    events: list[Any] | None = None,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    json: Any = None,
+    form: dict[str, Any] | None = None,
+    url: str = "",
+) -> Any:
+    """A Sanic request as the handlers read it, over a conversation holding ``events``."""
+    request = request_with_conversation(events or [])
+    request.headers = headers or {}
+    request.body = body
+    request.json = json
+    request.form = form or {}
+    request.url = url
+    return request
+
+
+def test_twilio_conversation_is_sms_namespaced_and_the_api_gets_the_number(monkeypatch):
+    recorder = record(monkeypatch, twilio)
+    public = "https://bot.clinic.example/webhooks/twilio/webhook"
+    channel = twilio.TwilioInput("AC1", "token", "+15550000000", webhook_url=public, api_url="http://stub")
+    turns = Turns(reply={"text": DID_YOU_MEAN, "buttons": BUTTONS})
+    handler = route(channel, turns)
+
+    def post(sender: str, text: str, events: list[Any] | None = None) -> Any:
+        params = {"From": sender, "Body": text, "NumMedia": "0"}
+        signature = RequestValidator("token").compute_signature(public, params)
+        request = webhook_request(
+            events, {"X-Twilio-Signature": signature}, form={k: [v] for k, v in params.items()}, url=public
+        )
+        asyncio.run(handler(request))
+        return request
+
+    post("+15551230002", "what is dry needling?")
+    post("whatsapp:+15551230003", "hello")
+    assert turns.senders == ["sms:+15551230002", "sms:whatsapp:+15551230003"]
+    assert [call["data"]["To"] for call in recorder.calls] == ["+15551230002", "whatsapp:+15551230003"]
+    assert recorder.calls[1]["data"]["From"] == "whatsapp:+15550000000"
+
+    # "2" is read against the options stored in the SMS conversation, under its namespaced id.
+    request = post("+15551230002", "2", [BotUttered(DID_YOU_MEAN, {"buttons": BUTTONS})])
+    assert request.app.ctx.agent.tracker_store.asked == ["sms:+15551230002"]
+    assert turns.messages[-1].text == BUTTONS[1]["payload"]
+    assert turns.messages[-1].sender_id == "sms:+15551230002"
+
+
+def test_telegram_conversation_is_tg_namespaced_and_the_api_gets_the_chat_id(monkeypatch):
+    recorder = record(monkeypatch, telegram, result={"ok": True})
+    channel = telegram.TelegramInput("123:abc", "secret_1", api_url="http://stub/telegram")
+    turns = Turns()
+    handler = route(channel, turns)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "secret_1"}
+    message = {"message_id": 1, "chat": {"id": 42, "type": "private"}, "text": "hello"}
+    asyncio.run(handler(webhook_request(headers=headers, json={"update_id": 1, "message": message})))
+    assert turns.senders == ["tg:42"]
+    assert [call["json"]["chat_id"] for call in recorder.calls] == ["42"]
+
+    long_payload = '/choose_topic{"topic_key": "a_topic_key_long_enough_to_pass_sixty_four_bytes"}'
+    stored = [BotUttered(DID_YOU_MEAN, {"buttons": [{"title": "Long one", "payload": long_payload}]})]
+    query = {"id": "q1", "data": short_code(long_payload), "message": {"chat": {"id": 42}}}
+    request = webhook_request(stored, headers, json={"update_id": 2, "callback_query": query})
+    asyncio.run(handler(request))
+    assert request.app.ctx.agent.tracker_store.asked == ["tg:42"]
+    assert turns.messages[-1].text == long_payload and turns.senders[-1] == "tg:42"
+    sends = [call["json"] for call in recorder.calls if call["url"].endswith("/sendMessage")]
+    assert {send["chat_id"] for send in sends} == {"42"}
+
+
+def test_slack_conversation_is_slack_namespaced_and_posts_go_to_the_channel(monkeypatch):
+    recorder = record(monkeypatch, slack, result={"ok": True})
+    channel = slack.SlackInput("xoxb-1", "signing-secret", api_url="http://stub/slack")
+    turns = Turns()
+    handler = route(channel, turns)
+
+    def signed(body: bytes, content_type: str) -> dict[str, str]:
+        timestamp = str(int(time.time()))
+        return {
+            "content-type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": slack.slack_signature("signing-secret", timestamp, body),
+        }
+
+    async def deliver(request: Any) -> None:
+        await handler(request)
+        await asyncio.gather(*channel._tasks)
+
+    event = {
+        "type": "event_callback",
+        "event": {"type": "message", "channel_type": "im", "user": "U0ANN", "channel": "D01", "text": "hi"},
+    }
+    body = json.dumps(event).encode()
+    asyncio.run(deliver(webhook_request(headers=signed(body, "application/json"), body=body, json=event)))
+    assert turns.senders == ["slack:U0ANN"]
+
+    # A payload that looks like a short code travels as a short code too: found again in
+    # the conversation's stored buttons, read under the namespaced id.
+    coded = short_code("/choose_topic")
+    stored = [BotUttered(DID_YOU_MEAN, {"buttons": [{"title": "Coded", "payload": coded}]})]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0ANN"},
+        "channel": {"id": "D01"},
+        "message": {"ts": "1700.1"},
+        "actions": [{"type": "button", "value": slack.SlackOutput._value(Choice("Coded", coded))}],
+    }
+    form = {"payload": json.dumps(payload)}
+    body = urllib.parse.urlencode(form).encode()
+    # Sanic's request.form.get gives the first value, as this dict does.
+    request = webhook_request(stored, signed(body, "application/x-www-form-urlencoded"), body=body, form=form)
+    asyncio.run(deliver(request))
+    assert request.app.ctx.agent.tracker_store.asked == ["slack:U0ANN"]
+    assert turns.senders == ["slack:U0ANN", "slack:U0ANN"] and turns.messages[-1].text == coded
+    assert [call["json"]["channel"] for call in recorder.calls] == ["D01", "D01"]
+    assert not any("slack:" in str(call["json"]) for call in recorder.calls)
+
+
+def test_messenger_conversation_is_fb_namespaced_and_the_send_api_gets_the_psid(monkeypatch):
+    recorder = record(monkeypatch, facebook)
+    channel = facebook.FacebookInput("verify", "app-secret", "page-token", "http://stub/graph")
+    turns = Turns()
+    handler = route(channel, turns)
+    body = (
+        b'{"object":"page","entry":[{"messaging":['
+        b'{"sender":{"id":"6801234567890"},"message":{"mid":"m1","text":"hello"}},'
+        b'{"sender":{"id":"6801234567891"},"message":{"mid":"m2","attachments":[{"type":"image"}]}}]}]}'
+    )
+    headers = {"X-Hub-Signature-256": facebook.hub_signature("app-secret", body)}
+    asyncio.run(handler(webhook_request(headers=headers, body=body, json=json.loads(body))))
+    assert turns.senders == ["fb:6801234567890"]
+    assert [call["json"]["recipient"] for call in recorder.calls] == [
+        {"id": "6801234567890"},
+        {"id": "6801234567891"},  # "I can only read text", outside any turn
+    ]
+
+
+def test_web_chat_conversation_is_web_namespaced_and_the_room_is_the_session_id():
+    channel = WebChatInput(
+        user_message_evt="user_uttered", bot_message_evt="bot_uttered", session_persistence=True
+    )
+    turns = Turns()
+    channel.blueprint(turns)
+    assert channel.sio is not None
+    handlers = channel.sio.handlers[channel.namespace or "/"]
+    rooms: list[tuple[str, str]] = []
+    emitted: list[tuple[str, Any, str | None]] = []
+
+    async def emit(event: str, data: Any = None, room: str | None = None, **kwargs: Any) -> None:
+        emitted.append((event, data, room))
+
+    channel.sio.enter_room = lambda sid, room, namespace=None: rooms.append((sid, room))  # type: ignore[method-assign]
+    channel.sio.emit = emit  # type: ignore[method-assign]
+    session = "0123456789abcdef0123456789abcdef"
+
+    async def scenario() -> None:
+        await handlers["session_request"]("sid-1", {"session_id": session})
+        await handlers["user_uttered"]("sid-1", {"message": "hello", "session_id": session})
+        await handlers["user_uttered"]("sid-1", {"message": "hi", "session_id": f"web:{session}"})
+
+    asyncio.run(scenario())
+    # The browser keeps the bare session id: the confirmation and the room are unchanged.
+    assert emitted[0] == ("session_confirm", session, "sid-1")
+    assert rooms == [("sid-1", session), ("sid-1", session)]
+    assert turns.senders == [f"web:{session}"]  # a prefixed "session id" is not one
+    assert emitted[1:] == [("bot_uttered", {"text": "Answer."}, session)]
+
+    # Without session persistence the conversation is the socket's own id.
+    channel.session_persistence = False
+    asyncio.run(handlers["user_uttered"]("sid-2", {"message": "hello"}))
+    assert turns.senders[-1] == "web:sid-2"
+    assert emitted[-1] == ("bot_uttered", {"text": "Answer."}, "sid-2")
