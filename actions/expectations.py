@@ -68,6 +68,9 @@ SLOT_CONDITION = "expect_condition"
 SLOT_DAYS = "headache_days"
 # "<treatment>:<condition>" of the last full answer, so a later frequency gets only the personal part.
 SLOT_ANSWERED = "expect_answered"
+# True while plain "migraine" stands for episodic migraine: the answer comes first, then the
+# offer to narrow it down to chronic migraine.
+SLOT_ASSUMED = "expect_condition_assumed"
 REQUESTED_SLOT = "requested_slot"
 
 ASK_INTENT = "ask_expectations"
@@ -80,6 +83,8 @@ OWN_INTENTS = frozenset({ASK_INTENT, INFORM_TREATMENT, INFORM_CONDITION, INFORM_
 ANSWER_INTENTS = frozenset({"nlu_fallback"})
 
 GENERIC_MIGRAINE = "migraine"
+# Plain "migraine" is answered as episodic migraine, the kind most trials studied.
+ASSUMED_MIGRAINE = "episodic_migraine"
 MIGRAINE_TYPES = frozenset({"episodic_migraine", "chronic_migraine"})
 SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/something_else"}
 
@@ -257,6 +262,19 @@ def frequency_problem_message(problem: BadFrequency | None) -> str:
 # ----------------------------------------------------------------------------- actions
 
 
+def assumed_condition_events(tracker: Tracker, condition_before: Any) -> list[dict[str, Any]]:
+    """Whether this turn's plain "migraine" was taken as episodic migraine (then the answer
+    offers chronic migraine), or a specific kind of headache replaced that assumption."""
+    if not may_fill(tracker, SLOT_CONDITION):
+        return []
+    keys = mentioned_conditions(tracker)
+    if any(key != GENERIC_MIGRAINE for key in keys):
+        return [SlotSet(SLOT_ASSUMED, False)] if tracker.get_slot(SLOT_ASSUMED) else []
+    if keys and condition_before not in MIGRAINE_TYPES:
+        return [SlotSet(SLOT_ASSUMED, True)]
+    return []
+
+
 class ValidateExpectationsForm(FormValidationAction):
     """Fill the treatment and condition from entities; keep an optional frequency and US state."""
 
@@ -266,8 +284,13 @@ class ValidateExpectationsForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        condition_before = tracker.get_slot(SLOT_CONDITION)
         events = await super().run(dispatcher, tracker, domain)
-        return events + self._optional_slots(dispatcher, tracker)
+        return (
+            events
+            + assumed_condition_events(tracker, condition_before)
+            + self._optional_slots(dispatcher, tracker)
+        )
 
     @staticmethod
     def _optional_slots(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
@@ -317,8 +340,9 @@ class ValidateExpectationsForm(FormValidationAction):
         if specific:
             return {SLOT_CONDITION: specific[0]}
         if GENERIC_MIGRAINE in keys and tracker.get_slot(SLOT_CONDITION) not in MIGRAINE_TYPES:
-            # Episodic or chronic? The evidence differs, so ask rather than guess.
-            return {SLOT_CONDITION: None}
+            # Episodic or chronic? Answer for episodic migraine first; the answer then offers
+            # chronic migraine (see assumed_condition_events and ActionAnswerExpectations).
+            return {SLOT_CONDITION: ASSUMED_MIGRAINE}
         return {}
 
     def validate_expect_treatment(
@@ -368,7 +392,8 @@ class ActionAskExpectTreatment(Action):
 
 
 class ActionAskExpectCondition(Action):
-    """Ask which kind of headache; for plain "migraine", ask episodic or chronic."""
+    """Ask which kind of headache (plain "migraine" never gets here: it is answered as
+    episodic migraine, with chronic migraine offered after the answer)."""
 
     def name(self) -> str:
         return "action_ask_expect_condition"
@@ -382,19 +407,6 @@ class ActionAskExpectCondition(Action):
             payload = json.dumps({"condition": _lexicon_phrase(key, terms)})
             return {"title": title, "payload": f"/{INFORM_CONDITION}{payload}"}
 
-        if GENERIC_MIGRAINE in mentioned_conditions(tracker):
-            dispatcher.utter_message(
-                text="Is that episodic or chronic migraine? The evidence differs between the two. Chronic "
-                "migraine means headaches on 15 or more days a month for more than 3 months, with migraine "
-                "on at least 8 of those days; less often than that is called episodic. If you're not sure "
-                "which applies to you, your doctor can tell you.",
-                buttons=[
-                    button("episodic_migraine", "Episodic migraine (fewer than 15 headache days a month)"),
-                    button("chronic_migraine", "Chronic migraine (15 or more headache days a month)"),
-                    SOMETHING_ELSE_BUTTON,
-                ],
-            )
-            return []
         treatment = tracker.get_slot(SLOT_TREATMENT)
         about = f" with {TREATMENT_LABELS[treatment]}" if treatment in TREATMENT_LABELS else ""
         dispatcher.utter_message(
@@ -405,6 +417,25 @@ class ActionAskExpectCondition(Action):
             ],
         )
         return []
+
+
+NARROW_DOWN_TEXT = (
+    "That was for episodic migraine (fewer than 15 headache days a month). If you have chronic "
+    "migraine (headaches on 15 or more days a month for more than 3 months, with migraine on at "
+    "least 8 of them), the evidence is different: I can show you that instead. Your doctor can tell "
+    "you which applies to you."
+)
+
+
+def narrow_down_buttons() -> list[dict[str, str]]:
+    """The offer after a plain-"migraine" answer: chronic migraine instead."""
+    payload = json.dumps({"condition": _lexicon_phrase("chronic_migraine", load_conditions())})
+    return [
+        {
+            "title": "Chronic migraine (15 or more headache days a month)",
+            "payload": f"/{INFORM_CONDITION}{payload}",
+        }
+    ]
 
 
 class ActionAnswerExpectations(Action):
@@ -455,6 +486,9 @@ class ActionAnswerExpectations(Action):
         for message in messages:
             dispatcher.utter_message(text=message)
         events: list[dict[str, Any]] = [SlotSet(SLOT_ANSWERED, pair), SlotSet("treatment_context", treatment)]
+        if tracker.get_slot(SLOT_ASSUMED) and condition == ASSUMED_MIGRAINE:
+            dispatcher.utter_message(text=NARROW_DOWN_TEXT, buttons=narrow_down_buttons())
+            events.append(SlotSet(SLOT_ASSUMED, False))
         events += first_answer_notes(dispatcher, tracker, self._safety_settings)
         return events
 

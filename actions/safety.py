@@ -44,6 +44,12 @@ DISCLAIMER_SLOT = "disclaimer_shown"
 # proves that Rasa has saved the turn, so the deletion can run.
 FORGET_MARKER_SLOT = "forget_me_marker"
 BOOK_INTENT = "book_appointment"
+# On-topic questions on themes with no reviewed answer yet (what to wear, aftercare, children, ...).
+NOT_COVERED_INTENT = "ask_not_covered_yet"
+NOT_COVERED_TEXT = (
+    "That's a fair question, but I don't have a reviewed answer about it yet, and I'd rather not guess. "
+    "Your practitioner or the clinic can answer it."
+)
 CHOOSE_TOPIC = "/choose_topic"
 
 ConversationStoreFactory = Callable[[str], AbstractContextManager[ConversationStore]]
@@ -207,7 +213,8 @@ def booking_text(settings: Settings) -> str:
 
 
 class ActionHandoff(Action):
-    """Clinic contact details; nothing else is said until the user writes again."""
+    """Clinic contact details (also for questions on themes with no reviewed answer yet);
+    nothing else is said until the user writes again."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings
@@ -222,6 +229,10 @@ class ActionHandoff(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == BOOK_INTENT:
             dispatcher.utter_message(text=booking_text(settings))
+        elif intent == NOT_COVERED_INTENT:
+            dispatcher.utter_message(text=f"{NOT_COVERED_TEXT}\n{contact_text(settings)}")
+            logger.info("question on a theme not covered yet")
+            return []
         else:
             buttons = []
             if settings.clinic.booking_url:

@@ -18,6 +18,11 @@ dry needling there"): the state form then completes with the remembered state.
 It leaves alone the intents that already handle a state (legality, state list, licence
 check, practitioner search, expectations), credential questions ("what is a DOM in
 florida"), and the safety and language intents that run after it.
+
+``FollowUpRouter`` does the same for a bare follow-up that names one treatment or one kind of
+headache and nothing else ("and dry needling?", "what about tension headaches?"): it is
+``inform_treatment`` / ``inform_condition``, whatever the classifier guessed, so the rules on
+the previous answer ask the same question about what was just named.
 """
 
 from __future__ import annotations
@@ -120,3 +125,44 @@ def route(message: Message) -> str | None:
         # "dry needling NY physical therapist", "sc dry needling pt": a state, dry needling and a profession.
         return DRY_NEEDLING_INTENT
     return None
+
+
+INFORM_TREATMENT_INTENT = "inform_treatment"
+INFORM_CONDITION_INTENT = "inform_condition"
+# Words a bare follow-up may have besides the treatment or condition it names.
+# At least one is needed: a bare name ("moxa??") is left to the classifier ("what is moxa").
+FOLLOW_UP_WORDS = frozenset(
+    "and about for with then too also ok okay so same question the a an in case of or instead my".split()
+)
+_WHAT_ABOUT = re.compile(r"\b(?:what|how) about\b")
+# What the follow-up names -> its intent.
+FOLLOW_UP_INTENTS = {"treatment": INFORM_TREATMENT_INTENT, "condition": INFORM_CONDITION_INTENT}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class FollowUpRouter(ConfiguredComponent):
+    """Makes a bare follow-up ("and dry needling?") inform_treatment or inform_condition."""
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = follow_up_intent(message)
+            if intent is not None and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != intent:
+                override_intent(message, intent)
+                logger.debug("bare follow-up routed to %s", intent)
+        return messages
+
+
+def follow_up_intent(message: Message) -> str | None:
+    """inform_treatment / inform_condition for a message that is only "and <one thing>?"."""
+    text = message.get(TEXT)
+    if not isinstance(text, str) or text.startswith("/"):
+        return None
+    entities = [e for e in message.get(ENTITIES) or [] if isinstance(e.get("start"), int)]
+    if len(entities) != 1 or entities[0].get("entity") not in FOLLOW_UP_INTENTS:
+        return None
+    entity = entities[0]
+    rest = _WHAT_ABOUT.sub("about", (text[: entity["start"]] + " " + text[entity["end"] :]).lower())
+    words = set(_WORD.findall(rest))
+    if not words or not words <= FOLLOW_UP_WORDS:
+        return None
+    return FOLLOW_UP_INTENTS[str(entity["entity"])]

@@ -45,10 +45,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from channels.base import REST, conversation_id  # noqa: E402
 from scripts.check_answers import DEFAULT_MODEL, BotUnreachable, ask, private_bot  # noqa: E402
 
 SET_DIR = ROOT / "tests" / "nlu"
 DEFAULT_REPORT = ROOT / "results" / "independent_check.csv"
+NOT_COVERED_INTENT = "ask_not_covered_yet"
 LEGAL_TOPICS = {"dry_needling_legality": "dry_needling", "acupuncture_licensure": "acupuncture"}
 SAFETY_ACTIONS = {"action_red_flag_triage", "action_triage_check_in"}
 EXPECTATION_ACTIONS = {
@@ -93,7 +95,10 @@ def load_cases(directory: Path = SET_DIR) -> list[Case]:
     cases += [
         Case("followups", str(c["id"]), [turn(t) for t in c["turns"]]) for c in followups["conversations"]
     ]
-    other = yaml.safe_load((directory / "independent_non_english.yml").read_text(encoding="utf-8"))
+    other_path = directory / "independent_non_english.yml"
+    other = (
+        yaml.safe_load(other_path.read_text(encoding="utf-8")) if other_path.exists() else {"messages": []}
+    )
     cases += [
         Case("non_english", str(i["id"]), [Turn(str(i["text"]), None)], language=str(i["language"]))
         for i in other["messages"]
@@ -103,13 +108,18 @@ def load_cases(directory: Path = SET_DIR) -> list[Case]:
 
 def tracker_events(url: str, token: str, sender: str) -> list[dict[str, Any]]:
     query = urllib.parse.urlencode({"token": token})
-    address = f"{url.rstrip('/')}/conversations/{urllib.parse.quote(sender)}/tracker?{query}"
+    # The REST visitor ``sender`` is the conversation "rest:<sender>" (channels.base).
+    conversation = urllib.parse.quote(conversation_id(REST, sender), safe=":")
+    address = f"{url.rstrip('/')}/conversations/{conversation}/tracker?{query}"
     with urllib.request.urlopen(address, timeout=60) as response:
         return list(json.loads(response.read()).get("events") or [])
 
 
-def outcome_of(events: Sequence[dict[str, Any]], replies: Sequence[dict[str, Any]]) -> str:
-    """What the bot did in one turn (the events after the turn's user message)."""
+def outcome_of(
+    events: Sequence[dict[str, Any]], replies: Sequence[dict[str, Any]], intent: str | None = None
+) -> str:
+    """What the bot did in one turn (the events after the turn's user message, whose intent
+    is ``intent``)."""
     actions = [e.get("name") for e in events if e.get("event") == "action"]
     slots = {e.get("name"): e.get("value") for e in events if e.get("event") == "slot"}
     if SAFETY_ACTIONS & set(actions):
@@ -126,6 +136,8 @@ def outcome_of(events: Sequence[dict[str, Any]], replies: Sequence[dict[str, Any
         if any("choose_topic" in str(b.get("payload")) for r in replies for b in r.get("buttons") or []):
             return "unsure"
         return "none"
+    if intent == NOT_COVERED_INTENT and "action_handoff" in actions:
+        return "not_covered"
     custom = [a for a in actions if a and a not in ("action_listen",) and not str(a).startswith("utter_")]
     if custom:
         return f"other:{custom[-1]}"
@@ -152,7 +164,8 @@ def verdict(turn: Turn, outcome: str) -> str:
         return "right"
     if outcome == "unsure":
         return "unsure"
-    if outcome in ("none", "ask_state"):
+    # "No reviewed answer about that yet" is not a wrong answer: it answers nothing.
+    if outcome in ("none", "ask_state", "not_covered"):
         return "none"
     return "wrong"
 
@@ -165,8 +178,13 @@ def run_case(url: str, token: str, run_id: str, case: Case) -> Case:
         events = tracker_events(url, token, sender)
         user_positions = [i for i, e in enumerate(events) if e.get("event") == "user"]
         this_turn = events[user_positions[-1] + 1 :] if user_positions else events[seen:]
+        intent = (
+            ((events[user_positions[-1]].get("parse_data") or {}).get("intent") or {}).get("name")
+            if user_positions
+            else None
+        )
         seen = len(events)
-        case.outcomes.append(outcome_of(this_turn, replies))
+        case.outcomes.append(outcome_of(this_turn, replies, intent))
         case.replies.append(" ".join(" ".join(str(r.get("text") or "") for r in replies).split())[:160])
     return case
 
@@ -191,6 +209,12 @@ def summarise(cases: Sequence[Case]) -> dict[str, Any]:
             },
             "uncovered_answered": verdicts["uncovered_answered"],
             "uncovered_not_answered": verdicts["uncovered_not_answered"],
+            "uncovered_said_not_covered": sum(
+                turn.topic is None and outcome == "not_covered"
+                for case in cases
+                if case.file == file
+                for turn, outcome in zip(case.turns, case.outcomes, strict=True)
+            ),
         }
     conversations = [c for c in cases if c.file == "followups"]
     whole = sum(
@@ -226,7 +250,8 @@ def print_report(cases: Sequence[Case], summary: dict[str, Any]) -> None:
             f"right {s['right']} ({s['right_share']:.1%}), wrong {s['wrong']} ({s['wrong_share']:.1%}), "
             f"did-you-mean {s['unsure']} ({s['unsure_share']:.1%}), "
             f"no answer {s['none']}; themes not covered yet: {s['uncovered_answered']} got some answer, "
-            f"{s['uncovered_not_answered']} none"
+            f"{s['uncovered_not_answered']} none "
+            f"({s['uncovered_said_not_covered']} told it is not covered yet)"
         )
     f = summary["followups"]
     print(f"followups: {f['conversations_all_right']}/{f['conversations']} conversations right in every turn")
@@ -278,8 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     parser.add_argument("--json", type=Path, help="also write the summary as JSON")
     parser.add_argument("--only", choices=["faq", "states", "followups", "non_english"], action="append")
+    parser.add_argument(
+        "--set-dir", type=Path, default=SET_DIR, help="a folder with the same four files (e.g. a fresh set)"
+    )
     args = parser.parse_args(argv)
-    cases = [c for c in load_cases() if not args.only or c.file in args.only]
+    cases = [c for c in load_cases(args.set_dir) if not args.only or c.file in args.only]
     token = secrets.token_urlsafe(24)
     run_id = time.strftime("%Y%m%d%H%M%S")
     started = time.monotonic()

@@ -13,20 +13,23 @@ pytestmark = pytest.mark.e2e
 def test_expectations_conversation_from_question_to_personal_range(bot):
     user = f"e2e-expect-{uuid.uuid4().hex[:8]}"
 
-    # 1. Plain "migraines": the bot asks episodic or chronic, with buttons.
+    # 1. Plain "migraines": answered at once for episodic migraine, in short, sourced parts,
+    #    then an offer to narrow it down to chronic migraine.
     replies = bot.post(user, "What can I expect from acupuncture for my migraines?")
-    assert len(replies) == 1, replies
-    assert replies[0]["text"].startswith("Is that episodic or chronic migraine?")
-    payloads = {button["title"]: button["payload"] for button in replies[0]["buttons"]}
-    episodic = payloads["Episodic migraine (fewer than 15 headache days a month)"]
-    assert episodic == '/inform_condition{"condition": "episodic migraine"}'
-    assert payloads["Something else"] == "/something_else"
-
-    # 2. The user clicks "Episodic migraine": the answer comes in short, sourced parts.
-    answer = bot.say(user, episodic)
+    answer = "\n".join(str(reply.get("text") or "") for reply in replies)
     assert answer.startswith(
         "What to expect from acupuncture for episodic migraine: a guide from the research, not a promise."
     )
+    offers = [reply for reply in replies if reply.get("buttons")]
+    assert len(offers) == 1, replies
+    assert offers[0]["text"].startswith(
+        "That was for episodic migraine (fewer than 15 headache days a month)."
+    )
+    chronic = offers[0]["buttons"][0]
+    assert chronic == {
+        "title": "Chronic migraine (15 or more headache days a month)",
+        "payload": '/inform_condition{"condition": "chronic migraine"}',
+    }
     for fragment in (
         "Typical course: Trials mostly gave about 20 sessions over 4 to 8 weeks",
         "Realistic results: A 2016 Cochrane review of 22 trials",
@@ -41,7 +44,7 @@ def test_expectations_conversation_from_question_to_personal_range(bot):
     ):
         assert fragment in answer, fragment
 
-    # 3. A frequency afterwards: only the personal range, labelled as a rough guide.
+    # 2. A frequency afterwards: only the personal range, labelled as a rough guide.
     personal = bot.say(user, "I get 8 migraine days a month")
     assert personal.startswith("A rough guide from trial averages, not a prediction for you")
     assert (
@@ -54,6 +57,13 @@ def test_expectations_conversation_from_question_to_personal_range(bot):
     )
     assert "Typical course" not in personal
     assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", personal)
+
+    # 3. The offer's button: the answer for chronic migraine, with no further offer.
+    chronic_answer = bot.post(user, chronic["payload"])
+    assert str(chronic_answer[0].get("text")).startswith(
+        "What to expect from acupuncture for chronic migraine"
+    )
+    assert not any(reply.get("buttons") for reply in chronic_answer)
 
     # 4. Another condition on its own re-answers for the new pair, keeping the treatment.
     tension = bot.say(user, "and for tension headaches?")

@@ -45,11 +45,8 @@ def test_predictions_are_identical_with_and_without_speedups():
     fast = run_probe("1")
     assert plain["patched"] is False
     assert fast["patched"] is True
-    # The ResponseSelector no longer runs for other intents: nothing else differs.
-    assert [{**r, "selector_ran": None} for r in fast["results"]] == [
-        {**r, "selector_ran": None} for r in plain["results"]
-    ]
-    assert all(result["selector_ran"] for result in plain["results"])
+    assert fast["results"] == plain["results"]
+    # The FAQ topic classifier (nlp_pipeline.faq_topics) ranks FAQ questions only.
     ran = {result["text"]: result["selector_ran"] for result in fast["results"]}
     assert ran["hello"] is False and ran["what is acupuncture?"] is True
     # The probe covers the FAQ answer path and the rules, not only small talk.

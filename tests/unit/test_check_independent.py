@@ -39,6 +39,14 @@ def test_outcome_of_a_turn(turn_events, replies, outcome):
     assert outcome_of(turn_events, replies) == outcome
 
 
+def test_a_theme_not_covered_yet_is_its_own_outcome_and_no_wrong_answer():
+    outcome = outcome_of(events("action_handoff"), [], "ask_not_covered_yet")
+    assert outcome == "not_covered"
+    assert outcome_of(events("action_handoff"), [], "request_human") == "other:action_handoff"
+    assert verdict(Turn("how much is it", "cost"), outcome) == "none"
+    assert verdict(Turn("what should i wear", None), outcome) == "uncovered_not_answered"
+
+
 def test_verdicts():
     faq = Turn("how much is it", "cost")
     assert expected(faq) == "faq:cost"

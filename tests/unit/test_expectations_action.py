@@ -376,7 +376,7 @@ def test_treatment_and_condition_come_from_the_question():
     )
 
 
-def test_plain_migraine_leaves_the_condition_open_and_keeps_frequency_and_state():
+def test_plain_migraine_is_taken_as_episodic_first_and_keeps_frequency_and_state():
     tracker = make_tracker(
         message(
             "what can dry needling do for my migranes, I get 2 a week, I'm in Texas",
@@ -390,10 +390,27 @@ def test_plain_migraine_leaves_the_condition_open_and_keeps_frequency_and_state(
     assert messages == [text_message('I\'ll count "2 a week" as about 9 days a month.')]
     assert events == [
         slot("expect_treatment", "dry_needling"),
-        slot("expect_condition", None),
+        slot("expect_condition", "episodic_migraine"),
+        slot("expect_condition_assumed", True),
         slot("headache_days", 9.0),
         slot("us_state", "TX"),
     ]
+
+
+def test_a_specific_migraine_replaces_the_assumption():
+    tracker = make_tracker(
+        message("/inform_condition", "inform_condition", [("condition", "chronic migraine")]),
+        slots={
+            "expect_treatment": "acupuncture",
+            "expect_condition": "episodic_migraine",
+            "expect_condition_assumed": True,
+        },
+    )
+
+    assert run_validation(tracker) == (
+        [],
+        [slot("expect_condition", "chronic_migraine"), slot("expect_condition_assumed", False)],
+    )
 
 
 def test_plain_migraine_keeps_an_episodic_or_chronic_answer_already_given():
@@ -538,26 +555,24 @@ def test_condition_buttons_cover_the_table_and_normalise_back():
     assert reply["buttons"][-1]["payload"] == "/something_else"
 
 
-def test_plain_migraine_is_asked_episodic_or_chronic():
-    tracker = make_tracker(
-        message(
-            "what can I expect from acupuncture for migraines",
-            "ask_expectations",
-            [("condition", "migraines")],
-        )
-    )
+def test_a_plain_migraine_answer_then_offers_chronic_migraine(action):
+    tracker = answer_tracker("acupuncture", "episodic_migraine", expect_condition_assumed=True)
 
-    reply = run_ask(ActionAskExpectCondition(), tracker)
+    messages, events = run_action(action, tracker)
 
-    assert reply["text"].startswith(
-        "Is that episodic or chronic migraine? The evidence differs between the two."
+    offer = next(m for m in messages if m.get("buttons"))
+    assert offer["text"].startswith(
+        "That was for episodic migraine (fewer than 15 headache days a month). If you have chronic migraine"
     )
-    assert [b["title"] for b in reply["buttons"]] == [
-        "Episodic migraine (fewer than 15 headache days a month)",
-        "Chronic migraine (15 or more headache days a month)",
-        "Something else",
-    ]
-    assert [payload_entity(b["payload"])[1]["condition"] for b in reply["buttons"][:2]] == [
-        "episodic migraine",
-        "chronic migraine",
-    ]
+    assert [b["title"] for b in offer["buttons"]] == ["Chronic migraine (15 or more headache days a month)"]
+    intent, entities = payload_entity(offer["buttons"][0]["payload"])
+    assert intent == "inform_condition"
+    assert normalize_term(entities["condition"], load_conditions()) == "chronic_migraine"
+    assert messages.index(offer) == 4  # after the four parts of the answer
+    assert SlotSet("expect_condition_assumed", False) in events
+
+
+def test_an_episodic_migraine_chosen_by_the_visitor_gets_no_offer(action):
+    messages, _ = run_action(action, answer_tracker("acupuncture", "episodic_migraine"))
+
+    assert not any(m.get("buttons") for m in messages)

@@ -331,3 +331,17 @@ def test_an_appended_can_i_does_not_make_an_emergency_a_general_question(matcher
     )
     # A hypothetical about oneself: held back, and the check-in asks.
     assert tier_of(matcher, "could i get a stroke from neck acupuncture?") == CHECK_IN
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("can acupuncture make migraines disappear forever", "ordinary"),
+        ("i want my headaches to disappear for good", "ordinary"),
+        ("i wish i could just disappear permanently", "crisis"),
+        ("sometimes i think about disappearing", "crisis"),
+        ("i want to die, can acupuncture make the pain disappear", "crisis"),
+    ],
+)
+def test_a_person_disappearing_is_a_crisis_a_headache_disappearing_is_not(matcher, text, tier):
+    assert tier_of(matcher, text) == tier

@@ -357,3 +357,22 @@ def test_purge_deletes_conversations_inactive_for_the_retention_period():
 
     assert deleted == 1
     assert set(store.conversations) == {"active"}
+
+
+def test_a_theme_not_covered_yet_says_so_then_gives_the_contact_details(settings):
+    action = ActionHandoff(clinic_settings(settings))
+
+    messages, events = run_action(action, make_tracker(user_says("ask_not_covered_yet")))
+
+    assert messages == [
+        message(
+            text="That's a fair question, but I don't have a reviewed answer about it yet, and I'd rather "
+            "not guess. Your practitioner or the clinic can answer it.\n"
+            "You can reach the team at Example Clinic:\n"
+            "- Phone: +1 555 0100\n"
+            "- Email: desk@clinic.example\n"
+            "- Opening hours: Mon-Fri 9-17\n"
+            "- Book online: https://clinic.example/book"
+        )
+    ]
+    assert events == []

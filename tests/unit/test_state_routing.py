@@ -6,7 +6,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from nlp_pipeline.build_spacy import build_pipeline
-from nlp_pipeline.routing import StateQuestionRouter
+from nlp_pipeline.routing import FollowUpRouter, StateQuestionRouter
 
 NLP = build_pipeline()
 
@@ -77,4 +77,38 @@ def test_a_state_already_named_or_who_can_do_it(text, intent):
 def test_titles_by_state_are_not_legal_questions():
     message = parsed("registered acupuncturist michigan vs licensed, whats the difference", "faq")
     StateQuestionRouter({}).process([message])
+    assert message.get("intent") == {"name": "faq", "confidence": 0.4}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("and dry needling?", "inform_treatment"),
+        ("ok what about cupping then", "inform_treatment"),
+        ("and for tension headaches?", "inform_condition"),
+        ("what about tension headaches?", "inform_condition"),
+        ("How about chronic migraine", "inform_condition"),
+    ],
+)
+def test_a_bare_follow_up_is_what_it_names(text, intent):
+    message = parsed(text, "faq")
+    FollowUpRouter({}).process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is dry needling safe?",
+        "and does dry needling hurt",
+        "what about dry needling for tension headaches",
+        "tell me about tui na",
+        "what's acupuncture?",
+        "moxa??",
+        '/inform_treatment{"treatment": "cupping"}',
+    ],
+)
+def test_a_question_is_not_a_bare_follow_up(text):
+    message = parsed(text, "faq")
+    FollowUpRouter({}).process([message])
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}

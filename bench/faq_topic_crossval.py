@@ -1,0 +1,65 @@
+"""5-fold cross-validation of the FAQ topic classifier (nlp_pipeline.faq_topics) on the
+training data (data/nlu/faq): macro F1, accuracy, and what the FAQ action's confidence gate
+would do with the held-out folds (answer right, answer wrong, or "Did you mean").
+
+    .venv/bin/python bench/faq_topic_crossval.py [--gate 0.3 0.1]
+
+Run on demand (about a minute); the figures go in docs/understanding.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+
+from nlp_pipeline.faq_topics import FaqTopicClassifier, topic_examples, topic_pipeline  # noqa: E402
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--gate", nargs=2, type=float, default=(0.3, 0.1), metavar=("MIN_CONFIDENCE", "MIN_MARGIN")
+    )
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args(argv)
+    config = FaqTopicClassifier.get_default_config()
+    texts, labels = topic_examples(
+        load_data(str(ROOT / "data" / "nlu" / "faq")), str(config["retrieval_intent"])
+    )
+    predicted = [""] * len(texts)
+    outcomes: Counter[str] = Counter()
+    folds = StratifiedKFold(args.folds, shuffle=True, random_state=0)
+    for train, test in folds.split(texts, labels):
+        model = topic_pipeline(float(config["regularisation"]), int(config["random_seed"]))
+        model.fit([texts[i] for i in train], [labels[i] for i in train])
+        for index, probabilities in zip(test, model.predict_proba([texts[i] for i in test]), strict=True):
+            ranked = sorted(zip(model.classes_, probabilities, strict=True), key=lambda p: p[1], reverse=True)
+            (best, confidence), runner_up = ranked[0], ranked[1][1]
+            predicted[index] = str(best)
+            if confidence >= args.gate[0] and confidence - runner_up >= args.gate[1]:
+                outcomes["right" if best == labels[index] else "wrong"] += 1
+            else:
+                outcomes["did you mean"] += 1
+    total = len(texts)
+    accuracy = sum(p == gold for p, gold in zip(predicted, labels, strict=True)) / total
+    print(f"{total} examples, {len(set(labels))} answer keys, {args.folds}-fold cross-validation")
+    print(f"macro F1 {f1_score(labels, predicted, average='macro'):.3f}, accuracy {accuracy:.3f}")
+    gate = f"gate {args.gate[0]} / {args.gate[1]}"
+    print(
+        f"{gate}: " + ", ".join(f"{k} {outcomes[k] / total:.1%}" for k in ("right", "wrong", "did you mean"))
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""nlp_pipeline.faq_topics: trains on the faq/<key> examples, ranks only FAQ messages, in the
+ResponseSelector's output shape, and survives persisting and loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from actions.faq import ranked_topics
+from nlp_pipeline.faq_topics import FaqTopicClassifier
+
+EXAMPLES = {
+    "faq/cost": [
+        "how much does it cost",
+        "what is the price of a session",
+        "is it expensive",
+        "price per visit",
+    ],
+    "faq/acupuncture_pain": [
+        "does acupuncture hurt",
+        "is it painful",
+        "will the needles hurt",
+        "does it sting",
+    ],
+    "faq/insurance_coverage": [
+        "does insurance cover it",
+        "is it covered by my plan",
+        "will medicare pay",
+        "copay?",
+    ],
+}
+
+
+def training_data() -> TrainingData:
+    examples = [
+        Message(data={"text": text, "intent": "faq", "intent_response_key": key})
+        for key, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    examples.append(Message(data={"text": "hello there", "intent": "greet"}))
+    return TrainingData(training_examples=examples)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path)
+
+
+def context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), "test")
+
+
+def trained(storage: LocalModelStorage, resource: Resource) -> FaqTopicClassifier:
+    component = FaqTopicClassifier.create({}, storage, resource, context())
+    component.train(training_data())
+    return component
+
+
+def faq_message(text: str, intent: str = "faq") -> Message:
+    return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+
+
+def test_an_faq_message_gets_a_ranking_in_the_response_selector_shape(storage):
+    component = trained(storage, Resource("faq_topics"))
+
+    [message] = component.process([faq_message("how much is a session, is it expensive")])
+
+    output = message.as_dict_nlu()["response_selector"]
+    assert output["all_retrieval_intents"] == ["faq"]
+    assert output["faq"]["response"]["intent_response_key"] == "faq/cost"
+    assert output["faq"]["response"]["utter_action"] == "utter_faq/cost"
+    keys = [item["intent_response_key"] for item in output["faq"]["ranking"]]
+    assert sorted(keys) == sorted(EXAMPLES)
+    confidences = [item["confidence"] for item in output["faq"]["ranking"]]
+    assert confidences == sorted(confidences, reverse=True) and sum(confidences) == pytest.approx(1.0)
+    # What the FAQ action reads.
+    assert ranked_topics(message.as_dict_nlu())[0].key == "cost"
+
+
+def test_other_intents_get_no_ranking(storage):
+    component = trained(storage, Resource("faq_topics"))
+
+    [greeting, follow_up] = component.process(
+        [faq_message("hello", "greet"), faq_message("and dry needling?", "inform_treatment")]
+    )
+
+    assert greeting.get("response_selector") is None
+    assert follow_up.get("response_selector") is None
+
+
+def test_the_trained_model_is_persisted_and_loaded(storage):
+    resource = Resource("faq_topics")
+    original = trained(storage, resource)
+
+    loaded = FaqTopicClassifier.load({}, storage, resource, context())
+
+    text = "does insurance pay for it"
+    assert loaded.ranking(text) == original.ranking(text)
+    assert loaded.ranking(text)[0][0] == "faq/insurance_coverage"
+
+
+def test_without_faq_examples_nothing_is_ranked(storage):
+    resource = Resource("faq_topics")
+    component = FaqTopicClassifier.create({}, storage, resource, context())
+    component.train(TrainingData(training_examples=[Message(data={"text": "hi", "intent": "greet"})]))
+
+    loaded = FaqTopicClassifier.load({}, storage, resource, context())
+
+    [message] = loaded.process([faq_message("how much does it cost")])
+    assert message.get("response_selector") is None
