@@ -1,17 +1,22 @@
 """What the messaging connectors share: conversation ids, settings from the
-environment, the "off" connector, outbound HTTP calls, and the staff-line filter."""
+environment, the "off" connector, outbound HTTP calls, the staff-line filter,
+and the memory of deliveries already handled (platform retries)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import aiohttp
+import redis.asyncio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -58,6 +63,114 @@ def platform_id(namespace: str, conversation: str) -> str:
     """
     prefix = conversation_id(namespace, "")
     return conversation[len(prefix) :] if conversation.startswith(prefix) else conversation
+
+
+DELIVERIES_REMEMBERED = 10_000
+DELIVERY_MEMORY_SECONDS = 10 * 60
+DELIVERY_REDIS_TIMEOUT_SECONDS = 1.0
+
+
+class SeenDeliveries:
+    """Which platform deliveries were already handled, so a retry is not answered twice.
+
+    A platform sends an update again when our answer to it was slow or failed:
+    Telegram and Messenger wait for the webhook's response, which comes after the
+    turn; Slack retries after 3 s. Each connector asks :meth:`first_delivery` with
+    the delivery's own id (Telegram ``update_id``, Slack ``event_id``, Messenger
+    ``mid``) before it starts a turn; a repeat is acknowledged (200) and nothing
+    else happens.
+
+    Every process remembers the last 10,000 ids for 10 minutes (in memory, the
+    oldest forgotten first; a repeat does not extend its time). With several
+    replicas or Sanic workers a retry may reach another process, which has not
+    seen the id: that needs a shared store.
+    So when ``REDIS_URL`` is set (required with more than one process, see
+    server_plugins/lock_store.py) each new id is also recorded there (``SET NX``
+    with the same 10-minute expiry) and an id any process recorded counts as seen.
+    When Redis does not answer, the process's own memory decides (a warning is
+    logged) rather than holding the webhook back.
+
+    An id is recorded when the delivery arrives, before its turn: a turn that
+    fails is not run again on a retry (the visitor got an apology), nor, with
+    Redis, one cut short by a restart (memory alone is lost with the process).
+    """
+
+    def __init__(
+        self,
+        size: int = DELIVERIES_REMEMBERED,
+        seconds: float = DELIVERY_MEMORY_SECONDS,
+        redis_url: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._clock = clock
+        self._seen: OrderedDict[str, float] = OrderedDict()  # id -> first seen, oldest first
+        url = os.environ.get("REDIS_URL", "") if redis_url is None else redis_url
+        self._redis_url = url.strip()
+        self._key_prefix = os.environ.get("REDIS_LOCK_PREFIX", "faqbot") + ":delivery:"
+        # One asyncio client per event loop (a Sanic worker has one; tests start several).
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
+        self._clients = weakref.WeakKeyDictionary()
+
+    def remember(self, key: str) -> bool:
+        """Record ``key`` in this process's memory; False if it was already there."""
+        now = self._clock()
+        while self._seen:
+            oldest, seen_at = next(iter(self._seen.items()))
+            if now - seen_at < self.seconds:
+                break
+            del self._seen[oldest]
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return True
+
+    def _client(self) -> redis.asyncio.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            # redis-py reads the URL itself: rediss:// (TLS), user, %-escaped password, /db.
+            client = redis.asyncio.from_url(
+                self._redis_url,
+                db=1,  # when the URL names none, as the lock store
+                socket_timeout=DELIVERY_REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=DELIVERY_REDIS_TIMEOUT_SECONDS,
+            )
+            self._clients[loop] = client
+        return client
+
+    async def first_delivery(self, namespace: str, delivery_id: Any) -> bool:
+        """True the first time the delivery ``delivery_id`` of a connector arrives,
+        False when it was seen in the last 10 minutes. A delivery without an id is
+        always new."""
+        if delivery_id is None or str(delivery_id) == "":
+            return True
+        key = f"{namespace}:{delivery_id}"
+        if not self.remember(key):
+            return False
+        if not self._redis_url:
+            return True
+        try:
+            recorded = await self._client().set(
+                self._key_prefix + key, "1", nx=True, ex=max(1, int(self.seconds))
+            )
+        except (redis.RedisError, OSError, asyncio.TimeoutError) as error:
+            logger.warning(
+                "%s: Redis did not answer (%s); retries are recognised by this process only",
+                namespace,
+                type(error).__name__,
+            )
+            return True
+        return bool(recorded)
+
+    async def aclose(self) -> None:
+        """Close the running loop's Redis client, if one was made."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close(close_connection_pool=True)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from channels.base import (
     MESSENGER,
     DisabledInput,
     MessagingOutput,
+    SeenDeliveries,
     Setting,
     announce_off,
     call_api,
@@ -50,6 +51,7 @@ TEMPLATE_TEXT_LIMIT = 640
 BUTTONS_PER_MESSAGE = 3
 BUTTON_TITLE_LIMIT = 20
 ONLY_TEXT = "Sorry, I can only read text messages. Please type your question."
+SIGNATURE_HEADER = "X-Hub-Signature-256"  # never the SHA-1 X-Hub-Signature
 
 SETTINGS = (
     Setting("verify", "FACEBOOK_VERIFY_TOKEN"),
@@ -59,9 +61,9 @@ SETTINGS = (
 )
 
 
-def hub_signature(secret: str, body: bytes, algorithm: str = "sha256") -> str:
-    """The X-Hub-Signature(-256) header Meta sends with a webhook body."""
-    return f"{algorithm}=" + hmac.new(secret.encode(), body, getattr(hashlib, algorithm)).hexdigest()
+def hub_signature(secret: str, body: bytes) -> str:
+    """The X-Hub-Signature-256 header Meta sends with a webhook body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def button_plan(text: str, choices: list[Choice]) -> tuple[list[str], list[tuple[str, list[dict[str, str]]]]]:
@@ -152,19 +154,21 @@ class FacebookInput(InputChannel):
         self.app_secret = app_secret
         self.page_access_token = page_access_token
         self.graph_url = graph_url or "https://graph.facebook.com/v21.0"
+        self.deliveries = SeenDeliveries()  # Meta resends events it got no 200 for in time
 
     def get_output_channel(self) -> MessengerOutput:
         return MessengerOutput(self.page_access_token, self.graph_url)
 
     def authentic(self, request: Request) -> bool:
-        """X-Hub-Signature-256 (sha256) if present, else the older X-Hub-Signature (sha1)."""
-        body = request.body or b""
-        for header, algorithm in (("X-Hub-Signature-256", "sha256"), ("X-Hub-Signature", "sha1")):
-            given = request.headers.get(header)
-            if given:
-                expected = hub_signature(self.app_secret, body, algorithm)
-                return hmac.compare_digest(expected.encode(), given.encode())
-        return False
+        """X-Hub-Signature-256 (HMAC-SHA256 of the body with the app secret) matches.
+
+        Meta sends it with every webhook call. The older X-Hub-Signature (SHA-1)
+        is not accepted, even when it is right: a call with only that header is
+        refused like a call with a wrong signature.
+        """
+        given = request.headers.get(SIGNATURE_HEADER) or ""
+        expected = hub_signature(self.app_secret, request.body or b"")
+        return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         fb_webhook = Blueprint("fb_webhook", __name__)
@@ -205,16 +209,22 @@ class FacebookInput(InputChannel):
         sender = str((event.get("sender") or {}).get("id") or "")
         conversation = conversation_id(MESSENGER, sender)
         message = event.get("message") or {}
-        text = None
-        if event.get("postback"):
-            text = event["postback"].get("payload")
+        postback = event.get("postback") or {}
+        text, attachments_only = None, False
+        if postback:
+            text = postback.get("payload")
         elif message and not message.get("is_echo"):
             text = (message.get("quick_reply") or {}).get("payload") or message.get("text")
-            if not text and message.get("attachments"):
-                await out.send_text_message(conversation, ONLY_TEXT)
-                return
+            attachments_only = not text and bool(message.get("attachments"))
         # Delivery and read receipts, echoes of our own messages: nothing to answer.
-        if sender and text:
+        if not sender or not (text or attachments_only):
+            return
+        # A retry of an event already handled (Messenger resends a whole batch).
+        if not await self.deliveries.first_delivery(MESSENGER, (postback or message).get("mid")):
+            return
+        if attachments_only:
+            await out.send_text_message(conversation, ONLY_TEXT)
+        else:
             await handle_safely(
                 on_new_message,
                 UserMessage(

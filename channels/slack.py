@@ -32,6 +32,7 @@ from channels.base import (
     SLACK,
     DisabledInput,
     MessagingOutput,
+    SeenDeliveries,
     Setting,
     announce_off,
     call_api,
@@ -174,6 +175,7 @@ class SlackInput(InputChannel):
         self.use_threads = use_threads
         self.api_url = api_url or "https://slack.com/api"
         self._tasks: set[asyncio.Task] = set()
+        self.deliveries = SeenDeliveries()  # Slack resends an event after 3 s without an answer
 
     def get_output_channel(self, channel: str = "", thread_ts: str | None = None) -> SlackOutput:
         return SlackOutput(self.token, self.api_url, channel, thread_ts)
@@ -242,6 +244,9 @@ class SlackInput(InputChannel):
             event = body.get("event") if body.get("type") == "event_callback" else None
             if not isinstance(event, dict) or not self._is_user_message(event):
                 return response.text("")
+            if not await self.deliveries.first_delivery(SLACK, body.get("event_id")):
+                # The same event delivered again (retries also carry X-Slack-Retry-Num, above).
+                return response.text("", headers={"X-Slack-No-Retry": "1"})
             text = clean_user_text(str(event.get("text") or ""))
             user = str(event.get("user") or "")
             if text and user:

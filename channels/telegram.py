@@ -28,6 +28,7 @@ from channels.base import (
     TELEGRAM,
     DisabledInput,
     MessagingOutput,
+    SeenDeliveries,
     Setting,
     announce_off,
     call_api,
@@ -136,6 +137,7 @@ class TelegramInput(InputChannel):
         self.secret_token = secret_token
         self.webhook_url = webhook_url
         self.api_url = api_url or "https://api.telegram.org"
+        self.deliveries = SeenDeliveries()  # Telegram resends an update it got no answer to
 
     def get_output_channel(self) -> TelegramOutput:
         return TelegramOutput(self.access_token, self.api_url)
@@ -182,6 +184,8 @@ class TelegramInput(InputChannel):
                 logger.warning("telegram: update without the right secret token refused")
                 return response.text("forbidden", status=HTTPStatus.FORBIDDEN)
             update = request.json if isinstance(request.json, dict) else {}
+            if not await self.deliveries.first_delivery(TELEGRAM, update.get("update_id")):
+                return response.text("success")  # a retry of an update already handled
             out = self.get_output_channel()
             chat_id, text = None, None
             if isinstance(update.get("callback_query"), dict):

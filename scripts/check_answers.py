@@ -254,6 +254,25 @@ def run(url: str, questions: Sequence[Question], answers: dict[str, str], worker
         return list(pool.map(one, enumerate(questions)))
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (tab and
+# carriage return too, in some programs). Questions and replies are visitor-style
+# text, so every CSV for staff goes through spreadsheet_cell().
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """``value`` as a CSV cell that a spreadsheet shows as text: a string starting
+    like a formula gets a leading single quote; anything else is left as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
+def spreadsheet_row(values: Iterable[Any]) -> list[Any]:
+    """A CSV row of :func:`spreadsheet_cell` cells."""
+    return [spreadsheet_cell(value) for value in values]
+
+
 def write_report(path: Path, results: Iterable[Result]) -> None:
     """The staff CSV: one row per question."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,15 +283,17 @@ def write_report(path: Path, results: Iterable[Result]) -> None:
         )
         for result in sorted(results, key=lambda r: (r.question.topic, r.question.text)):
             writer.writerow(
-                [
-                    result.question.topic,
-                    result.question.text,
-                    result.outcome,
-                    result.answered,
-                    " ".join(result.offered),
-                    result.reply,
-                    result.question.source,
-                ]
+                spreadsheet_row(
+                    [
+                        result.question.topic,
+                        result.question.text,
+                        result.outcome,
+                        result.answered,
+                        " ".join(result.offered),
+                        result.reply,
+                        result.question.source,
+                    ]
+                )
             )
 
 

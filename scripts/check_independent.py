@@ -46,7 +46,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from channels.base import REST, conversation_id  # noqa: E402
-from scripts.check_answers import DEFAULT_MODEL, BotUnreachable, ask, private_bot  # noqa: E402
+from scripts.check_answers import (  # noqa: E402
+    DEFAULT_MODEL,
+    BotUnreachable,
+    ask,
+    private_bot,
+    spreadsheet_row,
+)
 
 SET_DIR = ROOT / "tests" / "nlu"
 DEFAULT_REPORT = ROOT / "results" / "independent_check.csv"
@@ -292,8 +298,7 @@ def write_csv(path: Path, cases: Sequence[Case]) -> None:
                     outcome,
                     verdict(turn, outcome),
                 ]
-                # A cell starting with = + - @ would run as a formula in a spreadsheet.
-                writer.writerow([f"'{c}" if str(c)[:1] and str(c)[0] in "=+-@" else c for c in [*row, reply]])
+                writer.writerow(spreadsheet_row([*row, reply]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,10 +33,10 @@ import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
+import redis.connection
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
@@ -281,14 +281,35 @@ class AtomicRedisLockStore(RedisLockStore):
         self._cleanup_script(keys=keys, args=args)
 
 
+# Query options of a Redis URL that the lock store passes on (its other settings
+# come from the URL itself or the environment).
+_SSL_URL_OPTIONS = ("ssl_certfile", "ssl_keyfile", "ssl_ca_certs")
+
+
 def redis_lock_store(url: str) -> AtomicRedisLockStore:
-    """``redis://[:password@]host[:port][/db]`` -> an atomic Redis lock store."""
-    parsed = urlsplit(url)
+    """A Redis URL -> an atomic Redis lock store.
+
+    ``redis://[[user]:password@]host[:port][/db]``, or ``rediss://`` for TLS, read by
+    redis-py's own parser: %-escaped user names and passwords are decoded; db 1 when
+    the URL names none. ``?ssl_ca_certs=``, ``?ssl_certfile=`` and ``?ssl_keyfile=`` are
+    passed on; other query options are ignored with a warning.
+    """
+    options = redis.connection.parse_url(url)
+    connection_class = options.pop("connection_class", None)
+    if connection_class is redis.UnixDomainSocketConnection:
+        raise ValueError("REDIS_URL: unix:// sockets are not supported; use redis:// or rediss://")
+    ssl_options = {key: options.pop(key) for key in _SSL_URL_OPTIONS if key in options}
+    known = {"host", "port", "db", "username", "password"}
+    if ignored := sorted(set(options) - known):
+        logger.warning("REDIS_URL: option(s) %s ignored by the lock store", ", ".join(ignored))
     return AtomicRedisLockStore(
-        host=parsed.hostname or "localhost",
-        port=parsed.port or 6379,
-        db=int(parsed.path.strip("/") or 1),
-        password=parsed.password,
+        host=options.get("host", "localhost"),
+        port=options.get("port", 6379),
+        db=options.get("db", 1),
+        username=options.get("username"),
+        password=options.get("password"),
+        use_ssl=connection_class is redis.SSLConnection,
+        **ssl_options,
         key_prefix=os.environ.get("REDIS_LOCK_PREFIX", "faqbot"),
         socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "5")),
     )

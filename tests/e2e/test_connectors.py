@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import sqlite3
@@ -212,8 +213,14 @@ def no_staff_lines(texts: list[str]) -> bool:
 
 
 # ---------------------------------------------------------------- Telegram
-def telegram_message(chat_id: int, text: str, update_id: int = 1) -> dict[str, Any]:
+# Every delivery gets its own id, as on the platforms: the connectors answer an id
+# they have seen in the last 10 minutes only once (a retry).
+DELIVERY_IDS = itertools.count(1000)
+
+
+def telegram_message(chat_id: int, text: str, update_id: int | None = None) -> dict[str, Any]:
     user = {"id": chat_id, "is_bot": False, "first_name": "Ann", "language_code": "en"}
+    update_id = next(DELIVERY_IDS) if update_id is None else update_id
     return {
         "update_id": update_id,
         "message": {
@@ -251,6 +258,18 @@ def test_telegram_start_greets(channel_bot):
     assert calls[0].path == f"/telegram/bot{TELEGRAM_TOKEN}/sendMessage"
     assert calls[0].json()["chat_id"] == "9002"
     assert sent_texts(calls)[0].startswith("Hello! I answer questions about acupuncture")
+
+
+def test_telegram_answers_an_update_it_gets_twice_once(channel_bot):
+    """Telegram sends an update again when the webhook's answer is late (issue 19)."""
+    update = telegram_message(9004, "/start")
+    assert telegram_post(channel_bot, update) == 200
+    assert telegram_post(channel_bot, update) == 200
+    channel_bot.stub.wait("/telegram/", lambda calls: len(sent_texts(calls)) >= 1)
+    time.sleep(2)
+    assert sent_texts(channel_bot.stub.take("/telegram/")) == []  # no second greeting
+    stored = stored_user_texts(channel_bot, "tg:9004")
+    assert stored == ["/greet"], stored
 
 
 def test_telegram_native_buttons_then_the_sourced_answer(channel_bot):
@@ -423,9 +442,9 @@ def messenger_body(sender: str, message: dict[str, Any] | None = None, postback:
         "timestamp": int(time.time() * 1000),
     }
     if message is not None:
-        event["message"] = {"mid": "m_abc", **message}
+        event["message"] = {"mid": f"m_{next(DELIVERY_IDS)}", **message}
     if postback is not None:
-        event["postback"] = {"mid": "m_def", **postback}
+        event["postback"] = {"mid": f"m_{next(DELIVERY_IDS)}", **postback}
     return json.dumps(
         {
             "object": "page",
@@ -434,7 +453,7 @@ def messenger_body(sender: str, message: dict[str, Any] | None = None, postback:
     ).encode()
 
 
-def messenger_headers(body: bytes, algorithm: str = "sha1", secret: str = FB_SECRET) -> dict[str, str]:
+def messenger_headers(body: bytes, algorithm: str = "sha256", secret: str = FB_SECRET) -> dict[str, str]:
     digest = hmac.new(secret.encode(), body, getattr(hashlib, algorithm)).hexdigest()
     header = "X-Hub-Signature" if algorithm == "sha1" else "X-Hub-Signature-256"
     return {"Content-Type": "application/json", header: f"{algorithm}={digest}"}
@@ -456,6 +475,8 @@ def test_messenger_webhook_verification_and_signature(channel_bot):
     assert (
         channel_bot.post("/webhooks/facebook/webhook", body, {"Content-Type": "application/json"})[0] == 403
     )
+    # The older SHA-1 header alone is refused, even when it is right (issue 19).
+    assert channel_bot.post("/webhooks/facebook/webhook", body, messenger_headers(body, "sha1"))[0] == 403
     time.sleep(1)
     assert channel_bot.stub.take("/graph/") == []
 
@@ -484,9 +505,8 @@ def test_messenger_at_most_three_buttons_per_message_then_the_answer(channel_bot
     if len(buttons) > 3:
         assert templates[1]["text"] == "More choices:"
 
-    # Signed with the newer SHA-256 header this time.
     body = messenger_body("FB_ANN", postback={"title": DRY_NEEDLING_TITLE, "payload": DRY_NEEDLING_PAYLOAD})
-    assert channel_bot.post("/webhooks/facebook/webhook", body, messenger_headers(body, "sha256"))[0] == 200
+    assert channel_bot.post("/webhooks/facebook/webhook", body, messenger_headers(body))[0] == 200
     calls = channel_bot.stub.wait(
         "/graph/",
         lambda calls: any(

@@ -529,3 +529,36 @@ def test_an_unreachable_redis_raises_rasas_lock_error():
 
     with pytest.raises(LockError, match="Error while acquiring lock"):
         run_turns(store, one_turn())
+
+
+def test_two_replicas_share_the_memory_of_platform_deliveries(redis_url, monkeypatch):
+    """A platform's retry that reaches another replica is not answered again (issue 19):
+    with REDIS_URL set, the delivery ids are recorded in Redis with a 10-minute expiry."""
+    import redis
+
+    from channels.base import TELEGRAM, SeenDeliveries
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("REDIS_LOCK_PREFIX", f"deliveries{uuid.uuid4().hex[:8]}")
+    replicas = [SeenDeliveries(), SeenDeliveries()]
+    update = uuid.uuid4().int % 10**9
+
+    async def deliver() -> list[bool]:
+        try:
+            return [
+                await replicas[0].first_delivery(TELEGRAM, update),
+                await replicas[1].first_delivery(TELEGRAM, update),  # the retry, on the other replica
+                await replicas[1].first_delivery(TELEGRAM, update + 1),
+            ]
+        finally:
+            for replica in replicas:
+                await replica.aclose()
+
+    assert asyncio.run(deliver()) == [True, False, True]
+    client = redis.Redis.from_url(redis_url)
+    key = f"{os.environ['REDIS_LOCK_PREFIX']}:delivery:tg:{update}"
+    try:
+        assert 590 <= client.ttl(key) <= 600
+        client.delete(key, f"{os.environ['REDIS_LOCK_PREFIX']}:delivery:tg:{update + 1}")
+    finally:
+        client.close()

@@ -60,6 +60,8 @@ BUTTONS = [
 def clean_env(monkeypatch):
     for name in CONNECTOR_ENV:
         monkeypatch.delenv(name, raising=False)
+    # The connectors' memory of deliveries stays in the process (no shared Redis keys).
+    monkeypatch.delenv("REDIS_URL", raising=False)
 
 
 @dataclass
@@ -396,15 +398,37 @@ def test_messenger_long_text_goes_first_as_text(monkeypatch):
     assert all(call["url"] == "http://stub/graph/v21.0/me/messages" for call in recorder.calls)
 
 
-def test_messenger_signatures_sha256_and_sha1():
+def test_messenger_accepts_only_the_sha256_signature():
     channel = facebook.FacebookInput("verify", "app-secret", "page-token")
     body = b'{"object":"page","entry":[]}'
     sha256 = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
     sha1 = "sha1=" + hmac.new(b"app-secret", body, hashlib.sha1).hexdigest()
+    assert facebook.hub_signature("app-secret", body) == sha256
     assert channel.authentic(FakeRequest({"X-Hub-Signature-256": sha256}, body))
-    assert channel.authentic(FakeRequest({"X-Hub-Signature": sha1}, body))
-    assert not channel.authentic(FakeRequest({"X-Hub-Signature": sha1}, body + b" "))
+    assert not channel.authentic(FakeRequest({"X-Hub-Signature-256": sha256}, body + b" "))
+    # The older SHA-1 header is refused even when it is right (issue 19)...
+    assert not channel.authentic(FakeRequest({"X-Hub-Signature": sha1}, body))
+    # ...it does not stand in for a wrong SHA-256 one, nor is a SHA-1 value read from the new header.
+    assert not channel.authentic(
+        FakeRequest({"X-Hub-Signature-256": "sha256=00", "X-Hub-Signature": sha1}, body)
+    )
+    assert not channel.authentic(FakeRequest({"X-Hub-Signature-256": sha1}, body))
     assert not channel.authentic(FakeRequest({}, body))
+
+
+def test_messenger_webhook_with_only_a_valid_sha1_signature_gets_403(monkeypatch):
+    recorder = record(monkeypatch, facebook)
+    channel = facebook.FacebookInput("verify", "app-secret", "page-token", "http://stub/graph")
+    turns = Turns()
+    handler = route(channel, turns)
+    event = {"sender": {"id": "68"}, "message": {"mid": "m1", "text": "hi"}}
+    body = json.dumps({"object": "page", "entry": [{"messaging": [event]}]}).encode()
+    sha1 = "sha1=" + hmac.new(b"app-secret", body, hashlib.sha1).hexdigest()
+    reply = asyncio.run(
+        handler(webhook_request(headers={"X-Hub-Signature": sha1}, body=body, json=json.loads(body)))
+    )
+    assert reply.status == 403
+    assert turns.messages == [] and recorder.calls == []
 
 
 # ---------------------------------------------------------------- Twilio
@@ -680,3 +704,122 @@ def test_web_chat_conversation_is_web_namespaced_and_the_room_is_the_session_id(
     asyncio.run(handlers["user_uttered"]("sid-2", {"message": "hello"}))
     assert turns.senders[-1] == "web:sid-2"
     assert emitted[-1] == ("bot_uttered", {"text": "Answer."}, "sid-2")
+
+
+# ---------------------------------------------------------------- platform retries (issue 19)
+@dataclass
+class SlowTurns(Turns):
+    """Turns whose first one waits until ``release`` is set: the platform's retry
+    arrives while the first delivery is still being answered."""
+
+    release: asyncio.Event | None = None
+
+    async def __call__(self, message: Any) -> None:
+        first = not self.messages
+        self.messages.append(message)
+        if first and self.release is not None:
+            await self.release.wait()
+        await message.output_channel.send_response(message.sender_id, dict(self.reply))
+
+
+def test_a_telegram_update_retried_during_a_slow_turn_is_answered_once(monkeypatch):
+    recorder = record(monkeypatch, telegram, result={"ok": True})
+    channel = telegram.TelegramInput("123:abc", "secret_1", api_url="http://stub/telegram")
+    turns = SlowTurns()
+    handler = route(channel, turns)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "secret_1"}
+    update = {"update_id": 7, "message": {"message_id": 1, "chat": {"id": 42}, "text": "hello"}}
+
+    async def scenario() -> list[Any]:
+        turns.release = asyncio.Event()
+        first = asyncio.create_task(handler(webhook_request(headers=headers, json=update)))
+        await asyncio.sleep(0.01)
+        assert not first.done()  # the turn is slow: Telegram times out and sends the update again
+        retry = await handler(webhook_request(headers=headers, json=dict(update)))
+        turns.release.set()
+        return [await first, retry]
+
+    replies = asyncio.run(scenario())
+    assert [reply.status for reply in replies] == [200, 200]
+    assert turns.senders == ["tg:42"]
+    assert len([call for call in recorder.calls if call["url"].endswith("/sendMessage")]) == 1
+
+    # A button press delivered twice: one answerCallbackQuery, one turn.
+    query = {"update_id": 8, "callback_query": {"id": "q1", "data": "/yes", "message": {"chat": {"id": 42}}}}
+    for _ in range(2):
+        assert asyncio.run(handler(webhook_request(headers=headers, json=query))).status == 200
+    assert [message.text for message in turns.messages] == ["hello", "/yes"]
+    assert len([call for call in recorder.calls if call["url"].endswith("/answerCallbackQuery")]) == 1
+
+    # The next update (a new id, the same words) is a new turn.
+    again = {"update_id": 9, "message": {"message_id": 2, "chat": {"id": 42}, "text": "hello"}}
+    asyncio.run(handler(webhook_request(headers=headers, json=again)))
+    assert [message.text for message in turns.messages] == ["hello", "/yes", "hello"]
+
+
+def test_a_slack_event_delivered_twice_is_answered_once(monkeypatch):
+    recorder = record(monkeypatch, slack, result={"ok": True})
+    channel = slack.SlackInput("xoxb-1", "signing-secret", api_url="http://stub/slack")
+    turns = Turns()
+    handler = route(channel, turns)
+
+    def deliver(event_id: str) -> Any:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "event_id": event_id,
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "user": "U0ANN",
+                    "channel": "D01",
+                    "text": "hi",
+                },
+            }
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "content-type": "application/json",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": slack.slack_signature("signing-secret", timestamp, body),
+        }
+
+        async def run() -> Any:
+            reply = await handler(webhook_request(headers=headers, body=body, json=json.loads(body)))
+            await asyncio.gather(*channel._tasks)
+            return reply
+
+        return asyncio.run(run())
+
+    first, again = deliver("Ev01"), deliver("Ev01")
+    assert (first.status, again.status) == (200, 200)
+    assert again.headers.get("X-Slack-No-Retry") == "1"
+    assert turns.senders == ["slack:U0ANN"] and len(recorder.calls) == 1
+    deliver("Ev02")
+    assert turns.senders == ["slack:U0ANN", "slack:U0ANN"]
+
+
+def test_a_messenger_batch_delivered_again_is_answered_once(monkeypatch):
+    recorder = record(monkeypatch, facebook)
+    channel = facebook.FacebookInput("verify", "app-secret", "page-token", "http://stub/graph")
+    turns = Turns()
+    handler = route(channel, turns)
+
+    def deliver(events: list[dict[str, Any]]) -> Any:
+        body = json.dumps({"object": "page", "entry": [{"messaging": events}]}).encode()
+        headers = {"X-Hub-Signature-256": facebook.hub_signature("app-secret", body)}
+        return asyncio.run(handler(webhook_request(headers=headers, body=body, json=json.loads(body))))
+
+    text = {"sender": {"id": "68"}, "message": {"mid": "m1", "text": "hello"}}
+    picture = {"sender": {"id": "69"}, "message": {"mid": "m2", "attachments": [{"type": "image"}]}}
+    button = {"sender": {"id": "68"}, "postback": {"mid": "m3", "payload": "/yes"}}
+    assert deliver([text, picture]).status == 200
+    # Messenger resends the batch, with an event that is new this time.
+    assert deliver([text, picture, button]).status == 200
+    assert deliver([button]).status == 200
+    assert [(message.sender_id, message.text) for message in turns.messages] == [
+        ("fb:68", "hello"),
+        ("fb:68", "/yes"),
+    ]
+    sent = [(call["json"]["recipient"]["id"], call["json"]["message"]["text"]) for call in recorder.calls]
+    assert sent == [("68", "Answer."), ("69", facebook.ONLY_TEXT), ("68", "Answer.")]

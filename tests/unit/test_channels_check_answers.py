@@ -3,12 +3,22 @@ which topic a reply answered, and deciding what is a regression."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
 
 from scripts import check_answers
-from scripts.check_answers import Question, Result, classify, compare, read_heldout
+from scripts.check_answers import (
+    Question,
+    Result,
+    classify,
+    compare,
+    read_heldout,
+    spreadsheet_cell,
+    spreadsheet_row,
+    write_report,
+)
 from tests.conftest import ROOT
 
 ANSWERS = {
@@ -88,3 +98,35 @@ def test_unreachable_bot_exits_2(tmp_path, capsys):
     status = check_answers.main(["--url", "http://127.0.0.1:9", "--report", str(tmp_path / "r.csv")])
     assert status == 2
     assert "the bot is not reachable" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("what is dry needling?", "what is dry needling?"),
+        ("a = b - c", "a = b - c"),  # only the first character counts
+        ("", ""),
+        ("'=already quoted", "'=already quoted"),
+        (3, 3),  # numbers and other values are the program's own: left as they are
+        (None, None),
+    ],
+)
+def test_spreadsheet_cell_quotes_what_a_spreadsheet_would_run(value, cell):
+    assert spreadsheet_cell(value) == cell
+    assert spreadsheet_row([value, "ok"]) == [cell, "ok"]
+
+
+def test_the_report_csv_has_no_formula_cells(tmp_path):
+    question = Question("cost", "=cmd|' /C calc'!A0", "-held_out.yml")
+    result = Result(question, "none", answered="@x", offered=["+a", "b"], reply="-1 reply")
+    write_report(tmp_path / "report.csv", [result])
+    with (tmp_path / "report.csv").open(newline="", encoding="utf-8") as handle:
+        header, row = list(csv.reader(handle))
+    assert header[0] == "topic"
+    assert row == ["cost", "'=cmd|' /C calc'!A0", "none", "'@x", "'+a b", "'-1 reply", "'-held_out.yml"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
-from scripts.check_independent import Turn, expected, load_cases, outcome_of, verdict
+from scripts.check_independent import Case, Turn, expected, load_cases, outcome_of, verdict, write_csv
 
 
 def events(*actions: str, **slots: str) -> list[dict]:
@@ -69,3 +71,11 @@ def test_the_independent_files_load_whole():
         file: sum(c.file == file for c in cases) for file in ("faq", "states", "followups", "non_english")
     }
     assert counts == {"faq": 481, "states": 60, "followups": 60, "non_english": 20}
+
+
+def test_the_csv_quotes_cells_a_spreadsheet_would_run(tmp_path):
+    case = Case("faq", "q1", [Turn("=1+1", "cost")], outcomes=["faq:cost"], replies=["+ a reply"])
+    write_csv(tmp_path / "independent.csv", [case])
+    with (tmp_path / "independent.csv").open(newline="", encoding="utf-8") as handle:
+        _, row = list(csv.reader(handle))
+    assert row == ["faq", "q1", "1", "'=1+1", "faq:cost", "faq:cost", "right", "'+ a reply"]
