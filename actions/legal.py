@@ -8,8 +8,11 @@ Texas. ``state_form`` makes sure a state is known before the answer:
 - ``validate_state_form`` fills ``us_state`` from the ``us_state`` entity (the spaCy
   entity ruler), else from "in <state>" in the text, else (when the bot asked) from
   the whole reply; it records the question type when a question activates the form;
-- ``action_answer_legal`` answers from the database: the direct answer with "as of
-  <date>" first, then conditions, pending changes, caveats and the source;
+- ``action_answer_legal`` answers from the database: "Last checked <date>; source dated
+  <date>." first (the date this project checked the row, then the date of the source it
+  rests on, so nobody reads an old source as current), then the direct answer, conditions,
+  pending changes, caveats and the source; a row with a ``check_first`` reason (Illinois)
+  says "Please check with <board> before relying on this" and why before the status;
 - ``action_list_legal_states`` answers list questions ("which states ban it?").
 """
 
@@ -257,17 +260,52 @@ def place(code: str, name: str) -> str:
     return "the District of Columbia" if code == "DC" else name
 
 
+def _date_words(value: date, precision: str) -> str:
+    """A source date as precise as it is known: '13 June 2017', 'January 2026', '2025', 'about 2023'."""
+    if precision == "approx":
+        return f"about {value.year}"
+    if precision == "year":
+        return str(value.year)
+    if precision == "month":
+        return value.strftime("%B %Y")
+    return format_date(value)
+
+
 def source_date_phrase(value: date | None, precision: str) -> str:
     """'source dated January 2026', 'source undated, about 2023' or 'source undated'."""
     if value is None or precision == "undated":
         return "source undated"
     if precision == "approx":
-        return f"source undated, about {value.year}"
-    if precision == "year":
-        return f"source dated {value.year}"
-    if precision == "month":
-        return f"source dated {value.strftime('%B %Y')}"
-    return f"source dated {format_date(value)}"
+        return f"source undated, {_date_words(value, precision)}"
+    return f"source dated {_date_words(value, precision)}"
+
+
+def dates_lead(verified_on: date, source_date: date | None, precision: str) -> str:
+    """What every state answer starts with: when we checked the row, and how old its source is.
+
+    'Last checked 21 November 2026; source dated June 2023.' A reader sees at once that a
+    recent check can rest on an old source.
+    """
+    return f"Last checked {format_date(verified_on)}; {source_date_phrase(source_date, precision)}."
+
+
+def sources_dates_lead(rows: Sequence[DryNeedlingRule | AcupunctureLicensure]) -> str:
+    """The lead of a list answer: the oldest check, then the range of the rows' source dates.
+
+    'Last checked 21 November 2026; sources dated 13 June 2017 to January 2026.'
+    """
+    checked = format_date(min(row.verified_on for row in rows))
+    dated = sorted(
+        ((row.source_date, row.source_date_precision) for row in rows if row.source_date is not None),
+        key=lambda pair: pair[0],
+    )
+    undated = len(rows) - len(dated)
+    if not dated:
+        return f"Last checked {checked}; sources undated."
+    oldest, newest = _date_words(*dated[0]), _date_words(*dated[-1])
+    span = oldest if oldest == newest else f"{oldest} to {newest}"
+    note = f" ({undated} undated)" if undated else ""
+    return f"Last checked {checked}; sources dated {span}{note}."
 
 
 def _source_line(source: LegalSource) -> str:
@@ -357,18 +395,30 @@ def _other_clause(rule: DryNeedlingRule, practitioner: str) -> list[str]:
 
 
 def dry_needling_answer(rule: DryNeedlingRule, practitioner: str | None, today: date, months: int) -> str:
-    """The full answer for one state: direct answer first, then terms, others, caveats, source."""
-    as_of = f"As of {format_date(rule.verified_on)}, "
-    asked_other = practitioner not in (None, "physical_therapist")
+    """The full answer for one state: dates and direct answer first, then terms, others, caveats, source.
+
+    A row with a ``check_first`` reason leads with "Please check with <board> before relying
+    on this" and the reason; the status follows as what the sources say.
+    """
+    lead = dates_lead(rule.verified_on, rule.source_date, rule.source_date_precision)
     lines: list[str] = []
+    if rule.check_first:
+        lines.append(f"{lead} Please check with {pt_board(rule)} before relying on this. {rule.check_first}")
+
+    def opening(clause: str) -> str:
+        if rule.check_first:
+            return clause if clause.startswith("I ") else f"According to the sources, {clause}"
+        return f"{lead} {_sentence_case(clause)}"
+
+    asked_other = practitioner not in (None, "physical_therapist")
     if asked_other:
         assert practitioner is not None
         first, *rest = _other_clause(rule, practitioner)
-        lines.append(as_of + first)
+        lines.append(opening(first))
         lines += rest
         lines.append(f"For physical therapists: {pt_clause(rule)}")
     else:
-        lines.append(as_of + pt_clause(rule))
+        lines.append(opening(pt_clause(rule)))
     lines.append(rule.summary)
     if rule.conditions and not asked_other:
         lines.append("What physical therapists need:")
@@ -387,7 +437,7 @@ def dry_needling_answer(rule: DryNeedlingRule, practitioner: str | None, today: 
         lines.append(f"Sources disagree: {rule.conflict}")
     if rule.caveats:
         lines.append("Please note: " + " ".join(rule.caveats))
-    if rule.conflict or rule.caveats:
+    if (rule.conflict or rule.caveats) and not rule.check_first:
         lines.append(f"Please check with {pt_board(rule)} before relying on this.")
     lines += _stale_line(rule.verified_on, today, months)
     lines.append(render_sources(rule.sources, rule.source_date, rule.source_date_precision))
@@ -396,10 +446,10 @@ def dry_needling_answer(rule: DryNeedlingRule, practitioner: str | None, today: 
 
 def acupuncture_answer(row: AcupunctureLicensure, today: date, months: int) -> str:
     """How a state licenses acupuncturists: direct answer, title, board, exam, lookup, source."""
-    where = place(row.state_code, row.state_name)
-    as_of = f"As of {format_date(row.verified_on)}, "
+    where = _sentence_case(place(row.state_code, row.state_name))
+    lead = dates_lead(row.verified_on, row.source_date, row.source_date_precision) + " "
     if row.licensed:
-        lines = [as_of + f"{where} licenses acupuncturists (licensed).", row.notes]
+        lines = [lead + f"{where} licenses acupuncturists (licensed).", row.notes]
         lines.append(f"Title: {row.licensed_title}")
         lines.append(f"Regulator: the {row.board_name}")
         lines.append(f"Exam: {_sentence_case(row.exam)}")
@@ -407,7 +457,7 @@ def acupuncture_answer(row: AcupunctureLicensure, today: date, months: int) -> s
             f"To check a licence: {row.lookup_hint}" + (f", {row.lookup_url}" if row.lookup_url else "")
         )
     else:
-        lines = [as_of + f"{where} does not license acupuncturists (no state licence).", row.notes]
+        lines = [lead + f"{where} does not license acupuncturists (no state licence).", row.notes]
         lines.append(f"To check a practitioner: {row.lookup_hint}")
     if row.caveats:
         lines.append("Please note: " + " ".join(row.caveats))
@@ -486,23 +536,23 @@ def dry_needling_list_answer(kind: str, rules: Sequence[DryNeedlingRule]) -> str
     def count(status: str) -> str:
         return _count_phrase([rule.state_code for rule in groups[status]])
 
-    as_of = f"As of {format_date(min(rule.verified_on for rule in rules))}"
+    lead = sources_dates_lead(rules)
     if kind == PROHIBITED:
         lines = [
-            f"{as_of}, physical therapists may not dry needle in {count(PROHIBITED)}: {names(PROHIBITED)}."
+            f"{lead} Physical therapists may not dry needle in {count(PROHIBITED)}: {names(PROHIBITED)}."
         ]
     elif kind == NOT_ADDRESSED:
         lines = [
-            f"{as_of}, the law does not address dry needling by physical therapists in "
+            f"{lead} The law does not address dry needling by physical therapists in "
             f"{count(NOT_ADDRESSED)} (no statute or board position): {names(NOT_ADDRESSED)}."
         ]
     elif kind == ALLOWED:
         lines = [
-            f"{as_of}, physical therapists may dry needle in {count(ALLOWED)}, usually after set "
+            f"{lead} Physical therapists may dry needle in {count(ALLOWED)}, usually after set "
             f"training: {names(ALLOWED)}."
         ]
     else:
-        lines = [f"{as_of}, this is where physical therapists stand on dry needling:"]
+        lines = [f"{lead} This is where physical therapists stand on dry needling:"]
     for status in (PROHIBITED, NOT_ADDRESSED, UNCLEAR):
         if status != kind and groups[status]:
             lines.append(_GROUP_LINES[status].format(names=names(status)))
@@ -512,6 +562,12 @@ def dry_needling_list_answer(kind: str, rules: Sequence[DryNeedlingRule]) -> str
     pending = [rule.state_name for rule in asked if rule.pending]
     if pending:
         lines.append(f"Changes are pending in {_join_names(pending)}.")
+    check_first = [rule.state_name for rule in rules if rule.check_first]
+    if check_first:
+        lines.append(
+            f"Please check with the board before relying on this for {_join_names(check_first)}; "
+            f"ask me about {'it' if len(check_first) == 1 else 'each'} for the reason."
+        )
     lines.append("Ask me about a state for its details and sources.")
     lines.append(_sources_block(_top_sources(asked)))
     return "\n".join(lines)
@@ -521,10 +577,11 @@ def acupuncture_list_answer(rows: Sequence[AcupunctureLicensure]) -> str:
     """Which jurisdictions do and do not license acupuncturists."""
     unlicensed = [row for row in rows if not row.licensed]
     licensed = [row for row in rows if row.licensed]
-    as_of = f"As of {format_date(min(row.verified_on for row in rows))}"
+    names = _join_names([row.state_name for row in unlicensed])
+    others = _count_phrase([row.state_code for row in licensed])
     lines = [
-        f"{as_of}, {_join_names([row.state_name for row in unlicensed])} do not license acupuncturists "
-        f"(no state licence); the other {_count_phrase([row.state_code for row in licensed])} do.",
+        f"{sources_dates_lead(rows)} {names} do not license acupuncturists (no state licence); "
+        f"the other {others} do.",
         "Where there is no licence, you can check national certification in the NCCAOM Find a "
         "Practitioner directory. Ask me about a state for its title, board and exam.",
         _sources_block(_top_sources(unlicensed)),

@@ -66,6 +66,8 @@ _DRY_NEEDLING_FIELDS = (
     "source_date_precision",
     "verified_on",
 )
+# Optional in dry_needling.yml: most rows need no "check with the board first" reason.
+_DRY_NEEDLING_OPTIONAL = ("check_first",)
 _OTHER_FIELDS = ("who", "status", "verified", "note")
 _ACUPUNCTURE_FIELDS = (
     "state",
@@ -402,12 +404,13 @@ def _parse_dry_needling(
 ) -> DryNeedlingRule | None:
     label = str(item.get("state")) if isinstance(item, dict) and item.get("state") else f"row {index + 1}"
     check = _Checker(problems, DRY_NEEDLING_FILE, item, label, today, lines)
-    if not check.fields(_DRY_NEEDLING_FIELDS, _DRY_NEEDLING_FIELDS):
+    if not check.fields(_DRY_NEEDLING_FIELDS + _DRY_NEEDLING_OPTIONAL, _DRY_NEEDLING_FIELDS):
         return None
     common = _row_common(check, sources, states)
     status = check.choice("status", DRY_NEEDLING_STATUSES)
     summary = check.text("summary", sentence=True)
     conflict = check.text("conflict", optional=True, sentence=True)
+    check_first = check.text("check_first", optional=True, sentence=True)
     caveats = check.texts("caveats", sentence=True)
     if status == UNCLEAR and not (conflict or caveats):
         check.problem("an unclear status needs a conflict or caveats explaining why", "status")
@@ -434,6 +437,7 @@ def _parse_dry_needling(
         source_date=common.source_date,
         source_date_precision=common.source_date_precision,
         verified_on=common.verified_on,
+        check_first=check_first,
     )
 
 

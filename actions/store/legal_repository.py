@@ -38,7 +38,7 @@ PRACTITIONER_STATUSES = (ALLOWED, PROHIBITED, UNCLEAR)
 # How precise a row's source_date is (see data/legal/README.md).
 DATE_PRECISIONS = ("day", "month", "year", "approx", "undated")
 
-_CONDITION, _PENDING, _CAVEAT = "condition", "pending", "caveat"
+_CONDITION, _PENDING, _CAVEAT, _CHECK_FIRST = "condition", "pending", "caveat", "check_first"
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class DryNeedlingRule:
     source_date: date | None
     source_date_precision: str
     verified_on: date
+    # Why to check with the board before relying on the row at all (e.g. a law due to
+    # expire); the bot says it first. Stored as a detail row, so the schema is unchanged.
+    check_first: str | None = None
 
     def other(self, practitioner: str) -> OtherPractitioner | None:
         """The entry for ``practitioner`` (e.g. "chiropractor"), if the data has one."""
@@ -175,6 +178,7 @@ def _dry_needling_record(row: DryNeedlingStateRow) -> DryNeedlingRule:
         source_date=row.source_date,
         source_date_precision=row.source_date_precision,
         verified_on=row.verified_on,
+        check_first=next(iter(texts(_CHECK_FIRST)), None),
     )
 
 
@@ -261,6 +265,7 @@ class SqlLegalRepository:
         details = [(_CONDITION, t) for t in rule.conditions]
         details += [(_PENDING, t) for t in rule.pending]
         details += [(_CAVEAT, t) for t in rule.caveats]
+        details += [(_CHECK_FIRST, rule.check_first)] if rule.check_first else []
         row.details = [
             DryNeedlingDetailRow(kind=kind, position=index, text=text)
             for index, (kind, text) in enumerate(details)

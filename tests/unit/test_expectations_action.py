@@ -29,7 +29,7 @@ from actions.expectations import (
     render_sources,
 )
 from actions.lexicon import load_conditions, load_treatments, normalize_term
-from actions.rendering import DISCLAIMER
+from actions.rendering import DISCLAIMER, format_date
 from actions.safety import privacy_notice
 from actions.store.evidence_data import read_evidence_table
 from actions.store.evidence_repository import (
@@ -120,7 +120,7 @@ def test_every_pair_answers_in_short_parts_with_sources_and_review_date(action, 
     assert sources.startswith("Source")
     for source in row.sources:
         assert f"{source.title} (published " in sources and source.url in sources
-    assert sources.endswith("Last reviewed 21 November 2026.")
+    assert sources.endswith(f"Last reviewed {format_date(row.reviewed_on)}.")
     assert events == [
         SlotSet("expect_answered", f"{treatment}:{condition}"),
         SlotSet("treatment_context", treatment),
@@ -178,7 +178,7 @@ def test_rows_without_direct_evidence_say_so_plainly(treatment, condition):
     [
         (
             ("dry_needling", "episodic_migraine"),
-            "There is almost no trial evidence for dry needling in migraine.",
+            "The sources I rely on have little direct evidence for dry needling in migraine.",
         ),
         (("tui_na", "episodic_migraine"), "There is little direct evidence for Tui Na in migraine."),
         (("tui_na", "tension_type_headache"), "None of the trials compared Tui Na with a sham treatment."),

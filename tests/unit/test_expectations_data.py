@@ -51,7 +51,8 @@ def test_the_real_file_is_valid_and_complete():
     table = read_evidence_table(EVIDENCE.parent)
     assert table.version == "2026-11-21"
     assert len(table.rows) == len(TREATMENT_LABELS) * len(CONDITION_LABELS) == 25
-    assert {row.reviewed_on.isoformat() for row in table.rows} == {"2026-11-21"}
+    # dry needling x episodic migraine was re-worded on 2026-12-06 (issue 20); the rest date from 2026-11-21.
+    assert {row.reviewed_on.isoformat() for row in table.rows} == {"2026-11-21", "2026-12-06"}
     assert all(row.sources for row in table.rows)
 
 

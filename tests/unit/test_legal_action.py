@@ -19,6 +19,7 @@ from actions.legal import (
     ActionAnswerLegal,
     ActionListLegalStates,
     ValidateStateForm,
+    dates_lead,
     list_kind,
     place,
     read_state_reply,
@@ -278,7 +279,8 @@ def test_dry_needling_answer_exact_format():
     messages, events = run(action, tracker(slots={"us_state": "OH", "legal_question": "dry_needling"}))
     assert messages == [
         text_message(
-            "As of 1 November 2026, physical therapists in Ohio may dry needle (allowed).\n"
+            "Last checked 1 November 2026; source dated January 2026. "
+            "Physical therapists in Ohio may dry needle (allowed).\n"
             "A board rule allows it.\n"
             "What physical therapists need:\n"
             "- 50 hours of training\n"
@@ -320,7 +322,8 @@ def test_question_about_another_profession_answers_for_it_first():
     )
     lines = messages[0]["text"].split("\n")
     assert lines[:4] == [
-        "As of 1 November 2026, chiropractors in Ohio may not dry needle (prohibited).",
+        "Last checked 1 November 2026; source dated January 2026. Chiropractors in Ohio may not dry needle "
+        "(prohibited).",
         "This comes from a less reliable source and is not confirmed.",
         "A website says so.",
         "For physical therapists: physical therapists in Ohio may dry needle (allowed).",
@@ -342,7 +345,8 @@ def test_unknown_profession_is_said_to_be_unconfirmed(full_repository):
         ),
     )
     assert messages[0]["text"].startswith(
-        "As of 21 November 2026, I have no confirmed information on whether athletic trainers in Ohio may "
+        "Last checked 21 November 2026; source dated January 2026. "
+        "I have no confirmed information on whether athletic trainers in Ohio may "
         "dry needle (not confirmed). Please check with the Ohio board that licenses athletic trainers."
     )
 
@@ -362,7 +366,7 @@ def test_acupuncture_answer_exact_format():
     )
     assert messages == [
         text_message(
-            "As of 1 November 2026, Ohio licenses acupuncturists (licensed).\n"
+            "Last checked 1 November 2026; source undated. Ohio licenses acupuncturists (licensed).\n"
             "Ohio licenses acupuncturists.\n"
             "Title: Licensed Acupuncturist (L.Ac.)\n"
             "Regulator: the State Medical Board of Ohio\n"
@@ -452,7 +456,9 @@ def test_a_profession_from_an_earlier_question_is_not_applied_to_a_topic_from_co
     ]
     slots = {"us_state": "OH", "legal_question": "dry_needling", "legal_practitioner": "chiropractor"}
     messages, _ = run(answer_action(FAKE_OHIO), tracker("Ohio", slots=slots, events=events))
-    assert messages[0]["text"].startswith("As of 1 November 2026, physical therapists in Ohio may dry needle")
+    assert messages[0]["text"].startswith(
+        "Last checked 1 November 2026; source dated January 2026. Physical therapists in Ohio may dry needle"
+    )
 
 
 def test_acupuncture_questions_do_not_keep_a_profession():
@@ -480,16 +486,22 @@ def test_dry_needling_answer_for_every_jurisdiction(full_repository, code):
     messages, _ = run(action, tracker(slots={"us_state": code, "legal_question": "dry_needling"}))
 
     text = messages[0]["text"]
-    first = text.split("\n")[0]
-    assert first.startswith(f"As of {format_date(rule.verified_on)}, ")
-    assert place(code, rule.state_name) in first
-    assert first.endswith(f"({STATUS_WORDS[rule.status]}).")
+    lines = text.split("\n")
+    first = lines[0]
+    assert first.startswith(dates_lead(rule.verified_on, rule.source_date, rule.source_date_precision) + " ")
+    assert f"Last checked {format_date(rule.verified_on)}; " in first
+    # A row with a reason to check with the board first gives it before the status.
+    status_line = lines[1] if rule.check_first else first
+    if rule.check_first:
+        assert first.endswith(f"before relying on this. {rule.check_first}")
+    assert place(code, rule.state_name) in status_line
+    assert status_line.endswith(f"({STATUS_WORDS[rule.status]}).")
     assert f"Source: {rule.sources[0].title}" in text
     assert source_date_phrase(rule.source_date, rule.source_date_precision) in text
     if rule.conflict:
         assert "Sources disagree: " in text
-    if rule.conflict or rule.caveats:
-        assert "before relying on this." in text
+    if rule.conflict or rule.caveats or rule.check_first:
+        assert text.count("before relying on this.") == 1
     for change in rule.pending:
         assert change[1:] in text
 
@@ -502,7 +514,9 @@ def test_acupuncture_answer_for_every_jurisdiction(full_repository, code):
 
     text = messages[0]["text"]
     first = text.split("\n")[0]
-    assert first.startswith(f"As of {format_date(row.verified_on)}, {place(code, row.state_name)} ")
+    where = place(code, row.state_name)
+    lead = dates_lead(row.verified_on, row.source_date, row.source_date_precision)
+    assert first.startswith(f"{lead} {where[:1].upper()}{where[1:]} ")
     assert first.endswith("(licensed)." if row.licensed else "(no state licence).")
     if row.licensed:
         assert f"Regulator: the {row.board_name}" in text
@@ -512,6 +526,42 @@ def test_acupuncture_answer_for_every_jurisdiction(full_repository, code):
     if row.caveats:
         assert "Please note: " in text and "before relying on this." in text
     assert source_date_phrase(row.source_date, row.source_date_precision) in text
+
+
+def test_every_answer_leads_with_when_it_was_checked_and_how_old_its_source_is():
+    """A 2023 or 2017 source must not read as current because the row was checked in 2026."""
+    ohio = dates_lead(date(2026, 11, 21), date(2026, 1, 1), "month")
+    assert ohio == "Last checked 21 November 2026; source dated January 2026."
+    assert dates_lead(date(2026, 11, 21), date(2023, 1, 1), "approx") == (
+        "Last checked 21 November 2026; source undated, about 2023."
+    )
+    assert dates_lead(date(2026, 11, 21), None, "undated") == "Last checked 21 November 2026; source undated."
+
+
+def test_illinois_says_check_with_the_board_first_and_why(full_repository):
+    """Its statute section was due to be repealed on 1 January 2026 (dry_needling_by_state.csv, IL)."""
+    action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
+    messages, _ = run(action, tracker(slots={"us_state": "IL", "legal_question": "dry_needling"}))
+    lines = messages[0]["text"].split("\n")
+    assert lines[:2] == [
+        "Last checked 21 November 2026; source dated 13 June 2017. Please check with the Illinois "
+        "physical therapy licensing board before relying on this. The section of the Illinois Physical "
+        "Therapy Practice Act that allows dry needling (225 ILCS 90/1.5) was due to be repealed on "
+        "1 January 2026, and whether it was renewed is not confirmed.",
+        "According to the sources, physical therapists in Illinois may dry needle (allowed).",
+    ]
+    assert messages[0]["text"].count("before relying on this.") == 1
+
+
+def test_alabama_says_the_sources_disagree_about_pts(full_repository):
+    action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
+    messages, _ = run(action, tracker(slots={"us_state": "AL", "legal_question": "dry_needling"}))
+    text = messages[0]["text"]
+    assert "Sources disagree: The national dry needling summaries (APTA 2023, PPHC 2026) list Alabama" in text
+    assert "Please check with the Alabama physical therapy licensing board before relying on this." in text
+    acupuncture, _ = run(action, tracker(slots={"us_state": "AL", "legal_question": "acupuncture"}))
+    assert "Sources disagree about dry needling by physical therapists" in acupuncture[0]["text"]
+    assert "may legally needle" not in acupuncture[0]["text"]
 
 
 # ---------------------------------------------------------------- list questions
@@ -544,14 +594,15 @@ def test_list_of_states_where_pts_may_not_dry_needle(full_repository):
         ),
     )
     lines = messages[0]["text"].split("\n")
-    assert lines[:5] == [
-        "As of 21 November 2026, physical therapists may not dry needle in 4 states: California, Hawaii, "
-        "New York and Oregon.",
+    assert lines[:6] == [
+        "Last checked 21 November 2026; sources dated 13 June 2017 to January 2026. "
+        "Physical therapists may not dry needle in 4 states: California, Hawaii, New York and Oregon.",
         "Not addressed by law (no statute or board position): Massachusetts, Michigan, Minnesota, Missouri, "
         "Oklahoma and Pennsylvania.",
         "Unclear (sources disagree): Arkansas and Connecticut.",
         "Allowed: the other 38 states and DC, usually after set training.",
         "Changes are pending in California and Oregon.",
+        "Please check with the board before relying on this for Illinois; ask me about it for the reason.",
     ]
     assert events == [SlotSet("legal_question", "dry_needling"), SlotSet("treatment_context", "dry_needling")]
 
@@ -565,7 +616,8 @@ def test_where_is_it_not_regulated_follows_an_acupuncture_conversation(full_repo
         ),
     )
     assert messages[0]["text"].startswith(
-        "As of 21 November 2026, Alabama, Oklahoma and South Dakota do not license acupuncturists "
+        "Last checked 21 November 2026; sources dated about 2008 to February 2026 (3 undated). "
+        "Alabama, Oklahoma and South Dakota do not license acupuncturists "
         "(no state licence); the other 47 states and DC do."
     )
     assert events[0] == SlotSet("legal_question", "acupuncture")

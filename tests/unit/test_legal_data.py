@@ -201,6 +201,27 @@ def test_unclear_needs_an_explanation_and_licensing_states_need_a_board(tmp_path
     assert any(": AZ: a licensing state needs a title and a board" in p for p in raised.value.problems)
 
 
+def test_check_first_is_optional_and_must_be_a_sentence(dataset, tmp_path):
+    dn = {rule.state_code: rule for rule in dataset.dry_needling}
+    # Illinois: the statute section was due to be repealed on 1 January 2026 (facts: IL row).
+    assert dn["IL"].check_first and "repealed on 1 January 2026" in dn["IL"].check_first
+    assert dn["IL"].status == ALLOWED
+    assert [code for code, rule in dn.items() if rule.check_first] == ["IL"]
+    # Alabama: the dry needling and acupuncture tables' sources disagree about PTs.
+    assert dn["AL"].conflict and "physicians and chiropractors" in dn["AL"].conflict
+
+    data_dir = copied_data(tmp_path)
+    path = data_dir / "legal" / "dry_needling.yml"
+    replace_in(
+        path, "    check_first: >-\n", "    check_first: >-\n      lower case and no full stop\n      "
+    )
+    with pytest.raises(LegalDataError) as raised:
+        read_legal_data(data_dir, today=date(2026, 11, 21))
+    assert any(
+        ": IL: check_first must be a sentence" in p for p in raised.value.problems
+    ), raised.value.problems
+
+
 def test_unused_sources_and_broken_yaml_are_reported(tmp_path):
     data_dir = copied_data(tmp_path)
     sources = data_dir / "legal" / "sources.yml"
