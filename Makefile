@@ -127,6 +127,14 @@ test: setup browser-deps lint ## The whole test suite (lint, unit, integration, 
 	$(PY) scripts/sync_faq_domain.py --check
 	$(PY) -m pytest
 
+.PHONY: test-unit
+test-unit: $(VENV)/.installed ## Unit tests only: no servers, no model, no database server (inner loop)
+	$(PY) -m pytest tests/unit -q
+
+.PHONY: test-fast
+test-fast: $(VENV)/.installed $(SPACY_DIR)/meta.json ## Unit, integration and consistency tests: no Rasa servers, no browser, no retraining
+	$(PY) -m pytest tests/unit tests/integration tests/test_consistency.py tests/test_legal_freshness.py tests/test_spacy_pipeline.py -q
+
 .PHONY: browser-deps
 browser-deps: ## Debian's chromium for the widget's browser test (installed if missing; never a downloaded browser)
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -1,57 +1,56 @@
-"""Per-turn costs of Rasa 3.6 that profiling found (bench/profile_turn.py --cprofile),
-removed without changing behaviour.
+"""Per-turn costs of Rasa 3.6 found by profiling, removed with the same results.
 
-- ``RemoteAction._validate_action_result`` calls ``jsonschema.validate()`` on every
-  reply from the action server. That function checks the schema itself and builds a
-  new validator each time: tens of milliseconds per custom action, on the event loop
-  that serves every conversation. Here the schema is checked once and the validator
-  kept; a reply is validated exactly as before and an invalid one raises the same
+Each patch replaces one private Rasa function. It is applied only when the
+installed Rasa is the version it was written for and the replaced function's
+source has the fingerprint recorded in :data:`FINGERPRINTS`
+(``server_plugins/rasa_guard.py``); otherwise that patch steps aside with one log
+line and Rasa's own code runs. What each patch saved, and how it was measured, is
+in docs/deployment.md ("Speed"): ``bench/profile_turn.py --cprofile`` for the
+per-turn profile, ``bench/load.py`` with ``FAQBOT_SPEEDUPS=0`` and ``=1`` for
+throughput.
+
+- ``RemoteAction._validate_action_result`` called ``jsonschema.validate()`` on every
+  reply from the action server, which checks the schema itself and builds a new
+  validator each time. Here the schema is checked once and the validator kept; a
+  reply is validated exactly as before and an invalid one raises the same
   ``ValidationError`` with Rasa's message.
 - ``Event.resolve_by_type`` walks every subclass of ``Event`` for every event it
   deserialises (tracker store reads, action replies). Found classes are remembered
   by type name; unknown names still take Rasa's own path (default, error).
 - ``DaskGraphRunner.run`` hands the model's graph to ``dask.get`` for every NLU parse
-  and every action prediction: dask rebuilds the task graph and orders it each time
-  (8% of a Rasa worker's CPU under load, for a graph that runs one node after
-  another anyway). Here the graph runs in a topological order computed once per set
-  of targets, with dask's conventions kept: inputs are ``(name, value)`` pairs, an
-  input replaces a node of the same name, a name that resolves to nothing is passed
-  as the bare name, and the same clash check and error wrapping apply. Training
-  (``rasa train``) does not load our plug-ins and keeps dask.
-- ``RasaModel._rasa_predict`` (DIET, ResponseSelector) calls its ``tf.function`` with
-  a fixed input signature; TensorFlow then matches and casts the inputs against
-  that signature in Python on every call, which cost more than running the traced
-  graph (13% of a worker's CPU against 6%). After the first call (which traces,
-  as before) the traced concrete function is called with the inputs converted to
-  tensors; TensorFlow still checks their shapes, and any error falls back to
-  Rasa's own path. Same graph, same outputs (tests/integration/test_speedups.py).
-- ``Features._combine_sparse_features`` joins the sparse features of a message
-  (one matrix per featurizer) with ``scipy.sparse.hstack``, which goes through
-  ``bmat``'s general block machinery: 9% of a worker's CPU under load, since DIET
-  and the ResponseSelector each combine the same features of every message. Here
-  two COO matrices are joined by concatenating their entries, in the order and
+  and every action prediction: dask rebuilds the task graph and orders it each time,
+  for a graph that runs one node after another anyway. Here the graph runs in a
+  topological order computed once per set of targets, with dask's conventions kept:
+  inputs are ``(name, value)`` pairs, an input replaces a node of the same name, a
+  name that resolves to nothing is passed as the bare name, and the same clash check
+  and error wrapping apply. Training (``rasa train``) does not load our plug-ins and
+  keeps dask.
+- ``RasaModel._rasa_predict`` (DIET) calls its ``tf.function`` with a fixed input
+  signature; TensorFlow then matches and casts the inputs against that signature in
+  Python on every call. After the first call (which traces, as before) the traced
+  concrete function is called with the inputs converted to tensors; TensorFlow still
+  checks their shapes, and any error falls back to Rasa's own path. Same graph, same
+  outputs (tests/integration/test_speedups.py).
+- ``Features._combine_sparse_features`` joins the sparse features of a message with
+  ``scipy.sparse.hstack``, which goes through ``bmat``'s general block machinery.
+  Here two COO matrices are joined by concatenating their entries, in the order and
   with the dtypes ``hstack`` gives (tests/unit/test_speedups.py compares both);
   anything else takes Rasa's path.
-- The ``ResponseSelector`` (``retrieval_intent: faq``) ran its model on every
-  message, "hello" and "thanks" included (16% of a worker's CPU under load). Its
-  ranking is read only by ``action_answer_faq``, which runs after the intent
-  ``faq`` (or after a "Did you mean" button, whose payload skips NLU). Here it runs
-  only when the intent classifier, which comes before it in the pipeline, put the
-  retrieval intent first; the final intent can only be ``faq`` in that case. Other
-  messages carry no ``response_selector`` result (``/model/parse`` shows none).
-- ``EndpointConfig.request`` (every call to the action server) opened a new
+- ``EndpointConfig.session`` (every call to the action server) opened a new
   ``aiohttp.ClientSession`` per call, so every custom action paid for a new TCP
-  connection on both servers (client set-up was 4% of a worker's busy time). Here
-  ``async with endpoint.session()`` yields one session per endpoint and event loop
-  that stays open, so its keep-alive connections are reused. Idle connections are
-  dropped after ``KEEPALIVE_SECONDS``, before the action server's own keep-alive
-  timeout (Sanic's 5 s), so a request is never sent on a connection the server is
-  closing. Headers, authentication and timeouts are Rasa's; a worker closes its
-  sessions when it stops (:func:`close_pooled_sessions`).
+  connection on both servers. Here ``async with endpoint.session()`` yields one
+  session per endpoint and event loop that stays open, so its keep-alive connections
+  are reused. Idle connections are dropped after ``KEEPALIVE_SECONDS``, before the
+  action server's own keep-alive timeout (Sanic's 5 s), so a request is never sent on
+  a connection the server is closing. Headers, authentication and timeouts are
+  Rasa's; a worker closes its sessions when it stops (:func:`close_pooled_sessions`).
 
-``install()`` is called by our plug-ins' constructors (tracker store, lock store,
-REST channel), so the Rasa server applies it at start-up; importing this module
-changes nothing. ``FAQBOT_SPEEDUPS=0`` turns it off (to measure the difference).
+None of these changes what ``/model/parse`` returns or which action runs
+(tests/integration/test_speedups.py compares a model's outputs with and without
+them). ``install()`` is called by our plug-ins' constructors (tracker store, lock
+store, REST channel), so the Rasa server applies it at start-up; importing this
+module changes nothing. ``FAQBOT_SPEEDUPS=0`` turns it off (to measure the
+difference).
 """
 
 from __future__ import annotations
@@ -63,12 +62,35 @@ import threading
 import weakref
 from typing import Any
 
+from server_plugins import rasa_guard
+
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _installed = False
 # Names of patches that could not be applied (the server then runs Rasa's own code).
 failed: list[str] = []
+# Names of patches that stepped aside because Rasa's source is not what they replace.
+refused: list[str] = []
+
+# rasa_guard.source_fingerprint of each Rasa function a patch replaces, in Rasa 3.6.21.
+FINGERPRINTS = {
+    "RemoteAction._validate_action_result": "f8cdb4be68123961",
+    "Event.resolve_by_type": "b5cf570fa7f286c7",
+    "DaskGraphRunner.run": "45f0f52f574f3aa9",
+    "RasaModel._rasa_predict": "7f745b0f9cb647c9",
+    "Features._combine_sparse_features": "9837d864e5983243",
+    "EndpointConfig.session": "e55aa13d9d4fb4bc",
+}
+
+
+def _may_replace(original: Any) -> bool:
+    """Whether ``original`` is the Rasa code its patch was written against."""
+    name = original.__qualname__
+    if rasa_guard.unchanged(f"Rasa speed-up for {name}", original, FINGERPRINTS[name]):
+        return True
+    refused.append(name)
+    return False
 
 
 def enabled() -> bool:
@@ -78,8 +100,9 @@ def enabled() -> bool:
 def install() -> bool:
     """Apply the patches once per process; return whether all of them are active.
 
-    A patch that cannot be applied (say, after a Rasa upgrade) is logged at ERROR
-    and skipped: the server is slower, not down."""
+    A patch whose Rasa source changed steps aside (one WARNING line); one that fails
+    while being applied is logged at ERROR and skipped: the server is slower, not
+    down."""
     global _installed
     if not enabled():
         return False
@@ -91,7 +114,6 @@ def install() -> bool:
                 _run_graphs_in_order,
                 _call_traced_predictions_directly,
                 _concatenate_sparse_features,
-                _select_responses_for_the_retrieval_intent_only,
                 _keep_endpoint_sessions_open,
             ):
                 try:
@@ -100,8 +122,10 @@ def install() -> bool:
                     failed.append(patch.__name__)
                     logger.exception("Rasa speed-up %s not applied", patch.__name__)
             _installed = True
-            logger.debug("Rasa speed-ups installed (%s failed)", failed or "none")
-    return not failed
+            logger.debug(
+                "Rasa speed-ups installed (%s failed, %s refused)", failed or "none", refused or "none"
+            )
+    return not failed and not refused
 
 
 def _cache_action_response_validator() -> None:
@@ -110,6 +134,8 @@ def _cache_action_response_validator() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
+    if not _may_replace(RemoteAction._validate_action_result):
+        return
     schema = RemoteAction.action_response_format_spec()
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
@@ -136,6 +162,8 @@ def _cache_event_classes() -> None:
     from rasa.shared.core.events import Event
 
     resolve = Event.resolve_by_type  # Rasa's staticmethod, as a plain function
+    if not _may_replace(resolve):
+        return
     known: dict[str, type[Event]] = {}
 
     def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
@@ -173,6 +201,9 @@ def _execution_order(schema: Any, targets: list[str]) -> list[tuple[str, tuple[s
 def _run_graphs_in_order() -> None:
     from rasa.engine.exceptions import GraphRunError
     from rasa.engine.runner.dask import DaskGraphRunner
+
+    if not _may_replace(DaskGraphRunner.run):
+        return
 
     def run(
         self: DaskGraphRunner,
@@ -214,6 +245,8 @@ def _call_traced_predictions_directly() -> None:
     from rasa.utils.tensorflow import models
 
     rasa_predict = models.RasaModel._rasa_predict
+    if not _may_replace(rasa_predict):
+        return
 
     def _rasa_predict(self: models.RasaModel, batch_in: Any) -> Any:
         concrete = self.__dict__.get("_faqbot_traced_predict")
@@ -255,6 +288,8 @@ def _concatenate_sparse_features() -> None:
     from scipy.sparse import coo_matrix
 
     combine = Features._combine_sparse_features
+    if not _may_replace(combine):
+        return
 
     def _combine_sparse_features(self: Features, additional_features: Features) -> None:
         left, right = self.features, additional_features.features
@@ -265,26 +300,6 @@ def _concatenate_sparse_features() -> None:
         self._cached_fingerprint = None
 
     Features._combine_sparse_features = _combine_sparse_features
-
-
-def _select_responses_for_the_retrieval_intent_only() -> None:
-    from rasa.nlu.selectors.response_selector import ResponseSelector
-
-    process = ResponseSelector.process
-
-    def process_retrieval_intent(self: ResponseSelector, messages: list[Any]) -> list[Any]:
-        if self.retrieval_intent is None:  # one selector for every retrieval intent
-            return process(self, messages)
-        selected = [
-            message
-            for message in messages
-            if (message.get("intent") or {}).get("name") == self.retrieval_intent
-        ]
-        if selected:
-            process(self, selected)
-        return messages
-
-    ResponseSelector.process = process_retrieval_intent
 
 
 # Below the 5 s keep-alive timeout of the action server (Sanic's default), so the
@@ -343,4 +358,6 @@ async def close_pooled_sessions() -> None:
 def _keep_endpoint_sessions_open() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
+    if not _may_replace(EndpointConfig.session):
+        return
     EndpointConfig.session = pooled_session

@@ -17,7 +17,10 @@
   kept on the tracker object and the save skips the count. Anything else (a
   tracker built from a request, a second save after a new session started) still
   counts, as Rasa does. Reads select the event data with one cached Core
-  statement instead of building an ORM query each time.
+  statement instead of building an ORM query each time. These re-implement private
+  ``SQLTrackerStore`` methods, so they apply only while Rasa's versions are the
+  source they were written against (:data:`OVERRIDDEN_FINGERPRINTS`,
+  ``server_plugins/rasa_guard.py``); otherwise Rasa's own methods run.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from server_plugins import speedups
+from server_plugins import rasa_guard, speedups
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +53,29 @@ DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
 # Attribute set on a tracker read from the store: how many of its events are stored
 # (Rasa's "events since the latest session start" count, known without a query).
 STORED_EVENTS_ATTRIBUTE = "_faqbot_stored_events"
+
+# rasa_guard.source_fingerprint of the SQLTrackerStore methods re-implemented below
+# (``save`` by ``_save_once``, ``_event_query`` by ``_event_data_statements``), Rasa 3.6.21.
+OVERRIDDEN_FINGERPRINTS = {
+    "_retrieve": "c8adbf6f4b61ddd1",
+    "_additional_events": "d22f99eb863acb07",
+    "save": "57165e46eab3de08",
+    "_event_query": "cd44f7901b860bfd",
+}
+
+
+def own_overrides_apply() -> bool:
+    """Whether Rasa's SQLTrackerStore is still the code our overrides re-implement."""
+    return all(
+        [
+            rasa_guard.unchanged(
+                f"Tracker store override of SQLTrackerStore.{name}",
+                getattr(SQLTrackerStore, name),
+                fingerprint,
+            )
+            for name, fingerprint in OVERRIDDEN_FINGERPRINTS.items()
+        ]
+    )
 
 
 @dataclass
@@ -143,6 +169,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.retry_seconds = _retry_seconds()
         self._insert_event = self.SQLEvent.__table__.insert()  # one statement, built once
+        self.own_overrides = own_overrides_apply()
         speedups.install()
 
     async def _with_retries(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
@@ -183,6 +210,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
+        if not self.own_overrides:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         latest_session, every_event = self._event_data_statements()
         statement = every_event if fetch_events_from_all_sessions else latest_session
         with self.session_scope() as session:
@@ -197,6 +226,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        if not self.own_overrides:
+            return super()._additional_events(session, tracker)
         stored = tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE)
         if stored is None:
             stored = self._event_query(
@@ -216,6 +247,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         """Rasa's ``SQLTrackerStore.save``, with a Core INSERT per new event instead of
         ORM objects: the same rows, without the unit of work (ORM flush was 6-8% of a
         worker's busy time). One statement per event keeps their ids in event order."""
+        if not self.own_overrides:
+            await super().save(tracker)
+            return
         try:
             await self.stream_events(tracker)
             with self.session_scope() as session:

@@ -1,14 +1,21 @@
 """Run by test_speedups.py in a fresh process: NLU and policy predictions as JSON.
 
 ``FAQBOT_SPEEDUPS`` decides whether server_plugins.speedups patches Rasa first, so
-the test can compare the two runs. Usage: python speedups_probe.py MODEL_PATH
+the test can compare the two runs. With ``PROBE_ALTER_GRAPH_RUNNER=1`` Rasa's
+``DaskGraphRunner.run`` is first replaced by a copy whose source differs (as after a
+Rasa upgrade), so that patch must step aside. Usage: python speedups_probe.py MODEL_PATH
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import os
 import sys
+import tempfile
+import textwrap
+from pathlib import Path
 from typing import Any
 
 TEXTS = [
@@ -27,12 +34,29 @@ def _ranking(items: list[dict[str, Any]], key: str) -> list[tuple[str, float]]:
     return [(str(item.get(key)), round(float(item.get("confidence") or 0.0), 5)) for item in items]
 
 
+def altered_copy(function: Any, directory: Path) -> Any:
+    """``function`` compiled from a file holding its source plus one comment line: the
+    same behaviour, a different source (what a Rasa upgrade could bring)."""
+    source = textwrap.dedent(inspect.getsource(function))
+    header, _, body = source.partition(":\n")
+    path = directory / f"altered_{function.__name__}.py"
+    path.write_text(f"{header}:\n    # changed upstream\n{body}", encoding="utf-8")
+    namespace = dict(function.__globals__)
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    altered = namespace[function.__name__]
+    altered.__qualname__ = function.__qualname__
+    return altered
+
+
 async def probe(model_path: str) -> dict[str, Any]:
     from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import UserUttered
 
     from server_plugins import speedups
 
+    if os.environ.get("PROBE_ALTER_GRAPH_RUNNER") == "1":
+        DaskGraphRunner.run = altered_copy(DaskGraphRunner.run, Path(tempfile.mkdtemp()))
     patched = speedups.install()
     agent = Agent.load(model_path)
     results = []
@@ -59,7 +83,7 @@ async def probe(model_path: str) -> dict[str, Any]:
                 "policy": prediction.policy_name,
             }
         )
-    return {"patched": patched, "results": results}
+    return {"patched": patched, "refused": speedups.refused, "results": results}
 
 
 if __name__ == "__main__":

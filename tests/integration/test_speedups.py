@@ -18,10 +18,11 @@ MODEL = PROJECT_ROOT / "models" / "headache-faq.tar.gz"
 PROBE = Path(__file__).with_name("speedups_probe.py")
 
 
-def run_probe(speedups: str) -> dict:
+def run_probe(speedups: str, alter_graph_runner: bool = False) -> dict:
     env = {
         **os.environ,
         "FAQBOT_SPEEDUPS": speedups,
+        "PROBE_ALTER_GRAPH_RUNNER": "1" if alter_graph_runner else "0",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -39,9 +40,15 @@ def run_probe(speedups: str) -> dict:
     return json.loads(line[len("PROBE ") :])
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train`")
-def test_predictions_are_identical_with_and_without_speedups():
-    plain = run_probe("0")
+@pytest.fixture(scope="module")
+def plain() -> dict:
+    """The model's outputs with Rasa's own code only."""
+    if not MODEL.exists():
+        pytest.skip("no trained model: run `make train`")
+    return run_probe("0")
+
+
+def test_predictions_are_identical_with_and_without_speedups(plain):
     fast = run_probe("1")
     assert plain["patched"] is False
     assert fast["patched"] is True
@@ -52,3 +59,10 @@ def test_predictions_are_identical_with_and_without_speedups():
     # The probe covers the FAQ answer path and the rules, not only small talk.
     assert any(result["faq_ranking"] for result in fast["results"])
     assert {result["policy"] for result in fast["results"]} >= {"RulePolicy"}
+
+
+def test_a_patch_over_changed_rasa_source_steps_aside_and_the_model_still_answers(plain):
+    guarded = run_probe("1", alter_graph_runner=True)
+    assert guarded["patched"] is False
+    assert guarded["refused"] == ["DaskGraphRunner.run"]
+    assert guarded["results"] == plain["results"]

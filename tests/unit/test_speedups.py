@@ -10,33 +10,19 @@ import pytest
 import scipy.sparse
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
-from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from server_plugins import speedups
+from tests.unit.rasa_originals import OWNERS, REPLACED
 
 RASAS_SESSION = EndpointConfig.session  # before any test patches it
 
 
 @pytest.fixture(autouse=True)
-def installed(monkeypatch):
-    monkeypatch.delenv("FAQBOT_SPEEDUPS", raising=False)
-    # Restore Rasa's originals after each test: other tests must see unpatched classes.
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
-    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(Event.resolve_by_type))
-    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
-    from rasa.utils.tensorflow.models import RasaModel
-
-    monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
-    monkeypatch.setattr(Features, "_combine_sparse_features", Features._combine_sparse_features)
-    from rasa.nlu.selectors.response_selector import ResponseSelector
-
-    monkeypatch.setattr(ResponseSelector, "process", ResponseSelector.process)
-    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
-    monkeypatch.setattr(speedups, "_installed", False)
-    monkeypatch.setattr(speedups, "failed", [])
+def installed(rasa_unpatched):
+    """Every test starts with the speed-ups installed over Rasa's own code."""
     assert speedups.install() is True
 
 
@@ -89,9 +75,12 @@ def test_a_patch_that_cannot_be_applied_is_skipped_and_reported(monkeypatch, cap
     def broken() -> None:
         raise AttributeError("Rasa changed")
 
+    for name, (owner, attribute) in OWNERS.items():  # back to Rasa's own code
+        monkeypatch.setattr(
+            owner, attribute, staticmethod(REPLACED[name]) if owner is Event else REPLACED[name]
+        )
     monkeypatch.setattr(speedups, "_installed", False)
     monkeypatch.setattr(speedups, "_run_graphs_in_order", broken)
-    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
     assert speedups.install() is False
     assert speedups.failed == ["broken"]
     assert "Rasa speed-up broken not applied" in caplog.text
@@ -152,34 +141,6 @@ def test_message_features_combine_as_before():
     assert csr.features.shape == (4, 120)
     with pytest.raises(ValueError, match="sequence dimensions do not match"):
         features(first, "a").combine_with_features(features(scipy.sparse.coo_matrix((3, 5)), "b"))
-
-
-def test_response_selector_runs_only_for_its_retrieval_intent(monkeypatch):
-    from rasa.nlu.selectors.response_selector import ResponseSelector
-    from rasa.shared.nlu.training_data.message import Message
-
-    processed: list[str] = []
-
-    def fake_original(self, messages):
-        processed.extend(message.get("text") for message in messages)
-        return messages
-
-    # Patch over a stand-in for Rasa's method, then apply ours on top of it.
-    monkeypatch.setattr(ResponseSelector, "process", fake_original)
-    speedups._select_responses_for_the_retrieval_intent_only()
-    selector = ResponseSelector.__new__(ResponseSelector)
-    messages = [
-        Message(data={"text": "what is acupuncture", "intent": {"name": "faq", "confidence": 0.9}}),
-        Message(data={"text": "hello", "intent": {"name": "greet", "confidence": 0.99}}),
-        Message(data={"text": "no intent yet"}),
-    ]
-    selector.retrieval_intent = "faq"
-    assert selector.process(messages) == messages
-    assert processed == ["what is acupuncture"]
-    processed.clear()
-    selector.retrieval_intent = None  # a selector for all retrieval intents runs on everything
-    selector.process(messages)
-    assert processed == ["what is acupuncture", "hello", "no intent yet"]
 
 
 # ---------------------------------------------------------------- endpoint sessions
