@@ -65,6 +65,46 @@ def platform_id(namespace: str, conversation: str) -> str:
     return conversation[len(prefix) :] if conversation.startswith(prefix) else conversation
 
 
+class SharedRedis:
+    """The Redis server that ``REDIS_URL`` names (``url`` is "" when it is unset),
+    for what the Rasa processes must share beyond the lock store: the deliveries
+    already handled, the message rate of a conversation.
+
+    One asyncio client per event loop (a Sanic worker has one; tests start
+    several), with short timeouts: a caller that gets a Redis error falls back
+    to its process's own memory rather than holding a visitor back.
+    """
+
+    def __init__(self, redis_url: str | None = None, timeout: float = 1.0) -> None:
+        url = os.environ.get("REDIS_URL", "") if redis_url is None else redis_url
+        self.url = url.strip()
+        self.key_prefix = os.environ.get("REDIS_LOCK_PREFIX", "faqbot")
+        self.timeout = timeout
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
+        self._clients = weakref.WeakKeyDictionary()
+
+    def client(self) -> redis.asyncio.Redis:
+        """The running loop's client (nothing connects until a command)."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            # redis-py reads the URL itself: rediss:// (TLS), user, %-escaped password, /db.
+            client = redis.asyncio.from_url(
+                self.url,
+                db=1,  # when the URL names none, as the lock store
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+            )
+            self._clients[loop] = client
+        return client
+
+    async def aclose(self) -> None:
+        """Close the running loop's client, if one was made."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close(close_connection_pool=True)
+
+
 DELIVERIES_REMEMBERED = 10_000
 DELIVERY_MEMORY_SECONDS = 10 * 60
 DELIVERY_REDIS_TIMEOUT_SECONDS = 1.0
@@ -106,12 +146,8 @@ class SeenDeliveries:
         self.seconds = seconds
         self._clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()  # id -> first seen, oldest first
-        url = os.environ.get("REDIS_URL", "") if redis_url is None else redis_url
-        self._redis_url = url.strip()
-        self._key_prefix = os.environ.get("REDIS_LOCK_PREFIX", "faqbot") + ":delivery:"
-        # One asyncio client per event loop (a Sanic worker has one; tests start several).
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
-        self._clients = weakref.WeakKeyDictionary()
+        self._redis = SharedRedis(redis_url, DELIVERY_REDIS_TIMEOUT_SECONDS)
+        self._key_prefix = self._redis.key_prefix + ":delivery:"
 
     def remember(self, key: str) -> bool:
         """Record ``key`` in this process's memory; False if it was already there."""
@@ -129,18 +165,7 @@ class SeenDeliveries:
         return True
 
     def _client(self) -> redis.asyncio.Redis:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            # redis-py reads the URL itself: rediss:// (TLS), user, %-escaped password, /db.
-            client = redis.asyncio.from_url(
-                self._redis_url,
-                db=1,  # when the URL names none, as the lock store
-                socket_timeout=DELIVERY_REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=DELIVERY_REDIS_TIMEOUT_SECONDS,
-            )
-            self._clients[loop] = client
-        return client
+        return self._redis.client()
 
     async def first_delivery(self, namespace: str, delivery_id: Any) -> bool:
         """True the first time the delivery ``delivery_id`` of a connector arrives,
@@ -151,7 +176,7 @@ class SeenDeliveries:
         key = f"{namespace}:{delivery_id}"
         if not self.remember(key):
             return False
-        if not self._redis_url:
+        if not self._redis.url:
             return True
         try:
             recorded = await self._client().set(
@@ -168,9 +193,7 @@ class SeenDeliveries:
 
     async def aclose(self) -> None:
         """Close the running loop's Redis client, if one was made."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.close(close_connection_pool=True)
+        await self._redis.aclose()
 
 
 @dataclass(frozen=True)

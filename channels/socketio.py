@@ -15,11 +15,21 @@ Differences from Rasa's ``socketio`` channel (same events, same payloads):
   Default: the demo page, http://localhost:8080 and http://127.0.0.1:8080.
   Give the same origins to ``rasa run --cors`` (the CORS headers the
   long-polling fallback needs come from there, as with Rasa's channel).
-- Session ids must look like the ids the server hands out (32 hex digits);
-  anything else gets a fresh session instead of joining someone's room.
-- The conversation (Rasa's sender id) of session ``<hex>`` is ``web:<hex>``
-  (channels.base.conversation_id): the browser and the socket.io room keep
-  the bare session id; no other channel can name a widget conversation.
+- Sessions are tokens the server issues (:class:`SessionTokens`): a random
+  nonce signed with WEBCHAT_SESSION_SECRET (HMAC-SHA256). The conversation
+  (Rasa's sender id) of a token is ``web:<HMAC of the token>``, and its
+  socket.io room is that HMAC: the browser stores only the token, never sees
+  the conversation id, and cannot compute it. A client presenting a token the
+  server did not sign (a made-up id, someone's conversation id read from a log,
+  a token from before a change of secret) gets a fresh token and conversation;
+  presenting its own token again (a reload, another tab, a reconnect) resumes
+  its conversation. Rasa's channel let any client join the room of any
+  session id it named, and so receive that visitor's replies.
+- Messages are rate-limited per connection and per conversation
+  (channels.rate_limit): over the limit the visitor is asked to wait and the
+  message is not processed. Client ``metadata`` is kept only up to 2 KB of
+  JSON (server_plugins.guard.bounded_metadata): Rasa saves it with every
+  user event.
 - Empty or oversized messages (MAX_MESSAGE_CHARS, default 1000) get a clear
   reply, and a turn that fails gets an apology instead of silence, as on
   every channel of ours (server_plugins.guard).
@@ -28,11 +38,12 @@ Differences from Rasa's ``socketio`` channel (same events, same payloads):
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 import logging
 import os
 import re
-import uuid
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,13 +55,98 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.base import WEB, conversation_id, handle_safely, platform_id
+from channels.base import WEB, Setting, conversation_id, handle_safely, platform_id, read_settings
+from channels.rate_limit import DEFAULT_BURST, DEFAULT_PER_MINUTE, TOO_FAST, MessageRate
 from channels.rendering import is_staff_line
+from server_plugins.guard import bounded_metadata
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
-SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+TOKEN = re.compile(r"^[0-9a-f]{64}$")
+SECRET_MIN_CHARS = 32
+SETTINGS = (
+    Setting("allowed_origins", "WEBCHAT_ALLOWED_ORIGINS", required=False),
+    Setting("session_secret", "WEBCHAT_SESSION_SECRET", required=False),
+    Setting("messages_burst", "WEBCHAT_MESSAGES_BURST", required=False, default=str(DEFAULT_BURST)),
+    Setting(
+        "messages_per_minute", "WEBCHAT_MESSAGES_PER_MINUTE", required=False, default=str(DEFAULT_PER_MINUTE)
+    ),
+)
+
+
+class WebChatConfigError(ValueError):
+    """The widget channel's settings would not keep conversations apart."""
+
+
+class SessionTokens:
+    """The widget's session tokens and the conversation each one opens.
+
+    A token is 64 hex digits: a random nonce (128 bits) and its HMAC-SHA256
+    under the server secret (truncated to 128 bits), so the server knows the
+    tokens it issued without storing them. The conversation of a token is
+    another HMAC of it (128 bits, hex), which the client never sees. Every
+    process that should resume a visitor's conversation needs the same secret.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _mac(self, purpose: str, value: str) -> str:
+        return hmac.new(self._secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self) -> str:
+        """A new token (a new conversation)."""
+        nonce = secrets.token_hex(16)
+        return nonce + self._mac("webchat-token", nonce)
+
+    def conversation(self, token: object) -> str | None:
+        """The conversation (room) of a token this server issued; None for anything else."""
+        if not isinstance(token, str) or not TOKEN.match(token):
+            return None
+        nonce, tag = token[:32], token[32:]
+        if not hmac.compare_digest(tag, self._mac("webchat-token", nonce)):
+            return None
+        return self._mac("webchat-conversation", token)
+
+
+def session_secret(value: str, redis_url: str) -> bytes:
+    """The secret that signs widget sessions (WEBCHAT_SESSION_SECRET).
+
+    Unset: a random secret for this process, with one log line (development and
+    tests; a restart then starts every widget conversation afresh), unless
+    REDIS_URL says several processes share the conversations: a token signed by
+    one replica would not be recognised by another, so the server refuses to
+    start. Set but short, or a placeholder: refused too.
+    """
+    if value:
+        if len(value) < SECRET_MIN_CHARS or "<" in value or ">" in value:
+            raise WebChatConfigError(
+                f"WEBCHAT_SESSION_SECRET must be a random string of at least {SECRET_MIN_CHARS} characters "
+                """(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))")"""
+            )
+        return value.encode("utf-8")
+    if redis_url.strip():
+        raise WebChatConfigError(
+            "REDIS_URL is set (several Rasa processes share the conversations): set WEBCHAT_SESSION_SECRET "
+            "too, the same on every replica, or visitors' widget sessions cannot be resumed"
+        )
+    logger.warning(
+        "WEBCHAT_SESSION_SECRET is not set: widget sessions are signed with a random secret of this "
+        "process, so a restart starts every widget conversation afresh (set it in production)"
+    )
+    return secrets.token_bytes(32)
+
+
+def positive_number(name: str, value: str, default: int) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        logger.warning("%s=%r is not a positive number: using %s", name, value, default)
+        return default
+    return number
 
 
 def allowed_origins_from(value: str | None) -> list[str] | str:
@@ -66,14 +162,9 @@ def origin_allowed(origin: str | None, allowed: list[str] | str) -> bool:
     return not origin or allowed == "*" or origin.rstrip("/") in allowed
 
 
-def valid_session_id(value: object) -> str | None:
-    """The session id if it has the shape the server hands out, else None."""
-    return value if isinstance(value, str) and SESSION_ID.match(value) else None
-
-
 class WebChatOutput(SocketIOOutput):
     """Rasa's socket.io output without the staff-inspector lines, sending to the
-    room of the session (``web:<session id>`` -> room ``<session id>``)."""
+    room of the conversation (``web:<room>`` -> room ``<room>``)."""
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         if is_staff_line(message.get("text")):
@@ -88,7 +179,8 @@ class WebChatOutput(SocketIOOutput):
 
 
 class WebChatInput(SocketIOInput):
-    """Rasa's socket.io input with an Origin allow-list and checked session ids."""
+    """Rasa's socket.io input with an Origin allow-list, server-issued session
+    tokens, message rate limits and bounded metadata."""
 
     @classmethod
     def name(cls) -> str:
@@ -100,18 +192,29 @@ class WebChatInput(SocketIOInput):
         channel = super().from_credentials(credentials)
         if not isinstance(channel, WebChatInput):  # pragma: no cover - Rasa builds cls(...)
             raise TypeError("unexpected channel class")
-        channel.allowed_origins = allowed_origins_from(
-            credentials.get("allowed_origins") or os.environ.get("WEBCHAT_ALLOWED_ORIGINS")
-        )
+        values, _ = read_settings(credentials, SETTINGS)
+        channel.allowed_origins = allowed_origins_from(values["allowed_origins"])
         logger.info(
             "socket.io accepts pages from: %s",
             "any origin" if channel.allowed_origins == "*" else ", ".join(channel.allowed_origins),
+        )
+        channel.sessions = SessionTokens(
+            session_secret(values["session_secret"], os.environ.get("REDIS_URL", ""))
+        )
+        channel.rate = MessageRate(
+            burst=int(positive_number("WEBCHAT_MESSAGES_BURST", values["messages_burst"], DEFAULT_BURST)),
+            per_minute=positive_number(
+                "WEBCHAT_MESSAGES_PER_MINUTE", values["messages_per_minute"], DEFAULT_PER_MINUTE
+            ),
         )
         return channel
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.allowed_origins: list[str] | str = list(DEFAULT_ALLOWED_ORIGINS)
+        # Rasa builds the channel with from_credentials, which replaces both with the settings'.
+        self.sessions = SessionTokens(secrets.token_bytes(32))
+        self.rate = MessageRate(redis_url="")
 
     def get_output_channel(self) -> WebChatOutput | None:
         if self.sio is None:
@@ -147,39 +250,54 @@ class WebChatInput(SocketIOInput):
             )
             return bool(payload)
 
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str) -> None:
+            self.rate.connection_closed(sid)
+
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any) -> None:
-            requested = valid_session_id((data or {}).get("session_id") if isinstance(data, dict) else None)
-            session_id = requested or uuid.uuid4().hex
-            if self.session_persistence:
-                sio.enter_room(sid, session_id, namespace=namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            token = data.get("session_id") if isinstance(data, dict) else None
+            room = self.sessions.conversation(token)
+            if room is None:  # no token, or one this server did not issue: a new conversation
+                token = self.sessions.issue()
+                room = self.sessions.conversation(token)
+            if self.session_persistence and room is not None:
+                sio.enter_room(sid, room, namespace=namespace)
+            await sio.emit("session_confirm", token, room=sid, namespace=namespace)
+
+        async def too_fast(sid: str) -> None:
+            # To this connection only: the one whose message was not processed.
+            await sio.emit(self.bot_message_evt, {"text": TOO_FAST}, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any) -> None:
+            if not self.rate.connection_allowed(sid):
+                await too_fast(sid)
+                return
             data = data if isinstance(data, dict) else {}
-            output_channel = WebChatOutput(sio, self.bot_message_evt)
             if self.session_persistence:
-                sender_id = valid_session_id(data.get("session_id"))
-                if sender_id is None:
-                    logger.warning("socket.io message without a valid session id ignored")
+                room = self.sessions.conversation(data.get("session_id"))
+                if room is None:
+                    logger.warning("socket.io message without a valid session token ignored")
                     return
                 # The widget may send before the room is joined (after a reconnect).
-                sio.enter_room(sid, sender_id, namespace=namespace)
+                sio.enter_room(sid, room, namespace=namespace)
             else:
-                sender_id = sid
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except (ValueError, RecursionError):
-                    metadata = {}
+                room = sid
+            conversation = conversation_id(WEB, room)
+            if not await self.rate.conversation_allowed(conversation):
+                await too_fast(sid)
+                return
+            raw_metadata = data.get(self.metadata_key)
+            metadata = bounded_metadata(raw_metadata) if raw_metadata else {}
+            if metadata is None:
+                logger.warning("socket.io metadata dropped: not a JSON object of at most 2 KB")
             message = UserMessage(
                 data.get("message") if isinstance(data.get("message"), str) else "",
-                output_channel,
-                conversation_id(WEB, sender_id),
+                WebChatOutput(sio, self.bot_message_evt),
+                conversation,
                 input_channel=self.name(),
-                metadata=metadata if isinstance(metadata, dict) else {},
+                metadata=metadata or {},
             )
             await handle_safely(on_new_message, message)
 

@@ -9,13 +9,17 @@ action is only logged) and waits up to 300 s for a slow action, far beyond the
   was sent (action server down or slow, any processing error), sends a clear
   apology instead of silence; it also warns when the tracker store failed;
 - :func:`check_message` rejects empty, oversized and control-character input
-  before it reaches NLU (a 100 KB message costs seconds and gigabytes).
+  before it reaches NLU (a 100 KB message costs seconds and gigabytes);
+- :func:`bounded_metadata` keeps a client's ``metadata`` only when it is a
+  small JSON object (Rasa saves it with every user event; nothing of ours
+  reads it).
 
 User text is never logged here.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -40,6 +44,7 @@ STORE_WARNING = (
     "remember your earlier messages."
 )
 EMPTY_MESSAGE = "I didn't receive any text. Please type your question."
+MAX_METADATA_BYTES = 2048
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -70,6 +75,24 @@ def check_message(text: Any) -> tuple[str | None, str | None]:
     if len(cleaned) > max_message_chars():
         return None, too_long_message(len(cleaned))
     return cleaned, None
+
+
+def bounded_metadata(metadata: Any) -> dict[str, Any] | None:
+    """``metadata`` if it is a JSON object of at most MAX_METADATA_BYTES (UTF-8), else None.
+
+    A string is read as JSON first (Rasa's socket.io clients may send one).
+    """
+    try:
+        if isinstance(metadata, str):
+            if len(metadata) > MAX_METADATA_BYTES:
+                return None
+            metadata = json.loads(metadata)
+        if not isinstance(metadata, dict):
+            return None
+        size = len(json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return metadata if size <= MAX_METADATA_BYTES else None
 
 
 def bound_action_timeout() -> None:

@@ -10,8 +10,9 @@ a JSON list of bot messages), plus:
   the widget...; see channels.base.conversation_id); the replies'
   ``recipient_id`` is the ``sender`` as the client sent it;
 - malformed requests (invalid JSON or UTF-8, JSON nested too deeply, wrong
-  types, bad sender id) get a 400 with a one-line reason, never a 500 or a
-  stack trace;
+  types, bad sender id, ``metadata`` over 2 KB of JSON: Rasa would save it with
+  the user event) get a 400 with a one-line reason, never a 500 or a stack
+  trace;
 - empty, whitespace-only and oversized messages get a clear bot reply without
   reaching NLU;
 - a turn that produced no reply (action server down or slow, processing error)
@@ -37,7 +38,13 @@ from sanic.response import HTTPResponse
 
 from channels.base import REST, conversation_id, platform_id
 from server_plugins.balance import TurnBalancer
-from server_plugins.guard import bound_action_timeout, check_message, guarded_turn
+from server_plugins.guard import (
+    MAX_METADATA_BYTES,
+    bound_action_timeout,
+    bounded_metadata,
+    check_message,
+    guarded_turn,
+)
 from server_plugins.warmup import close_worker_connections, prepare_worker
 
 SENDER_PATTERN = re.compile(r"^[\w.:@+\-]{1,128}$")
@@ -100,6 +107,8 @@ class GuardedRestInput(InputChannel):
             metadata = payload.get("metadata")
             if metadata is not None and not isinstance(metadata, dict):
                 return bad_request("'metadata' must be a JSON object")
+            if metadata is not None and bounded_metadata(metadata) is None:
+                return bad_request(f"'metadata' must be at most {MAX_METADATA_BYTES} bytes of JSON")
 
             text, rejection = check_message(payload["message"])
             if rejection is not None:

@@ -7,10 +7,12 @@
  *   <script src="/chat/widget.js" data-socket-url="https://bot.clinic.example"></script>
  * or set window.FAQBOT_CONFIG = { socketUrl: ..., ... } before widget.js.
  *
- * - Session persistence: the session id and the transcript are kept in
- *   sessionStorage (default; storage: "local" keeps them across tabs and
- *   browser restarts), so the same conversation continues across reloads and
- *   pages of the site. The server confirms the session (session_persistence).
+ * - Session persistence: the session token the server issues and the
+ *   transcript are kept in sessionStorage (default; storage: "local" keeps
+ *   them across tabs and browser restarts), so the same conversation continues
+ *   across reloads and pages of the site. The token is all the page knows: the
+ *   server derives the conversation from it (channels/socketio.py), and a
+ *   token it did not issue gets a new conversation.
  * - Safety: bot text is never parsed as HTML. Text nodes are created with
  *   textContent; only http(s) links ([title](url) or bare) become <a>, and
  *   **bold** becomes <strong>.
@@ -184,7 +186,10 @@
   transcript.forEach(function (message) { addMessage(message, false); });
 
   // ------------------------------------------------------------ socket.io
-  var sessionId = load("session_id", null);
+  var sessionToken = load("session_token", null);
+  // Before tokens the page kept a bare session id, which the server no longer accepts.
+  var staleSession = load("session_id", null);
+  if (store) { try { store.removeItem(PREFIX + "session_id"); } catch (error) { /* ignore */ } }
   var pending = []; // messages typed before the session was confirmed: sent, not lost
   var typingTimer = null;
   var socket = null;
@@ -207,14 +212,19 @@
     socket = window.io(config.socketUrl, { path: config.socketPath, transports: ["websocket", "polling"] });
     socket.on("connect", function () {
       status.textContent = "";
-      socket.emit("session_request", { session_id: sessionId });
+      socket.emit("session_request", { session_id: sessionToken });
     });
     socket.on("session_confirm", function (confirmed) {
-      var id = confirmed && typeof confirmed === "object" ? confirmed.session_id : confirmed;
-      if (typeof id !== "string" || !id) return;
-      var isNew = id !== sessionId;
-      sessionId = id;
-      save("session_id", sessionId);
+      var token = confirmed && typeof confirmed === "object" ? confirmed.session_id : confirmed;
+      if (typeof token !== "string" || !token) return;
+      var isNew = token !== sessionToken;
+      if (isNew && (sessionToken || staleSession) && transcript.length > 0) {
+        // The server did not resume the stored conversation (e.g. its secret changed).
+        status.textContent = "The earlier conversation could not be resumed: this is a new one.";
+      }
+      sessionToken = token;
+      staleSession = null;
+      save("session_token", sessionToken);
       if (isNew && transcript.length === 0 && config.greeting) emit(config.greeting);
       var queued = pending;
       pending = [];
@@ -232,13 +242,13 @@
   }
 
   function emit(text) {
-    if (!sessionId || !socket || !socket.connected) {
+    if (!sessionToken || !socket || !socket.connected) {
       pending.push(text);
       status.textContent = "Connecting… your message will be sent as soon as the assistant is reachable.";
       connect();
       return;
     }
-    socket.emit("user_uttered", { message: text, session_id: sessionId });
+    socket.emit("user_uttered", { message: text, session_id: sessionToken });
     setTyping(true);
   }
 
@@ -287,9 +297,9 @@
     save("transcript", transcript);
     while (log.firstChild) log.removeChild(log.firstChild);
     setTyping(false);
-    sessionId = null;
+    sessionToken = null;
     pending = [];
-    save("session_id", null);
+    save("session_token", null);
     status.textContent = "Started a new conversation.";
     if (socket && socket.connected) socket.emit("session_request", { session_id: null });
     else connect();

@@ -166,9 +166,11 @@ async function desktop(browser) {
 
   await waitForBotText(page, "Hello! I answer questions");
   check("the bot greets first", (await botTexts(page))[0].startsWith("Hello! I answer questions about acupuncture"));
-  const sessionId = await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_id")));
-  check("the server confirmed a session id", /^[0-9a-f]{32}$/.test(sessionId || ""), sessionId);
+  const sessionId = await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_token")));
+  check("the server issued a session token", /^[0-9a-f]{64}$/.test(sessionId || ""), sessionId);
   summary.sessionId = sessionId;
+  check("the page stores the token only, no conversation id",
+    await page.evaluate(() => sessionStorage.getItem("faqbot.session_id") === null));
 
   // ---- a question, "Did you mean" chosen with the keyboard, the sourced answer
   await page.evaluate(() => {
@@ -243,8 +245,8 @@ async function desktop(browser) {
     (await page.locator(".faqbot-msg").count()) === countBefore, `${await page.locator(".faqbot-msg").count()} vs ${countBefore}`);
   await askAndChoose(page, "what is acupuncture?", "What acupuncture is", false);
   await waitForBotText(page, "Acupuncture is a treatment");
-  check("after a reload the session id is the same",
-    (await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_id")))) === sessionId);
+  check("after a reload the session token is the same",
+    (await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_token")))) === sessionId);
   check("after a reload the bot did not greet again",
     (await botTexts(page)).filter((t) => t.startsWith("Hello!")).length === 1);
 
@@ -254,8 +256,8 @@ async function desktop(browser) {
   await page.waitForFunction(() => document.querySelector(".faqbot-launcher").getAttribute("aria-expanded") === "true");
   check("on another page the conversation is still there",
     (await botTexts(page)).some((t) => t.startsWith("Acupuncture is a treatment")));
-  check("on another page the session id is the same",
-    (await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_id")))) === sessionId);
+  check("on another page the session token is the same",
+    (await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_token")))) === sessionId);
 
   // ---- injected markup is shown as text, never run
   await askAndChoose(page, "what is tui na?", "What Tui Na is", true);
@@ -285,10 +287,10 @@ async function desktop(browser) {
   await waitForBotText(page, "Hello! I answer questions");
   const restarted = await page.evaluate(() => ({
     messages: document.querySelectorAll(".faqbot-msg").length,
-    session: JSON.parse(sessionStorage.getItem("faqbot.session_id")),
+    session: JSON.parse(sessionStorage.getItem("faqbot.session_token")),
   }));
   check("Restart starts a new conversation", restarted.messages >= 1 && restarted.messages <= 2 && restarted.session !== sessionId &&
-    /^[0-9a-f]{32}$/.test(restarted.session || ""), JSON.stringify(restarted));
+    /^[0-9a-f]{64}$/.test(restarted.session || ""), JSON.stringify(restarted));
   summary.restartedSessionId = restarted.session;
   await page.focus("#faqbot-input");
   await page.keyboard.press("Escape");

@@ -29,6 +29,7 @@ from actions.settings import PROJECT_ROOT
 from actions.store.content import load_faq_content
 from actions.store.database import build_engine
 from channels.base import WEB, conversation_id
+from channels.socketio import SessionTokens
 from tests.e2e.channel_servers import free_port, start_channel_servers
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +38,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 NODE = shutil.which("node")
 PLAYWRIGHT = PROJECT_ROOT / "node_modules" / "playwright-core"
 SCRIPT = PROJECT_ROOT / "tests" / "browser" / "widget_test.js"
+SESSION_SECRET = "browser-test-session-secret-0123456789"
 INJECTED = (
     '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '
     "[click me](javascript:window.__pwned=3) "
@@ -68,6 +70,8 @@ def widget_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
             "ANSWER_MIN_CONFIDENCE": "0.999",
             "STAFF_INSPECTOR": "on",
             "WEBCHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}",
+            # Known to the test, so that it can find the conversation of the page's token.
+            "WEBCHAT_SESSION_SECRET": SESSION_SECRET,
         },
         # As scripts/run_all.sh does: CORS headers for the long-polling fallback.
         rasa_args=("--cors", f"http://127.0.0.1:{web_port}"),
@@ -92,12 +96,15 @@ def widget_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         servers.stop()
 
 
-def user_texts(tracker_db: Path, session_id: str) -> list[str]:
-    """What the user typed in the widget session ``session_id`` (conversation web:<session id>)."""
+def user_texts(tracker_db: Path, token: str) -> list[str]:
+    """What the user typed in the widget session of ``token`` (the page stores only the token;
+    the conversation is web:<HMAC of it>, channels/socketio.py)."""
+    room = SessionTokens(SESSION_SECRET.encode()).conversation(token)
+    assert room is not None, token
     with sqlite3.connect(tracker_db) as connection:
         rows = connection.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-            (conversation_id(WEB, session_id),),
+            (conversation_id(WEB, room),),
         ).fetchall()
     connection.close()
     return [json.loads(data).get("text") or "" for (data,) in rows]
@@ -160,3 +167,8 @@ def test_widget_in_headless_chromium(widget_site, tmp_path):
     assert "what is acupuncture?" in texts
     assert any("window.__pwned=4" in text for text in texts)
     assert user_texts(tracker_db, summary["restartedSessionId"]) == ["/greet"]
+    # The token the page holds is not the conversation's id (which the page never sees).
+    with sqlite3.connect(tracker_db) as connection:
+        senders = {sender for (sender,) in connection.execute("SELECT DISTINCT sender_id FROM events")}
+    connection.close()
+    assert not any(summary["sessionId"] in sender for sender in senders), senders

@@ -700,8 +700,8 @@ def test_socketio_refuses_pages_from_other_origins(channel_bot):
 
     assert asyncio.run(connect("http://evil.example")) == "refused"
     session_id = asyncio.run(connect(ALLOWED_ORIGIN))
-    # A made-up session id is replaced by a fresh one.
-    assert re.fullmatch(r"[0-9a-f]{32}", session_id)
+    # A made-up session id is replaced by a fresh token of the server's.
+    assert re.fullmatch(r"[0-9a-f]{64}", session_id)
 
 
 def test_connectors_log_which_are_on(channel_bot):

@@ -6,6 +6,7 @@ must hold every turn exactly once, in order, each turn complete before the next.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -32,6 +33,7 @@ from tests.e2e.conftest import (
     write_endpoints,
 )
 from tests.e2e.test_faults import create_database, drop_database
+from tests.e2e.test_socketio import TOO_FAST, WidgetClient, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +64,8 @@ def replicas(tmp_path_factory) -> Iterator[tuple[list[BotServers], str]]:
         "TRACKER_STORE_URL": tracker_url,
         "REDIS_URL": "redis://127.0.0.1:6379/14",
         "REDIS_LOCK_PREFIX": f"replicas{uuid.uuid4().hex[:6]}",
+        # Required with REDIS_URL: every replica must recognise the widget tokens of the others.
+        "WEBCHAT_SESSION_SECRET": f"replicas-{uuid.uuid4().hex}",
     }
     first = start_servers(tmp_path_factory.mktemp("replica_a"), extra_env=shared_env)
     # A second Rasa server on the same action server, tracker store and lock store.
@@ -151,6 +155,42 @@ def test_interleaved_turns_are_kept_once_and_in_order(replicas):
         user_texts = [e["text"] for e in events if e["event"] == "user"]
         assert user_texts == sent  # none lost, none duplicated, none reordered
         assert_complete_turns(events)
+
+
+def test_a_widget_token_resumes_its_conversation_on_the_other_replica_and_the_rate_is_shared(replicas):
+    """The token issued by one replica opens the same conversation on the other (shared
+    WEBCHAT_SESSION_SECRET), and the per-conversation message limit is counted in Redis:
+    a flood spread over both replicas is refused as if it reached one."""
+    servers, _ = replicas
+
+    async def scenario() -> None:
+        first = WidgetClient(servers[0].rasa_url)
+        token = await first.start(None)
+        assert "not medical advice" in texts(await first.say("hello", token))
+        second = WidgetClient(servers[1].rasa_url)
+        assert await second.start(token) == token
+        answer = texts(await second.say("what is acupuncture", token))
+        assert answer.startswith("Acupuncture is a treatment")
+        assert "not medical advice" not in answer  # the same conversation, on the other replica
+
+        # 10 messages on each replica's connection (each under its own limit of 10 per
+        # connection), 20 in one conversation: the shared count lets about 10 through.
+        for number in range(10):
+            for client in (first, second):
+                await client.client.emit("user_uttered", {"message": f"thanks {number}", "session_id": token})
+        refused = 0
+        for client in (first, second):
+            while True:
+                try:
+                    reply = await asyncio.wait_for(client.replies.get(), 5)
+                except asyncio.TimeoutError:
+                    break
+                refused += reply.get("text") == TOO_FAST
+        assert 8 <= refused <= 13, refused  # without the shared count: 0 to 4
+        await first.stop()
+        await second.stop()
+
+    asyncio.run(scenario())
 
 
 def test_simultaneous_messages_to_both_replicas_are_serialised(replicas):

@@ -1,6 +1,8 @@
 """The website widget's channel (socket.io, session_persistence: true) with a
 python-socketio client, as the widget uses it: session_request ->
-session_confirm, user_uttered -> bot_uttered."""
+session_confirm, user_uttered -> bot_uttered. The "session id" the client
+sends and gets confirmed is the server's token; the conversation is derived
+from it and never sent to the client (issue 19, findings 2 and 3)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ import asyncio
 import json
 import re
 import sqlite3
+import time
+import urllib.error
+import urllib.request
+import uuid
 from typing import Any
 
 import pytest
@@ -17,6 +23,8 @@ socketio = pytest.importorskip("socketio")
 pytestmark = pytest.mark.e2e
 
 QUIET_SECONDS = 1.5
+TOKEN = re.compile(r"[0-9a-f]{64}")
+TOO_FAST = "You're sending messages too fast. Please wait a moment, then send your message again."
 
 
 class WidgetClient:
@@ -57,22 +65,22 @@ def texts(replies: list[dict[str, Any]]) -> str:
     return "\n\n".join(reply.get("text") or "" for reply in replies)
 
 
-def test_session_persists_across_connections_and_tabs(bot):
+def test_reconnecting_with_the_token_resumes_the_conversation_in_every_tab(bot):
     async def scenario() -> None:
         first = WidgetClient(bot.rasa_url)
-        session_id = await first.start(None)
-        assert re.fullmatch(r"[0-9a-f]{32}", session_id)
-        greeting = texts(await first.say("hello", session_id))
+        token = await first.start(None)
+        assert TOKEN.fullmatch(token)
+        greeting = texts(await first.say("hello", token))
         assert greeting.startswith("Hello! I answer questions about acupuncture")
         assert "not medical advice" in greeting
         await first.stop()
 
-        # A reload or another page: a new connection asking for the same session.
+        # A reload or another page: a new connection presenting the same token.
         page = WidgetClient(bot.rasa_url)
         other_tab = WidgetClient(bot.rasa_url)
-        assert await page.start(session_id) == session_id
-        assert await other_tab.start(session_id) == session_id
-        answer = await page.say("what is acupuncture?", session_id)
+        assert await page.start(token) == token
+        assert await other_tab.start(token) == token
+        answer = await page.say("what is acupuncture?", token)
         assert texts(answer).startswith("Acupuncture is a treatment")
         assert any("Last reviewed" in (reply.get("text") or "") for reply in answer)
         # The same conversation: the once-per-conversation note is not repeated.
@@ -85,6 +93,67 @@ def test_session_persists_across_connections_and_tabs(bot):
     asyncio.run(scenario())
 
 
+def conversation_of_text(bot, text: str) -> str:
+    """The conversation (sender id) in which the user typed ``text``."""
+    with sqlite3.connect(bot.workdir / "tracker.db") as connection:
+        rows = connection.execute(
+            "SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id"
+        ).fetchall()
+    connection.close()
+    senders = {sender for sender, data in rows if json.loads(data).get("text") == text}
+    assert len(senders) == 1, senders
+    return senders.pop()
+
+
+async def started_conversation(bot) -> tuple[WidgetClient, str, str, str]:
+    """A widget client that said a unique hello: (client, token, hello, its conversation id)."""
+    marker = f"hello {uuid.uuid4().hex[:8]}"
+    client = WidgetClient(bot.rasa_url)
+    token = await client.start(None)
+    await client.say(marker, token)
+    return client, token, marker, conversation_of_text(bot, marker)
+
+
+def test_a_second_client_with_a_known_id_gets_a_fresh_conversation_and_none_of_the_replies(bot):
+    """Rasa's channel let any client join the room of a session id it named and receive
+    every later reply there. Ours: an id the server did not issue - the visitor's
+    conversation id (as logs, the tracker store or the HTTP API show it), or a made-up
+    32-hex id of the old session shape - gets a new token and a new conversation."""
+
+    async def scenario() -> str:
+        visitor, token, marker, conversation = await started_conversation(bot)
+        room = conversation.removeprefix("web:")
+        assert re.fullmatch(r"web:[0-9a-f]{32}", conversation) and room not in token
+
+        intruders = []
+        for known in (room, conversation, uuid.uuid4().hex, token[:32]):
+            intruder = WidgetClient(bot.rasa_url)
+            fresh = await intruder.start(known)
+            assert TOKEN.fullmatch(fresh) and fresh not in (token, known), known
+            intruders.append((intruder, fresh))
+        # The visitor goes on talking: none of it reaches the intruders.
+        answer = await visitor.say("what is acupuncture?", token)
+        assert texts(answer).startswith("Acupuncture is a treatment")
+        for intruder, _ in intruders:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(intruder.replies.get(), QUIET_SECONDS)
+        # An intruder's messages go to its own fresh conversation (the full greeting again).
+        intruder, fresh = intruders[0]
+        assert "not medical advice" in texts(await intruder.say("hello", fresh))
+        # Messages naming the visitor's ids directly are not processed at all.
+        await intruder.client.emit("user_uttered", {"message": "forget me", "session_id": room})
+        await intruder.client.emit("user_uttered", {"message": "forget me", "session_id": conversation})
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(visitor.replies.get(), QUIET_SECONDS * 2)
+        for client, _ in intruders:
+            await client.stop()
+        await visitor.stop()
+        return marker
+
+    marker = asyncio.run(scenario())
+    assert stored_user_texts(bot, conversation_of_text(bot, marker)) == [marker, "what is acupuncture?"]
+
+
 def stored_user_texts(bot, conversation: str) -> list[str]:
     with sqlite3.connect(bot.workdir / "tracker.db") as connection:
         rows = connection.execute(
@@ -95,27 +164,24 @@ def stored_user_texts(bot, conversation: str) -> list[str]:
 
 
 def test_the_widget_conversation_is_web_namespaced_and_rest_cannot_reach_it(bot):
-    """The browser keeps its bare session id; the conversation is web:<session id>, and a REST
-    client sending that id (bare or prefixed) talks in a REST conversation of its own."""
+    """The conversation of a widget session is web:<HMAC of its token>, and a REST client
+    sending the token or the conversation id talks in a REST conversation of its own."""
 
-    async def scenario() -> str:
-        widget = WidgetClient(bot.rasa_url)
-        session_id = await widget.start(None)
-        await widget.say("hello", session_id)
-        for sender in (session_id, f"web:{session_id}"):
+    async def scenario() -> tuple[str, str]:
+        widget, token, marker, conversation = await started_conversation(bot)
+        for sender in (token, conversation, conversation.removeprefix("web:")):
             replies = bot.post(sender, "what is acupuncture?")
             assert [reply["recipient_id"] for reply in replies] == [sender] * len(replies)
         # Nothing of the REST turns reaches the widget's room.
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(widget.replies.get(), QUIET_SECONDS * 2)
         await widget.stop()
-        return session_id
+        return marker, conversation
 
-    session_id = asyncio.run(scenario())
-    assert stored_user_texts(bot, f"web:{session_id}") == ["hello"]
-    assert stored_user_texts(bot, session_id) == []
-    assert stored_user_texts(bot, f"rest:{session_id}") == ["what is acupuncture?"]
-    assert stored_user_texts(bot, f"rest:web:{session_id}") == ["what is acupuncture?"]
+    marker, conversation = asyncio.run(scenario())
+    assert stored_user_texts(bot, conversation) == [marker]
+    assert stored_user_texts(bot, f"rest:{conversation}") == ["what is acupuncture?"]
+    assert stored_user_texts(bot, f"rest:{conversation.removeprefix('web:')}") == ["what is acupuncture?"]
 
 
 def test_a_new_session_is_a_new_conversation(bot):
@@ -170,3 +236,88 @@ def test_bad_input_over_socketio_gets_a_clean_reply_and_the_conversation_goes_on
         await client.stop()
 
     asyncio.run(scenario())
+
+
+def test_fifty_messages_a_second_on_one_socket_are_mostly_refused_and_the_bot_answers_later(bot):
+    """One WebSocket is one request for the proxy's rate limit: the channel counts messages
+    itself (channels/rate_limit.py; defaults: a burst of 10, then 30 a minute)."""
+
+    async def scenario() -> None:
+        client = WidgetClient(bot.rasa_url)
+        token = await client.start(None)
+        started = time.monotonic()
+        for number in range(50):
+            await client.client.emit(
+                "user_uttered", {"message": f"what is acupuncture? {number}", "session_id": token}
+            )
+            await asyncio.sleep(0.02)
+        assert time.monotonic() - started < 2.5
+        replies = await client.collect()
+        while True:  # the accepted turns may still be answering
+            try:
+                replies.append(await asyncio.wait_for(client.replies.get(), 5))
+            except asyncio.TimeoutError:
+                break
+        refused = [reply for reply in replies if reply.get("text") == TOO_FAST]
+        assert 35 <= len(refused) <= 40, len(refused)
+        assert not any("Traceback" in (reply.get("text") or "") for reply in replies)
+        # The server stays up and, after that pause, answers normally.
+        answer = texts(await client.say("what is dry needling", token))
+        assert answer.startswith("Dry needling is a technique"), answer
+        await client.stop()
+
+    asyncio.run(scenario())
+    with urllib.request.urlopen(f"{bot.rasa_url}/", timeout=5) as response:
+        assert response.status == 200
+
+
+def stored_user_events(bot, conversation: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(bot.workdir / "tracker.db") as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (conversation,)
+        ).fetchall()
+    connection.close()
+    return [json.loads(data) for (data,) in rows]
+
+
+BIG_METADATA = {"blob": "x" * 100_000}
+
+
+def test_100_kb_of_metadata_is_not_stored_over_socketio(bot):
+    marker = f"what is acupuncture? {uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> None:
+        client = WidgetClient(bot.rasa_url)
+        token = await client.start(None)
+        for text, metadata in ((marker, BIG_METADATA), ("what is tuina", {"page": "/faq"})):
+            await client.client.emit(
+                "user_uttered", {"message": text, "session_id": token, "metadata": metadata}
+            )
+            assert texts(await client.collect())  # answered, without the metadata
+        await client.stop()
+
+    asyncio.run(scenario())
+    events = stored_user_events(bot, conversation_of_text(bot, marker))
+    assert [event["text"] for event in events] == [marker, "what is tuina"]
+    assert "blob" not in events[0].get("metadata", {})
+    assert events[1]["metadata"]["page"] == "/faq"  # small metadata is kept
+    assert all(len(json.dumps(event)) < 10_000 for event in events)
+
+
+def test_100_kb_of_metadata_over_rest_gets_a_400_and_is_not_stored(bot):
+    sender = f"meta-{uuid.uuid4().hex[:8]}"
+    request = urllib.request.Request(
+        f"{bot.rasa_url}/webhooks/rest/webhook",
+        data=json.dumps(
+            {"sender": sender, "message": "what is acupuncture?", "metadata": BIG_METADATA}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read()) == {"error": "'metadata' must be at most 2048 bytes of JSON"}
+    assert stored_user_events(bot, f"rest:{sender}") == []
+    # The same visitor without the blob is answered as usual.
+    assert bot.say(sender, "what is acupuncture?").startswith("Acupuncture is a treatment")
+    assert [event["text"] for event in stored_user_events(bot, f"rest:{sender}")] == ["what is acupuncture?"]

@@ -33,7 +33,7 @@ from channels.base import (
 )
 from channels.options import short_code
 from channels.rendering import Choice
-from channels.socketio import WebChatInput, allowed_origins_from, origin_allowed, valid_session_id
+from channels.socketio import SessionTokens, WebChatInput, allowed_origins_from, origin_allowed
 from tests.conftest import ROOT
 
 CONNECTOR_ENV = [
@@ -186,18 +186,29 @@ def test_web_chat_origin_check():
     assert origin_allowed("https://anything.example", "*")
 
 
-@pytest.mark.parametrize(
-    ("value", "valid"),
-    [
-        ("0123456789abcdef0123456789abcdef", True),
-        ("../other", False),
-        ("", False),
-        (None, False),
-        (42, False),
-    ],
-)
-def test_web_chat_session_ids(value, valid):
-    assert (valid_session_id(value) is not None) is valid
+def test_web_chat_session_tokens_open_only_their_own_conversation():
+    tokens = SessionTokens(b"s" * 32)
+    token = tokens.issue()
+    room = tokens.conversation(token)
+    assert room is not None and len(room) == 32 and room not in token
+    assert tokens.conversation(token) == room  # the same token resumes the same conversation
+    assert tokens.conversation(tokens.issue()) != room
+    # Anything the server did not issue opens nothing: the caller gives a fresh token.
+    for made_up in [
+        room,  # someone's conversation (room) id
+        f"web:{room}",
+        "0123456789abcdef0123456789abcdef",  # an id of the old 32-hex shape
+        token[:32] + "0" * 32,  # a nonce with a forged signature
+        token.upper(),
+        SessionTokens(b"t" * 32).issue(),  # signed with another secret
+        "../other",
+        "",
+        None,
+        42,
+    ]:
+        assert tokens.conversation(made_up) is None, made_up
+    # Another process with the same secret (a replica, a restart) resumes it.
+    assert SessionTokens(b"s" * 32).conversation(token) == room
 
 
 def test_web_chat_never_sends_staff_lines():
@@ -669,11 +680,10 @@ def test_messenger_conversation_is_fb_namespaced_and_the_send_api_gets_the_psid(
     ]
 
 
-def test_web_chat_conversation_is_web_namespaced_and_the_room_is_the_session_id():
-    channel = WebChatInput(
-        user_message_evt="user_uttered", bot_message_evt="bot_uttered", session_persistence=True
-    )
-    turns = Turns()
+def web_chat_handlers(
+    channel: WebChatInput, turns: Turns
+) -> tuple[dict[str, Any], list[tuple[str, str]], list[tuple[str, Any, str | None]]]:
+    """The channel's socket.io handlers, with enter_room and emit recorded."""
     channel.blueprint(turns)
     assert channel.sio is not None
     handlers = channel.sio.handlers[channel.namespace or "/"]
@@ -685,25 +695,48 @@ def test_web_chat_conversation_is_web_namespaced_and_the_room_is_the_session_id(
 
     channel.sio.enter_room = lambda sid, room, namespace=None: rooms.append((sid, room))  # type: ignore[method-assign]
     channel.sio.emit = emit  # type: ignore[method-assign]
-    session = "0123456789abcdef0123456789abcdef"
+    return handlers, rooms, emitted
+
+
+def test_web_chat_conversation_is_derived_from_the_servers_token_and_web_namespaced():
+    channel = WebChatInput(
+        user_message_evt="user_uttered", bot_message_evt="bot_uttered", session_persistence=True
+    )
+    turns = Turns()
+    handlers, rooms, emitted = web_chat_handlers(channel, turns)
+    known = "0123456789abcdef0123456789abcdef"
 
     async def scenario() -> None:
-        await handlers["session_request"]("sid-1", {"session_id": session})
-        await handlers["user_uttered"]("sid-1", {"message": "hello", "session_id": session})
-        await handlers["user_uttered"]("sid-1", {"message": "hi", "session_id": f"web:{session}"})
+        await handlers["session_request"]("sid-1", {"session_id": None})
+        token = emitted[0][1]
+        await handlers["session_request"]("sid-2", {"session_id": token})  # a reload: the same token
+        await handlers["session_request"]("sid-3", {"session_id": known})  # not issued: a new one
+        await handlers["user_uttered"]("sid-1", {"message": "hello", "session_id": token})
+        await handlers["user_uttered"]("sid-1", {"message": "hi", "session_id": known})
+        await handlers["user_uttered"]("sid-1", {"message": "hi", "session_id": f"web:{known}"})
 
     asyncio.run(scenario())
-    # The browser keeps the bare session id: the confirmation and the room are unchanged.
-    assert emitted[0] == ("session_confirm", session, "sid-1")
-    assert rooms == [("sid-1", session), ("sid-1", session)]
-    assert turns.senders == [f"web:{session}"]  # a prefixed "session id" is not one
-    assert emitted[1:] == [("bot_uttered", {"text": "Answer."}, session)]
+    token = emitted[0][1]
+    room = channel.sessions.conversation(token)
+    assert room is not None
+    assert emitted[0] == ("session_confirm", token, "sid-1")
+    assert emitted[1] == ("session_confirm", token, "sid-2")
+    fresh = emitted[2][1]
+    assert emitted[2][0] == "session_confirm" and fresh not in (token, known)
+    assert rooms == [
+        ("sid-1", room),
+        ("sid-2", room),
+        ("sid-3", channel.sessions.conversation(fresh)),
+        ("sid-1", room),
+    ]
+    assert turns.senders == [f"web:{room}"]  # ids the server did not issue reach no conversation
+    assert emitted[3:] == [("bot_uttered", {"text": "Answer."}, room)]
 
     # Without session persistence the conversation is the socket's own id.
     channel.session_persistence = False
-    asyncio.run(handlers["user_uttered"]("sid-2", {"message": "hello"}))
-    assert turns.senders[-1] == "web:sid-2"
-    assert emitted[-1] == ("bot_uttered", {"text": "Answer."}, "sid-2")
+    asyncio.run(handlers["user_uttered"]("sid-9", {"message": "hello"}))
+    assert turns.senders[-1] == "web:sid-9"
+    assert emitted[-1] == ("bot_uttered", {"text": "Answer."}, "sid-9")
 
 
 # ---------------------------------------------------------------- platform retries (issue 19)
