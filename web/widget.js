@@ -11,6 +11,8 @@
  *   sessionStorage (default; storage: "local" keeps them across tabs and
  *   browser restarts), so the same conversation continues across reloads and
  *   pages of the site. The server confirms the session (session_persistence).
+ *   When the bot confirms "forget me" (a custom payload {forget_me: "requested"}),
+ *   both are removed from storage and a new session is requested.
  * - Safety: bot text is never parsed as HTML. Text nodes are created with
  *   textContent; only http(s) links ([title](url) or bare) become <a>, and
  *   **bold** becomes <strong>.
@@ -225,10 +227,28 @@
     socket.on("bot_uttered", function (message) {
       setTyping(false);
       message = message || {};
+      if (message.custom && message.custom.forget_me === "requested") {
+        forgetStoredConversation();
+        return;
+      }
       var buttons = message.quick_replies || message.buttons || [];
       if (!message.text && !buttons.length) return;
       addMessage({ from: "bot", text: String(message.text || ""), buttons: buttons }, true);
     });
+  }
+
+  // The bot confirmed "forget me": nothing of this conversation stays in the browser
+  // (what is on screen stays until the page is left); the next message starts a new one.
+  function forgetStoredConversation() {
+    transcript = [];
+    sessionId = null;
+    pending = [];
+    if (store) {
+      ["transcript", "session_id"].forEach(function (key) {
+        try { store.removeItem(PREFIX + key); } catch (error) { /* storage off */ }
+      });
+    }
+    if (socket && socket.connected) socket.emit("session_request", { session_id: null });
   }
 
   function emit(text) {
