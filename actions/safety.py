@@ -5,8 +5,9 @@ Red-flag triage is in ``actions.triage``.
 - ``action_decline_diagnosis`` / ``action_decline_medication_advice``: say what the
   bot cannot advise on, who can, and offer what it can answer.
 - ``action_handoff``: the clinic's contact details from settings (and a booking button).
-- ``action_forget_me``: after the user confirmed, delete the conversation from the
-  tracker store once Rasa has saved this turn (see ``ConversationEraser``).
+- ``action_forget_me``: after the user confirmed, record the request and delete the
+  conversation from the tracker store once Rasa has saved this turn, retrying until
+  it is done (see ``ConversationEraser``).
 - ``privacy_notice_events``: the privacy notice, once per conversation.
 
 Our code never logs message text; see docs/safety.md for the log levels.
@@ -23,6 +24,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +37,12 @@ from actions.base import DataUnavailable, run_blocking
 from actions.rendering import DISCLAIMER
 from actions.settings import PROJECT_ROOT, Settings, get_settings
 from actions.store.conversations import ConversationStore, sql_conversation_store
+from actions.store.forget_requests import (
+    ForgetRequest,
+    ForgetRequestStore,
+    sql_forget_request_store,
+    utc_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,9 @@ class SafetySettings:
     forget_wait_seconds: float = 30.0
     forget_watch_seconds: float = 10.0
     poll_seconds: float = 0.2
+    # A failed deletion is retried after this pause, doubled each time up to the maximum.
+    forget_retry_seconds: float = 1.0
+    forget_retry_max_seconds: float = 60.0
 
 
 def default_tracker_store_url() -> str:
@@ -248,8 +259,26 @@ class ActionHandoff(Action):
 
 
 # ---------------------------------------------------------------- forget me
+# What the visitor is told once the request is recorded: never "done", which is not
+# true yet (the deletion can only run after Rasa has saved this very turn).
+FORGET_ME_PENDING_TEXT = (
+    "OK: this conversation and everything stored about it are being deleted from the clinic's "
+    "records. This usually takes less than a minute; if the records can't be reached right now, "
+    "I keep trying until it is done. If you write again after that, a new conversation starts."
+)
+# Sent with that reply to the website widget (the "socketio" channel), which then clears
+# the transcript and session it keeps in the browser (web/widget.js).
+FORGET_ME_WIDGET_PAYLOAD = {"forget_me": "requested"}
+WIDGET_CHANNEL = "socketio"
+# The Sanic app `rasa run actions` creates before it builds the actions (rasa_sdk.endpoint).
+ACTION_SERVER_APP = "rasa_sdk"
+
+ForgetRequestStoreFactory = Callable[[], AbstractContextManager[ForgetRequestStore]]
+
+
 class ConversationEraser:
-    """Deletes a conversation from Rasa's SQL tracker store after Rasa saved the turn.
+    """Deletes a conversation from Rasa's SQL tracker store after Rasa saved the turn,
+    retrying until it is done; every request is recorded first (``forget_requests``).
 
     The action server cannot delete the rows while its action runs: Rasa saves
     the tracker after the action returns, and ``SQLTrackerStore.save`` writes
@@ -258,21 +287,30 @@ class ConversationEraser:
     eraser, in the background, waits until the marker is in the table (the
     turn is saved: Rasa commits a turn at once), deletes every row of the
     sender, then keeps watching for ``forget_watch_seconds`` in case a message
-    already being processed re-saves its stale copy, and deletes that too.
+    already being processed re-saves its stale copy, and deletes that too. Only
+    then is the request marked done. A failure is counted in the request and
+    retried with a growing pause; a request left pending by a restart is picked
+    up by :meth:`resume_pending` (action-server start-up, ``purge-conversations``).
     """
 
     def __init__(
         self,
         settings: SafetySettings | None = None,
         store_factory: ConversationStoreFactory | None = None,
+        requests_factory: ForgetRequestStoreFactory | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._settings = settings
         self._store_factory = store_factory or sql_conversation_store
+        self._requests_factory = requests_factory or sql_forget_request_store
+        self._clock = clock
+        self._running: set[int] = set()  # request ids this eraser is working on
 
     @property
     def settings(self) -> SafetySettings:
         return self._settings or get_safety_settings()
 
+    # Blocking calls (run them with run_blocking).
     def _store(self) -> AbstractContextManager[ConversationStore]:
         return self._store_factory(self.settings.tracker_store_url)
 
@@ -288,15 +326,89 @@ class ConversationEraser:
         with self._store() as store:
             return store.delete_conversation(sender_id)
 
-    async def erase_after_save(self, sender_id: str, marker: str) -> int:
-        """Wait for the turn carrying ``marker`` to be saved, delete the conversation, watch."""
+    def record_request(self, sender_id: str, marker: str) -> ForgetRequest:
+        with self._requests_factory() as requests:
+            return requests.record(sender_id, marker, self._clock())
+
+    def pending_requests(self) -> list[ForgetRequest]:
+        with self._requests_factory() as requests:
+            return requests.pending()
+
+    def _record_failure(self, request_id: int, error: str) -> None:
+        with self._requests_factory() as requests:
+            requests.record_failure(request_id, error)
+
+    def _mark_done(self, request_id: int) -> None:
+        with self._requests_factory() as requests:
+            requests.mark_done(request_id, self._clock())
+
+    # The event loop's side.
+    def start(self, request: ForgetRequest) -> asyncio.Task[Any] | None:
+        """Erase in the background (None if this eraser is already on it)."""
+        if request.id in self._running:
+            return None
+        self._running.add(request.id)
+        task = _start_background(self.erase(request))
+        task.add_done_callback(lambda _task: self._running.discard(request.id))
+        return task
+
+    async def resume_pending(self) -> int:
+        """Start every pending request in the background; return how many were started."""
+        try:
+            pending = await run_blocking(self.pending_requests)
+        except DataUnavailable:
+            logger.error("forget-me: pending deletion requests could not be read; retried at the next start")
+            return 0
+        started = sum(1 for request in pending if self.start(request) is not None)
+        if started:
+            logger.info("forget-me: %d pending deletion requests resumed", started)
+        return started
+
+    async def erase(self, request: ForgetRequest, max_attempts: int | None = None) -> bool:
+        """Delete the conversation of ``request``, retrying until it is done (or
+        ``max_attempts`` failed); True once the request is marked done."""
+        settings = self.settings
+        sender_id = request.conversation_id
+        await self._wait_for_save(request)
+        delay = settings.forget_retry_seconds
+        failures = 0
+        while True:
+            try:
+                deleted = await run_blocking(self._delete, sender_id)
+                deleted += await self._delete_stale_copies(request)
+                await run_blocking(self._mark_done, request.id)
+            except DataUnavailable as error:
+                failures += 1
+                logger.error(
+                    "forget-me: deleting the conversation failed (%s, attempt %d); retrying in %.1f s",
+                    error,
+                    failures,
+                    delay,
+                )
+                try:
+                    await run_blocking(self._record_failure, request.id, str(error))
+                except DataUnavailable:
+                    pass  # the request stays pending in the table all the same
+                if max_attempts is not None and failures >= max_attempts:
+                    return False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, settings.forget_retry_max_seconds)
+                continue
+            logger.info("forget-me: conversation deleted from the tracker store (%d events)", deleted)
+            logger.debug("forget-me: sender %s", sender_id)
+            return True
+
+    async def _wait_for_save(self, request: ForgetRequest) -> None:
+        """Wait until the turn carrying the marker is saved, at most ``forget_wait_seconds``
+        after the request (a request resumed after a restart does not wait again)."""
         settings = self.settings
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + settings.forget_wait_seconds
+        age = (self._clock() - request.requested_at).total_seconds()
+        deadline = loop.time() + settings.forget_wait_seconds - max(age, 0.0)
         saved = False
         while True:
             try:
-                saved = await run_blocking(self._marker_saved, sender_id, marker)
+                saved = await run_blocking(self._marker_saved, request.conversation_id, request.marker)
             except DataUnavailable:
                 saved = False
             if saved or loop.time() >= deadline:
@@ -308,28 +420,22 @@ class ConversationEraser:
                 "what is there (is TRACKER_STORE_URL the tracker store of endpoints.yml?)",
                 settings.forget_wait_seconds,
             )
-        deleted = await self._delete_or_log(sender_id)
+
+    async def _delete_stale_copies(self, request: ForgetRequest) -> int:
+        """Watch for a copy re-saved by a message already in progress; delete it too."""
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        deleted = 0
         watch_until = loop.time() + settings.forget_watch_seconds
         while loop.time() < watch_until:
             await asyncio.sleep(settings.poll_seconds * 2)
             try:
-                stale_copy = await run_blocking(self._marker_saved, sender_id, marker)
+                stale_copy = await run_blocking(self._marker_saved, request.conversation_id, request.marker)
             except DataUnavailable:
                 continue
             if stale_copy:
-                deleted += await self._delete_or_log(sender_id)
-        logger.info("forget-me: conversation deleted from the tracker store (%d events)", deleted)
-        logger.debug("forget-me: sender %s", sender_id)
+                deleted += await run_blocking(self._delete, request.conversation_id)
         return deleted
-
-    async def _delete_or_log(self, sender_id: str) -> int:
-        for attempt in range(3):
-            try:
-                return await run_blocking(self._delete, sender_id)
-            except DataUnavailable:
-                logger.error("forget-me: deleting the conversation failed (attempt %d of 3)", attempt + 1)
-                await asyncio.sleep(1.0)
-        return 0
 
 
 # Running erasures, referenced so that they are not garbage-collected mid-way.
@@ -349,11 +455,36 @@ async def wait_for_erasures(timeout: float = 60.0) -> None:
         await asyncio.wait_for(asyncio.gather(*list(_ERASURES)), timeout)
 
 
+def resume_when_the_action_server_starts(eraser: ConversationEraser) -> bool:
+    """Resume pending deletion requests in each action-server worker once it serves.
+
+    ``rasa run actions`` creates its Sanic app, then builds every action (so this runs
+    from ``ActionForgetMe()``), then starts serving. Outside it (tests, scripts) there
+    is no such app and nothing is registered.
+    """
+    from sanic import Sanic
+    from sanic.exceptions import SanicException
+
+    try:
+        app = Sanic.get_app(ACTION_SERVER_APP)
+    except SanicException:
+        return False
+
+    async def resume(_app: Any, _loop: Any = None) -> None:
+        _start_background(eraser.resume_pending())
+
+    app.register_listener(resume, "after_server_start")
+    return True
+
+
 class ActionForgetMe(Action):
-    """After "forget me" was confirmed: delete this conversation, and say so."""
+    """After "forget me" was confirmed: record the request, delete this conversation in the
+    background, and say it is being deleted."""
 
     def __init__(self, eraser: ConversationEraser | None = None) -> None:
         self._eraser = eraser or ConversationEraser()
+        if eraser is None:  # built by the action server
+            resume_when_the_action_server_starts(self._eraser)
 
     def name(self) -> str:
         return "action_forget_me"
@@ -363,10 +494,9 @@ class ActionForgetMe(Action):
     ) -> list[dict[str, Any]]:
         sender_id = tracker.sender_id
         try:
-            stored = await run_blocking(self._eraser.event_count, sender_id)
+            stored: int | None = await run_blocking(self._eraser.event_count, sender_id)
         except DataUnavailable:
-            dispatcher.utter_message(response="utter_forget_me_failed")
-            return []
+            stored = None  # the tracker store is down: the request is recorded and retried
         if stored == 0:
             # Earlier turns of this conversation must be there: the tracker store
             # we can reach is not the one Rasa writes to.
@@ -377,9 +507,18 @@ class ActionForgetMe(Action):
             dispatcher.utter_message(response="utter_forget_me_failed")
             return []
         marker = uuid.uuid4().hex
-        _start_background(self._eraser.erase_after_save(sender_id, marker))
-        dispatcher.utter_message(response="utter_forget_me_done")
-        logger.info("forget-me: deletion scheduled")
+        try:
+            request = await run_blocking(self._eraser.record_request, sender_id, marker)
+        except DataUnavailable:
+            logger.error("forget-me: the deletion request could not be recorded; nothing deleted")
+            dispatcher.utter_message(response="utter_forget_me_failed")
+            return []
+        self._eraser.start(request)
+        if tracker.get_latest_input_channel() == WIDGET_CHANNEL:
+            dispatcher.utter_message(text=FORGET_ME_PENDING_TEXT, json_message=FORGET_ME_WIDGET_PAYLOAD)
+        else:
+            dispatcher.utter_message(text=FORGET_ME_PENDING_TEXT)
+        logger.info("forget-me: deletion requested")
         return [SlotSet(FORGET_MARKER_SLOT, marker)]
 
 
@@ -397,3 +536,33 @@ def purge_expired_conversations(
         deleted = store.delete_inactive_before(cutoff)
     logger.info("retention: %d conversations older than %d days deleted", deleted, settings.retention_days)
     return deleted
+
+
+def complete_pending_requests(
+    eraser: ConversationEraser | None = None, max_attempts: int = 3
+) -> tuple[int, int]:
+    """Run every pending deletion request here and now (``purge-conversations``, outside the
+    action server's loop); return (done, still pending). Safe while the action server works
+    on the same requests: deleting twice deletes nothing more."""
+    eraser = eraser or ConversationEraser()
+
+    async def complete() -> tuple[int, int]:
+        pending = await run_blocking(eraser.pending_requests)
+        results = await asyncio.gather(*(eraser.erase(request, max_attempts) for request in pending))
+        return sum(results), len(results) - sum(results)
+
+    return asyncio.run(complete())
+
+
+def forget_done_requests(
+    settings: SafetySettings | None = None,
+    requests_factory: ForgetRequestStoreFactory | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Drop the record of deletions done more than the retention period ago (the record
+    holds the conversation id, e.g. a phone number, so it is not kept for ever)."""
+    settings = settings or get_safety_settings()
+    factory = requests_factory or sql_forget_request_store
+    cutoff = (now or utc_now()) - timedelta(days=settings.retention_days)
+    with factory() as requests:
+        return requests.delete_done_before(cutoff)

@@ -34,6 +34,7 @@ Differences from Rasa's ``socketio`` channel (same events, same payloads):
   reply, and a turn that fails gets an apology instead of silence, as on
   every channel of ours (server_plugins.guard).
 - Staff-inspector lines are never sent to the page.
+- A custom payload reaches the page as ``bot_uttered`` ``{"custom": {...}}``.
 """
 
 from __future__ import annotations
@@ -175,7 +176,9 @@ class WebChatOutput(SocketIOOutput):
         await super()._send_message(platform_id(WEB, socket_id), response)
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
-        await super().send_custom_json(platform_id(WEB, recipient_id), json_message, **kwargs)
+        # Rasa's version passes the payload's keys to emit() as its arguments; the
+        # widget reads a custom payload as {"custom": {...}} (e.g. the "forget me" reply).
+        await self._send_message(recipient_id, {"custom": json_message})
 
 
 class WebChatInput(SocketIOInput):

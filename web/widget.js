@@ -12,7 +12,9 @@
  *   them across tabs and browser restarts), so the same conversation continues
  *   across reloads and pages of the site. The token is all the page knows: the
  *   server derives the conversation from it (channels/socketio.py), and a
- *   token it did not issue gets a new conversation.
+ *   token it did not issue gets a new conversation. When the bot confirms
+ *   "forget me" (a custom payload {forget_me: "requested"}), both are removed
+ *   from storage and a new session is requested.
  * - Safety: bot text is never parsed as HTML. Text nodes are created with
  *   textContent; only http(s) links ([title](url) or bare) become <a>, and
  *   **bold** becomes <strong>.
@@ -235,10 +237,28 @@
     socket.on("bot_uttered", function (message) {
       setTyping(false);
       message = message || {};
+      if (message.custom && message.custom.forget_me === "requested") {
+        forgetStoredConversation();
+        return;
+      }
       var buttons = message.quick_replies || message.buttons || [];
       if (!message.text && !buttons.length) return;
       addMessage({ from: "bot", text: String(message.text || ""), buttons: buttons }, true);
     });
+  }
+
+  // The bot confirmed "forget me": nothing of this conversation stays in the browser
+  // (what is on screen stays until the page is left); the next message starts a new one.
+  function forgetStoredConversation() {
+    transcript = [];
+    sessionToken = null;
+    pending = [];
+    if (store) {
+      ["transcript", "session_token"].forEach(function (key) {
+        try { store.removeItem(PREFIX + key); } catch (error) { /* storage off */ }
+      });
+    }
+    if (socket && socket.connected) socket.emit("session_request", { session_id: null });
   }
 
   function emit(text) {

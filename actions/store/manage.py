@@ -6,7 +6,8 @@ python -m actions.store.manage check-content  validate the content files only
 python -m actions.store.manage purge-conversations
                                               delete conversations idle for longer than
                                               CONVERSATION_RETENTION_DAYS (default 30) from
-                                              the tracker store; run it daily (cron)
+                                              the tracker store, complete pending "forget me"
+                                              requests; run it daily (cron)
 """
 
 from __future__ import annotations
@@ -27,11 +28,18 @@ def _redacted(url: str) -> str:
 
 
 def _purge_conversations() -> int:
-    """Apply the retention period promised by the privacy notice."""
+    """Apply the retention period promised by the privacy notice, and finish any
+    "forget me" the action server has not finished (stopped, or the store was down)."""
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
-    from actions.safety import get_safety_settings, purge_expired_conversations
+    from actions.base import DataUnavailable
+    from actions.safety import (
+        complete_pending_requests,
+        forget_done_requests,
+        get_safety_settings,
+        purge_expired_conversations,
+    )
 
     safety = get_safety_settings()
     where = _redacted(safety.tracker_store_url)
@@ -45,7 +53,17 @@ def _purge_conversations() -> int:
         print(f"could not purge conversations in {where}: {reason}", file=sys.stderr)
         return 2
     print(f"deleted {deleted} conversations idle for more than {safety.retention_days} days from {where}")
-    return 0
+    requests_at = _redacted(get_settings().database_url)
+    try:
+        done, pending = complete_pending_requests()
+        forget_done_requests(safety)
+    except (SQLAlchemyError, DataUnavailable) as error:
+        reason = getattr(error, "orig", None) or error
+        print(f"could not complete the deletion requests in {requests_at}: {reason}", file=sys.stderr)
+        return 2
+    if done or pending:
+        print(f"deletion requests: {done} completed, {pending} still pending (retried at the next run)")
+    return 2 if pending else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base, relationship
 
 # Typed as Any: without SQLAlchemy's mypy plug-in a declarative base is not a valid type.
@@ -57,3 +57,23 @@ class ContentLoadRow(Base):
 
     kind = Column(String(40), primary_key=True)
     fingerprint = Column(String(64), nullable=False)
+
+
+class ForgetRequestRow(Base):
+    """A visitor's "forget me": kept until the conversation is deleted (and a while after).
+
+    No message text: the conversation id, the marker slot value the eraser waits for,
+    times in UTC and the type of the last error.
+    """
+
+    __tablename__ = "forget_requests"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    # The random token action_forget_me set in slot forget_me_marker.
+    marker = Column(String(32), nullable=False)
+    requested_at = Column(DateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(String(200))
+    # NULL while the deletion is pending.
+    done_at = Column(DateTime, index=True)

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
+from actions.safety import FORGET_ME_PENDING_TEXT
 from tests.e2e.channel_servers import start_channel_servers
 
 pytestmark = pytest.mark.e2e
@@ -657,8 +658,8 @@ def test_rest_cannot_reach_an_sms_or_telegram_conversation(channel_bot):
         # ...and "forget me" + yes would delete the conversation.
         question = rest_post(channel_bot, sender, "forget me")
         assert question[0]["text"].startswith("Do you want me to delete this conversation")
-        done = rest_post(channel_bot, sender, "/affirm")
-        assert done[0]["text"].startswith("Done: this conversation")
+        reply = rest_post(channel_bot, sender, "/affirm")
+        assert reply[0]["text"] == FORGET_ME_PENDING_TEXT
     # What was deleted is each REST conversation (rest:<sender>), once the eraser has run.
     deadline = time.monotonic() + 30
     while any(stored_user_texts(channel_bot, f"rest:{sender}") for sender in senders):

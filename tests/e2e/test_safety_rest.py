@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from actions.safety import FORGET_ME_PENDING_TEXT
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine
 from channels.base import REST, conversation_id
@@ -288,6 +289,19 @@ def test_privacy_notice_once_per_conversation(bot):
     assert "forget me" not in second
 
 
+def forget_request_states(database_url: str, user: str) -> list[str]:
+    engine = build_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            done = connection.execute(
+                text("SELECT done_at FROM forget_requests WHERE conversation_id = :c ORDER BY id"),
+                {"c": conversation_id(REST, user)},
+            ).scalars()
+            return ["done" if value is not None else "pending" for value in done]
+    finally:
+        engine.dispose()
+
+
 def forget_me_conversation(servers, tracker_url: str) -> None:
     user = new_user()
     bot_reply = servers.say(user, SECRET)
@@ -298,12 +312,19 @@ def forget_me_conversation(servers, tracker_url: str) -> None:
     assert question[0]["text"].startswith("Do you want me to delete this conversation")
     assert [b["payload"] for b in question[0]["buttons"]] == ["/affirm", "/deny"]
 
-    done = servers.say(user, "/affirm")
-    assert done.startswith("Done: this conversation and everything stored about it are being deleted")
+    reply = servers.say(user, "/affirm")
+    # Never "Done" before the deletion: the request is recorded and the conversation is being deleted.
+    assert reply == FORGET_ME_PENDING_TEXT
 
     wait_until_deleted(tracker_url, user)
     time.sleep(1.0)
     assert tracker_rows(tracker_url, user) == []
+    # The request was recorded in the answer database and is marked done once the
+    # eraser's watch for re-saved copies is over.
+    deadline = time.monotonic() + 30
+    while forget_request_states(servers.env["DATABASE_URL"], user) != ["done"]:
+        assert time.monotonic() < deadline, forget_request_states(servers.env["DATABASE_URL"], user)
+        time.sleep(0.5)
 
     # The next message starts a fresh conversation: disclaimer and privacy notice again.
     fresh = servers.say(user, "hello")

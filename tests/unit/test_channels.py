@@ -228,6 +228,26 @@ def test_web_chat_never_sends_staff_lines():
     assert server.emitted == [("bot_uttered", {"text": "Answer."}, "s1")]
 
 
+def test_web_chat_sends_a_custom_payload_as_custom_to_the_session_room():
+    from channels.socketio import WebChatOutput
+
+    emitted: list[Any] = []
+
+    class FakeServer:
+        async def emit(self, event: str, data: Any, room: str | None = None) -> None:
+            emitted.append((event, data, room))
+
+    output = WebChatOutput(FakeServer(), "bot_uttered")  # type: ignore[arg-type]
+    # The "forget me" reply as Rasa hands it over (conversation web:<session id>).
+    asyncio.run(
+        output.send_response("web:s1", {"text": "Being deleted.", "custom": {"forget_me": "requested"}})
+    )
+    assert emitted == [
+        ("bot_uttered", {"text": "Being deleted."}, "s1"),
+        ("bot_uttered", {"custom": {"forget_me": "requested"}}, "s1"),
+    ]
+
+
 # ---------------------------------------------------------------- Telegram
 def telegram_output() -> telegram.TelegramOutput:
     return telegram.TelegramOutput("123:abc", "http://stub/telegram")

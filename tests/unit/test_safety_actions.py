@@ -6,6 +6,7 @@ import asyncio
 import logging
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ from sqlalchemy.exc import OperationalError
 
 from actions.conversation import ActionGreet
 from actions.safety import (
+    ACTION_SERVER_APP,
     FORGET_MARKER_SLOT,
+    FORGET_ME_PENDING_TEXT,
+    FORGET_ME_WIDGET_PAYLOAD,
     PRIVACY_NOTICE_SLOT,
     ActionDeclineDiagnosis,
     ActionDeclineMedicationAdvice,
@@ -23,15 +27,19 @@ from actions.safety import (
     ActionHandoff,
     ConversationEraser,
     SafetySettings,
+    complete_pending_requests,
+    forget_done_requests,
     get_safety_settings,
     privacy_notice,
     purge_expired_conversations,
+    resume_when_the_action_server_starts,
     topic_button,
     wait_for_erasures,
 )
 from actions.settings import ClinicContact
 from actions.store.conversations import InMemoryConversationStore
-from tests.conftest import make_tracker, run_action
+from actions.store.forget_requests import ForgetRequest, InMemoryForgetRequestStore
+from tests.conftest import make_tracker, response_message, run_action, text_message
 
 SAFETY = SafetySettings(
     tracker_store_url="sqlite://",
@@ -39,6 +47,8 @@ SAFETY = SafetySettings(
     forget_wait_seconds=2.0,
     forget_watch_seconds=0.5,
     poll_seconds=0.02,
+    forget_retry_seconds=0.01,
+    forget_retry_max_seconds=0.05,
 )
 NOTICE = privacy_notice(SAFETY)
 
@@ -246,15 +256,55 @@ def earlier_turns(text: str = "I have migraines") -> list[dict[str, Any]]:
     ]
 
 
-def forget_me(store: InMemoryConversationStore, save_after: float | None, resave_after: float | None = None):
+NOW = datetime(2026, 12, 1, 12, 0, 0)
+OUTAGE = OperationalError("DELETE FROM events", {}, Exception("connection refused"))
+
+
+class FlakyConversationStore(InMemoryConversationStore):
+    """A tracker store whose deletes fail ``failures`` times before they work; each delete
+    notes the requests as they stand (``seen``)."""
+
+    def __init__(
+        self,
+        conversations: dict[str, list[dict[str, Any]]],
+        failures: int,
+        requests: InMemoryForgetRequestStore | None = None,
+    ) -> None:
+        super().__init__(conversations)
+        self.failures = failures
+        self.delete_calls = 0
+        self.requests = requests
+        self.seen: list[list[ForgetRequest]] = []
+
+    def delete_conversation(self, sender_id: str) -> int:
+        self.delete_calls += 1
+        if self.requests is not None:
+            self.seen.append(list(self.requests.requests.values()))
+        if self.delete_calls <= self.failures:
+            raise OUTAGE
+        return super().delete_conversation(sender_id)
+
+
+def eraser_for(store: InMemoryConversationStore, requests: InMemoryForgetRequestStore) -> ConversationEraser:
+    return ConversationEraser(
+        SAFETY, lambda url: nullcontext(store), lambda: nullcontext(requests), clock=lambda: NOW
+    )
+
+
+def forget_me(
+    store: InMemoryConversationStore,
+    save_after: float | None,
+    resave_after: float | None = None,
+    requests: InMemoryForgetRequestStore | None = None,
+    tracker_events: list[dict[str, Any]] | None = None,
+):
     """Run action_forget_me as the action server would, then play Rasa's save(s)."""
+    requests = requests if requests is not None else InMemoryForgetRequestStore()
 
     async def scenario():
-        eraser = ConversationEraser(SAFETY, lambda url: nullcontext(store))
         dispatcher = CollectingDispatcher()
-        events = await ActionForgetMe(eraser).run(
-            dispatcher, make_tracker(user_says("affirm"), sender_id="alice"), {}
-        )
+        tracker = make_tracker(user_says("affirm"), sender_id="alice", events=tracker_events)
+        events = await ActionForgetMe(eraser_for(store, requests)).run(dispatcher, tracker, {})
         marker = events[0]["value"] if events else None
         if save_after is not None and marker:
             await asyncio.sleep(save_after)
@@ -270,15 +320,30 @@ def forget_me(store: InMemoryConversationStore, save_after: float | None, resave
     return asyncio.run(scenario())
 
 
-def test_forget_me_deletes_the_conversation_after_rasa_saved_the_turn():
+def test_forget_me_says_being_deleted_then_deletes_after_rasa_saved_the_turn():
     store = InMemoryConversationStore({"alice": earlier_turns(), "bob": earlier_turns("hi")})
+    requests = InMemoryForgetRequestStore()
 
-    messages, events = forget_me(store, save_after=0.2)
+    messages, events = forget_me(store, save_after=0.2, requests=requests)
 
-    assert messages == [message(response="utter_forget_me_done")]
+    assert messages == [text_message(FORGET_ME_PENDING_TEXT)]
+    assert "being deleted" in FORGET_ME_PENDING_TEXT and "done" not in FORGET_ME_PENDING_TEXT.split(".")[0]
     assert len(events) == 1 and events[0]["name"] == FORGET_MARKER_SLOT and len(events[0]["value"]) == 32
     assert "alice" not in store.conversations
     assert store.event_count("bob") == 3
+    assert list(requests.requests.values()) == [
+        ForgetRequest(1, "alice", events[0]["value"], NOW, attempts=1, last_error=None, done_at=NOW)
+    ]
+
+
+def test_forget_me_from_the_widget_carries_the_marker_that_clears_the_browser():
+    store = InMemoryConversationStore({"alice": earlier_turns()})
+    widget_turn = [{"event": "user", "text": "/affirm", "input_channel": "socketio", "timestamp": 1.0}]
+
+    messages, _events = forget_me(store, save_after=0.1, tracker_events=widget_turn)
+
+    assert messages == [{**text_message(FORGET_ME_PENDING_TEXT), "custom": {"forget_me": "requested"}}]
+    assert FORGET_ME_WIDGET_PAYLOAD == {"forget_me": "requested"}
 
 
 def test_forget_me_deletes_a_stale_copy_saved_after_the_deletion():
@@ -299,34 +364,164 @@ def test_forget_me_deletes_what_is_there_when_the_turn_never_shows(caplog):
     assert "not seen in the tracker store" in caplog.text
 
 
-def test_forget_me_with_nothing_stored_says_it_failed(caplog):
+def test_forget_me_with_nothing_stored_says_it_failed_and_records_nothing(caplog):
     store = InMemoryConversationStore({"bob": earlier_turns()})
+    requests = InMemoryForgetRequestStore()
 
     with caplog.at_level(logging.ERROR):
-        messages, events = forget_me(store, save_after=0.1)
+        messages, events = forget_me(store, save_after=0.1, requests=requests)
 
-    assert messages == [message(response="utter_forget_me_failed")]
+    assert messages == [response_message("utter_forget_me_failed")]
     assert events == []
     assert "TRACKER_STORE_URL" in caplog.text
     assert store.event_count("bob") == 3
+    assert requests.requests == {}
 
 
-def test_forget_me_with_the_store_down_says_it_failed():
+def test_a_failing_delete_is_retried_and_the_request_stays_pending_until_it_works(caplog):
+    requests = InMemoryForgetRequestStore()
+    store = FlakyConversationStore({"alice": earlier_turns()}, failures=3, requests=requests)
+
+    with caplog.at_level(logging.ERROR):
+        messages, _events = forget_me(store, save_after=0.05, requests=requests)
+
+    # Told "being deleted" only, once; while the store failed, the request was pending
+    # and each failure was counted with the error's type.
+    assert messages == [text_message(FORGET_ME_PENDING_TEXT)]
+    assert [(r.attempts, r.last_error, r.done_at) for [r] in store.seen[:4]] == [
+        (0, None, None),
+        (1, "OperationalError", None),
+        (2, "OperationalError", None),
+        (3, "OperationalError", None),
+    ]
+    assert "alice" not in store.conversations
+    assert requests.requests[1].done_at == NOW and requests.requests[1].attempts == 4
+    assert "deleting the conversation failed (OperationalError, attempt 3)" in caplog.text
+
+
+def test_with_the_tracker_store_down_the_request_is_recorded_and_retried():
+    store = InMemoryConversationStore({"alice": earlier_turns()})
+    requests = InMemoryForgetRequestStore()
+    calls = {"n": 0}
+
     @contextmanager
-    def broken(url):
-        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+    def down_then_up(url):
+        calls["n"] += 1
+        if calls["n"] <= 3:  # the action's count, then the eraser's first reads
+            raise OUTAGE
+        yield store
+
+    async def scenario():
+        dispatcher = CollectingDispatcher()
+        eraser = ConversationEraser(SAFETY, down_then_up, lambda: nullcontext(requests), clock=lambda: NOW)
+        events = await ActionForgetMe(eraser).run(
+            dispatcher, make_tracker(user_says("affirm"), sender_id="alice"), {}
+        )
+        await wait_for_erasures(10)
+        return dispatcher.messages, events
+
+    messages, events = asyncio.run(scenario())
+    assert messages == [text_message(FORGET_ME_PENDING_TEXT)]
+    assert [event["name"] for event in events] == [FORGET_MARKER_SLOT]
+    assert "alice" not in store.conversations
+    assert requests.requests[1].done_at == NOW
+
+
+def test_forget_me_says_it_failed_when_the_request_cannot_be_recorded():
+    store = InMemoryConversationStore({"alice": earlier_turns()})
+
+    @contextmanager
+    def broken():
+        raise OUTAGE
         yield  # pragma: no cover
 
     async def scenario():
         dispatcher = CollectingDispatcher()
-        events = await ActionForgetMe(ConversationEraser(SAFETY, broken)).run(
+        eraser = ConversationEraser(SAFETY, lambda url: nullcontext(store), broken)
+        events = await ActionForgetMe(eraser).run(
             dispatcher, make_tracker(user_says("affirm"), sender_id="alice"), {}
         )
+        await wait_for_erasures(10)
         return dispatcher.messages, events
 
     messages, events = asyncio.run(scenario())
-    assert messages == [message(response="utter_forget_me_failed")]
+    assert messages == [response_message("utter_forget_me_failed")]
     assert events == []
+    assert store.event_count("alice") == 3  # nothing deleted, as the message says
+
+
+def test_a_pending_request_left_by_a_restart_is_completed_by_a_new_eraser():
+    marker = "f" * 32
+    store = InMemoryConversationStore({"alice": earlier_turns() + rasa_turn(marker), "bob": earlier_turns()})
+    requests = InMemoryForgetRequestStore()
+    requests.record("alice", marker, NOW - timedelta(minutes=5))
+    requests.record_failure(1, "OperationalError")
+
+    async def scenario():
+        started = await eraser_for(store, requests).resume_pending()
+        await wait_for_erasures(10)
+        return started
+
+    assert asyncio.run(scenario()) == 1
+    assert "alice" not in store.conversations and store.event_count("bob") == 3
+    assert requests.requests[1] == ForgetRequest(
+        1, "alice", marker, NOW - timedelta(minutes=5), attempts=2, last_error="OperationalError", done_at=NOW
+    )
+
+
+def test_complete_pending_requests_gives_up_for_now_and_leaves_the_request_pending():
+    store = FlakyConversationStore({"alice": earlier_turns()}, failures=100)
+    requests = InMemoryForgetRequestStore()
+    requests.record("alice", "a" * 32, NOW - timedelta(hours=1))
+
+    assert complete_pending_requests(eraser_for(store, requests), max_attempts=2) == (0, 1)
+    assert requests.requests[1].done_at is None and requests.requests[1].attempts == 2
+    assert store.event_count("alice") == 3
+
+    store.failures = 0
+    assert complete_pending_requests(eraser_for(store, requests), max_attempts=2) == (1, 0)
+    assert "alice" not in store.conversations
+
+
+def test_done_requests_are_forgotten_after_the_retention_period():
+    requests = InMemoryForgetRequestStore()
+    for days_ago in (40, 10):
+        request = requests.record(f"sender-{days_ago}", "b" * 32, NOW - timedelta(days=days_ago))
+        requests.mark_done(request.id, NOW - timedelta(days=days_ago))
+    requests.record("pending", "c" * 32, NOW - timedelta(days=60))
+
+    assert forget_done_requests(SAFETY, lambda: nullcontext(requests), now=NOW) == 1
+    assert sorted(r.conversation_id for r in requests.requests.values()) == ["pending", "sender-10"]
+
+
+def test_the_action_server_resumes_pending_requests_when_it_starts():
+    from sanic import Sanic
+
+    marker = "d" * 32
+    store = InMemoryConversationStore({"alice": earlier_turns() + rasa_turn(marker)})
+    requests = InMemoryForgetRequestStore()
+    requests.record("alice", marker, NOW - timedelta(minutes=1))
+    eraser = eraser_for(store, requests)
+    # Outside `rasa run actions` there is no app to attach to.
+    assert resume_when_the_action_server_starts(eraser) is False
+
+    Sanic.test_mode = True  # allows a second app of the same name in this process
+    app = Sanic(ACTION_SERVER_APP)
+    try:
+        assert resume_when_the_action_server_starts(eraser) is True
+
+        async def serve():
+            # What Sanic does once a worker serves.
+            app.signal_router.finalize()
+            await app.dispatch("server.init.after", context={"app": app, "loop": asyncio.get_running_loop()})
+            await asyncio.sleep(0.05)
+            await wait_for_erasures(10)
+
+        asyncio.run(serve())
+    finally:
+        Sanic._app_registry.pop(ACTION_SERVER_APP, None)
+        Sanic.test_mode = False
+    assert "alice" not in store.conversations and requests.requests[1].done_at == NOW
 
 
 def test_forget_me_logs_no_message_text(caplog):
