@@ -35,6 +35,7 @@ from actions.base import DataUnavailable, run_blocking
 from actions.rendering import DISCLAIMER
 from actions.settings import PROJECT_ROOT, Settings, get_settings
 from actions.store.conversations import ConversationStore, sql_conversation_store
+from channels.namespaces import channel_of
 
 logger = logging.getLogger(__name__)
 
@@ -284,9 +285,13 @@ class ConversationEraser:
         with self._store() as store:
             return store.has_slot_value(sender_id, FORGET_MARKER_SLOT, marker)
 
-    def _delete(self, sender_id: str) -> int:
+    def _delete(self, sender_id: str, record: bool = False) -> int:
         with self._store() as store:
-            return store.delete_conversation(sender_id)
+            deleted = store.delete_conversation(sender_id)
+            if record and deleted:
+                # Counted for the staff report: the day and the channel, nothing else.
+                store.record_erasure(channel_of(sender_id), time.time())
+            return deleted
 
     async def erase_after_save(self, sender_id: str, marker: str) -> int:
         """Wait for the turn carrying ``marker`` to be saved, delete the conversation, watch."""
@@ -308,7 +313,7 @@ class ConversationEraser:
                 "what is there (is TRACKER_STORE_URL the tracker store of endpoints.yml?)",
                 settings.forget_wait_seconds,
             )
-        deleted = await self._delete_or_log(sender_id)
+        deleted = await self._delete_or_log(sender_id, record=True)
         watch_until = loop.time() + settings.forget_watch_seconds
         while loop.time() < watch_until:
             await asyncio.sleep(settings.poll_seconds * 2)
@@ -322,10 +327,10 @@ class ConversationEraser:
         logger.debug("forget-me: sender %s", sender_id)
         return deleted
 
-    async def _delete_or_log(self, sender_id: str) -> int:
+    async def _delete_or_log(self, sender_id: str, record: bool = False) -> int:
         for attempt in range(3):
             try:
-                return await run_blocking(self._delete, sender_id)
+                return await run_blocking(self._delete, sender_id, record)
             except DataUnavailable:
                 logger.error("forget-me: deleting the conversation failed (attempt %d of 3)", attempt + 1)
                 await asyncio.sleep(1.0)

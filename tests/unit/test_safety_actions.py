@@ -279,6 +279,9 @@ def test_forget_me_deletes_the_conversation_after_rasa_saved_the_turn():
     assert len(events) == 1 and events[0]["name"] == FORGET_MARKER_SLOT and len(events[0]["value"]) == 32
     assert "alice" not in store.conversations
     assert store.event_count("bob") == 3
+    # Counted for the staff report (day and channel only; "alice" has no channel namespace).
+    assert [channel for channel, _ in store.erasures] == ["other"]
+    assert store.erasures[0][1] % 86400 == 0
 
 
 def test_forget_me_deletes_a_stale_copy_saved_after_the_deletion():
