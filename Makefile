@@ -158,6 +158,21 @@ check-answers: setup ## Ask the bot every held-out question (starts one if none 
 purge-conversations: $(VENV)/.installed ## Delete conversations idle longer than CONVERSATION_RETENTION_DAYS (30); run daily from cron
 	$(PY) -m actions.store.manage purge-conversations
 
+# Staff insights (issue 21): read the tracker store only (no model, no running bot needed).
+REPORT_ARGS = $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(OUT),--out $(OUT))
+
+.PHONY: report
+report: $(VENV)/.installed ## What visitors asked and what fell through: results/report/report.html + CSV (FROM=, TO=, OUT=)
+	$(PY) scripts/report.py report $(REPORT_ARGS)
+
+.PHONY: export-unanswered
+export-unanswered: $(VENV)/.installed ## Draft NLU examples from unanswered questions: results/unanswered_draft.yml (FROM=, TO=, OUT=)
+	$(PY) scripts/report.py export-unanswered $(REPORT_ARGS)
+
+.PHONY: report-screenshot
+report-screenshot: $(VENV)/.installed node_modules/.installed browser-deps ## Refresh docs/img/report.png (report on demo traffic, headless Chromium)
+	$(PY) scripts/report_screenshot.py
+
 .PHONY: import-licenses
 import-licenses: $(VENV)/.installed ## Import a board's licence export: make import-licenses CSV=path/to/file.csv
 	@test -n "$(CSV)" || { echo "usage: make import-licenses CSV=path/to/file.csv"; exit 2; }

@@ -43,6 +43,7 @@ from actions.store.forget_requests import (
     sql_forget_request_store,
     utc_now,
 )
+from channels.namespaces import channel_of
 
 logger = logging.getLogger(__name__)
 
@@ -322,9 +323,13 @@ class ConversationEraser:
         with self._store() as store:
             return store.has_slot_value(sender_id, FORGET_MARKER_SLOT, marker)
 
-    def _delete(self, sender_id: str) -> int:
+    def _delete(self, sender_id: str, record: bool = False) -> int:
         with self._store() as store:
-            return store.delete_conversation(sender_id)
+            deleted = store.delete_conversation(sender_id)
+            if record and deleted:
+                # Counted for the staff report: the day and the channel, nothing else.
+                store.record_erasure(channel_of(sender_id), time.time())
+            return deleted
 
     def record_request(self, sender_id: str, marker: str) -> ForgetRequest:
         with self._requests_factory() as requests:
@@ -374,7 +379,7 @@ class ConversationEraser:
         failures = 0
         while True:
             try:
-                deleted = await run_blocking(self._delete, sender_id)
+                deleted = await run_blocking(self._delete, sender_id, True)
                 deleted += await self._delete_stale_copies(request)
                 await run_blocking(self._mark_done, request.id)
             except DataUnavailable as error:

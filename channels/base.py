@@ -22,47 +22,26 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+# Conversation namespaces live in channels.namespaces (no server imports, so the action
+# server and the staff report can read them too); re-exported here for the connectors.
+from channels.namespaces import (  # noqa: F401  (re-exported for the connectors)
+    MESSENGER,
+    NAMESPACES,
+    REST,
+    SLACK,
+    SMS,
+    TELEGRAM,
+    WEB,
+    channel_of,
+    conversation_id,
+    platform_id,
+)
 from channels.rendering import Choice, choices_from_buttons, is_staff_line
 from server_plugins.guard import check_message, guarded_turn
 
 logger = logging.getLogger(__name__)
 
 OUTBOUND_TIMEOUT_SECONDS = 10.0
-
-# Every connector keeps its conversations in a namespace of its own: the Rasa
-# sender id (tracker, lock, "forget me") is "<namespace>:<platform id>", so an
-# id typed into one channel (e.g. a phone number sent to the public REST
-# webhook) never names a conversation of another one.
-SMS = "sms"  # Twilio: the From value kept whole ("sms:+1555...", "sms:whatsapp:+1555...")
-TELEGRAM = "tg"  # the chat id
-SLACK = "slack"  # the user id (U...)
-MESSENGER = "fb"  # the page-scoped sender id
-WEB = "web"  # the website widget's session id (socket.io)
-REST = "rest"  # whatever the REST client sends as "sender"
-NAMESPACES = frozenset({SMS, TELEGRAM, SLACK, MESSENGER, WEB, REST})
-
-
-def conversation_id(namespace: str, platform_id: str) -> str:
-    """The Rasa sender id of ``platform_id``'s conversation on the connector of ``namespace``.
-
-    Always prefixed, whatever ``platform_id`` looks like: "rest" + "sms:+1555"
-    is "rest:sms:+1555", never the SMS user's conversation.
-    """
-    if namespace not in NAMESPACES:
-        raise ValueError(f"unknown conversation namespace: {namespace!r}")
-    return f"{namespace}:{platform_id}"
-
-
-def platform_id(namespace: str, conversation: str) -> str:
-    """The inverse of ``conversation_id``: the id the platform's API knows.
-
-    Output channels get the conversation id from Rasa
-    (``send_response(tracker.sender_id, ...)``) and call this before any API
-    call. An id without the prefix (a conversation from before namespacing)
-    is returned as it is.
-    """
-    prefix = conversation_id(namespace, "")
-    return conversation[len(prefix) :] if conversation.startswith(prefix) else conversation
 
 
 class SharedRedis:

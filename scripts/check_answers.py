@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.store.content import ContentError, read_faq_content  # noqa: E402
+from insights.spreadsheet import spreadsheet_cell, spreadsheet_row  # noqa: E402, F401  (re-exported)
 
 DEFAULT_BASELINE = ROOT / "tests" / "nlu" / "check_answers_baseline.json"
 DEFAULT_REPORT = ROOT / "results" / "check_answers.csv"
@@ -254,23 +255,7 @@ def run(url: str, questions: Sequence[Question], answers: dict[str, str], worker
         return list(pool.map(one, enumerate(questions)))
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (tab and
-# carriage return too, in some programs). Questions and replies are visitor-style
-# text, so every CSV for staff goes through spreadsheet_cell().
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_cell(value: Any) -> Any:
-    """``value`` as a CSV cell that a spreadsheet shows as text: a string starting
-    like a formula gets a leading single quote; anything else is left as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return f"'{value}"
-    return value
-
-
-def spreadsheet_row(values: Iterable[Any]) -> list[Any]:
-    """A CSV row of :func:`spreadsheet_cell` cells."""
-    return [spreadsheet_cell(value) for value in values]
+# spreadsheet_cell / spreadsheet_row (formula-safe CSV cells) live in insights.spreadsheet.
 
 
 def write_report(path: Path, results: Iterable[Result]) -> None:

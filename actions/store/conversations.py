@@ -5,6 +5,10 @@ table, ``events`` (id, sender_id, type_name, timestamp, intent_name,
 action_name, data). This module reads and deletes rows of that table only;
 it never creates it, and it is described with its own ``MetaData`` so that
 ``create_schema`` of the answer database never touches it.
+
+A deletion on request ("forget me") removes every trace of the conversation, so the
+staff report could not count them: each one leaves a row in ``faqbot_erasures`` (the
+day, at midnight UTC, and the channel prefix; nothing else), created on first use.
 """
 
 from __future__ import annotations
@@ -33,6 +37,20 @@ EVENTS = Table(
     Column("data", Text),
 )
 
+# One row per conversation deleted on request: when (day only) and on which channel.
+ERASURES = Table(
+    "faqbot_erasures",
+    _tracker_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("erased_at", Float, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+)
+
+
+def day_start(timestamp: float) -> float:
+    """Midnight UTC of the day of ``timestamp`` (what an erasure record keeps of the time)."""
+    return float(int(timestamp) // 86400 * 86400)
+
 
 class ConversationStore(Protocol):
     """What the privacy features need from the tracker store."""
@@ -48,6 +66,9 @@ class ConversationStore(Protocol):
 
     def delete_inactive_before(self, timestamp: float) -> int:
         """Delete conversations whose latest event is older than ``timestamp``; return how many."""
+
+    def record_erasure(self, channel: str, timestamp: float) -> None:
+        """Count one conversation deleted on request (day and channel only)."""
 
 
 class SqlConversationStore:
@@ -91,6 +112,10 @@ class SqlConversationStore:
             self._session.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(batch)))
         return len(senders)
 
+    def record_erasure(self, channel: str, timestamp: float) -> None:
+        ERASURES.create(self._session.connection(), checkfirst=True)
+        self._session.execute(ERASURES.insert().values(erased_at=day_start(timestamp), channel=channel))
+
 
 def _is_slot_event(data: str | None, slot: str, value: str) -> bool:
     import json
@@ -116,6 +141,7 @@ class InMemoryConversationStore:
         self.conversations: dict[str, list[dict[str, Any]]] = {
             sender: list(events) for sender, events in (conversations or {}).items()
         }
+        self.erasures: list[tuple[str, float]] = []
 
     def add(self, sender_id: str, events: Iterable[dict[str, Any]]) -> None:
         """Append events, as Rasa's save would."""
@@ -142,3 +168,6 @@ class InMemoryConversationStore:
         for sender in stale:
             del self.conversations[sender]
         return len(stale)
+
+    def record_erasure(self, channel: str, timestamp: float) -> None:
+        self.erasures.append((channel, day_start(timestamp)))

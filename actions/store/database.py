@@ -22,6 +22,11 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def display_url(url: str) -> str:
+    """``url`` fit to print: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def build_engine(url: str) -> Engine:
     """Create an engine for ``url``; SQLite files get their folder and FK checks."""
     parsed = make_url(url)

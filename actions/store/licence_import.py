@@ -41,7 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.lexicon import load_states, normalize_state
-from actions.store.database import create_schema
+from actions.store.database import create_schema, display_url
 from actions.store.licence_models import (
     ACTIVE,
     EXPIRED,
@@ -698,12 +698,6 @@ def _state_option(text: str) -> str:
     return code
 
 
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def _print_report(report: ImportReport, out: Callable[[str], None]) -> None:
     out(f"inserted:  {report.inserted}")
     out(f"updated:   {report.updated}")
@@ -745,10 +739,10 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     engine = get_engine(url)
     try:
         if args.remove_demo:
-            out(f"removed {remove_demo_licences(engine)} demo licences from {_redacted(url)}")
+            out(f"removed {remove_demo_licences(engine)} demo licences from {display_url(url)}")
             if args.csv is None:
                 return 0
-        out(f"importing {args.csv} into {_redacted(url)}")
+        out(f"importing {args.csv} into {display_url(url)}")
         options = ImportOptions(
             source=args.source,
             retrieved_on=args.retrieved_on,

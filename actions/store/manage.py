@@ -17,14 +17,8 @@ import sys
 
 from actions.settings import get_settings
 from actions.store.content import ContentError, read_faq_content
-from actions.store.database import create_schema, get_engine
+from actions.store.database import create_schema, display_url, get_engine
 from actions.store.loaders import load_all
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _purge_conversations() -> int:
@@ -42,7 +36,7 @@ def _purge_conversations() -> int:
     )
 
     safety = get_safety_settings()
-    where = _redacted(safety.tracker_store_url)
+    where = display_url(safety.tracker_store_url)
     try:
         if not inspect(get_engine(safety.tracker_store_url)).has_table("events"):
             print(f"no conversations stored yet in {where}")
@@ -53,7 +47,7 @@ def _purge_conversations() -> int:
         print(f"could not purge conversations in {where}: {reason}", file=sys.stderr)
         return 2
     print(f"deleted {deleted} conversations idle for more than {safety.retention_days} days from {where}")
-    requests_at = _redacted(get_settings().database_url)
+    requests_at = display_url(get_settings().database_url)
     try:
         done, pending = complete_pending_requests()
         forget_done_requests(safety)
@@ -77,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "init-db":
             create_schema(get_engine())
-            print(f"schema ready in {_redacted(settings.database_url)}")
+            print(f"schema ready in {display_url(settings.database_url)}")
         elif args.command == "check-content":
             from actions.store.evidence_data import read_evidence_table
             from actions.store.legal_data import read_legal_data
@@ -98,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             create_schema(engine)
             for line in load_all(settings.data_dir, engine):
                 print(f"loaded {line}")
-            print(f"database: {_redacted(settings.database_url)}")
+            print(f"database: {display_url(settings.database_url)}")
     except (ContentError, ValueError) as error:
         print(error, file=sys.stderr)
         return 1

@@ -187,6 +187,10 @@ def test_forget_me_really_removes_the_conversation(tracker_store_url):
         [request] = requests_table(tracker_store_url)
         assert request["conversation_id"] == "alice" and request["attempts"] == 1
         assert request["last_error"] is None and request["done_at"] is not None
+        # Only the day and the channel stay, for the staff report's count.
+        with get_engine(tracker_store_url).connect() as connection:
+            kept = connection.execute(text("SELECT erased_at, channel FROM faqbot_erasures")).all()
+        assert len(kept) == 1 and kept[0][1] == "other" and kept[0][0] % 86400 == 0
         assert await store.retrieve("alice") is None
         assert await store.retrieve_full_tracker("alice") is None
         # Other conversations are untouched.

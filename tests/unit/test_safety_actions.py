@@ -334,6 +334,9 @@ def test_forget_me_says_being_deleted_then_deletes_after_rasa_saved_the_turn():
     assert list(requests.requests.values()) == [
         ForgetRequest(1, "alice", events[0]["value"], NOW, attempts=1, last_error=None, done_at=NOW)
     ]
+    # Counted for the staff report (day and channel only; "alice" has no channel namespace).
+    assert [channel for channel, _ in store.erasures] == ["other"]
+    assert store.erasures[0][1] % 86400 == 0
 
 
 def test_forget_me_from_the_widget_carries_the_marker_that_clears_the_browser():
