@@ -44,7 +44,7 @@ from actions.evidence_ranges import (
     whole_days,
 )
 from actions.lexicon import Term, load_conditions, load_treatments, normalize_state, normalize_term
-from actions.rendering import format_date, format_sources
+from actions.rendering import CitedSource, ShortFirstAnswer, format_date, format_sources
 from actions.safety import SafetySettings, first_answer_notes
 from actions.store.evidence_data import format_figure
 from actions.store.evidence_repository import (
@@ -173,6 +173,14 @@ def render_sources(row: EvidenceRow, sources: tuple[EvidenceSource, ...] | None 
     return f"{format_sources(cited)}\nLast reviewed {format_date(row.reviewed_on)}."
 
 
+def cited_sources(sources: tuple[EvidenceSource, ...]) -> tuple[CitedSource, ...]:
+    """The sources with their publication dates, for the channels' source links."""
+    return tuple(
+        CitedSource(source.title, source.url, f"published {format_published(source.published)}")
+        for source in sources
+    )
+
+
 def render_personal(row: EvidenceRow, days: object) -> str:
     """The personal part: a rough range from trial averages, or why there is none."""
     treatment = TREATMENT_LABELS[row.treatment]
@@ -226,8 +234,8 @@ def estimate_offer(row: EvidenceRow) -> str | None:
     )
 
 
-def render_answer(row: EvidenceRow, days: object = None) -> list[str]:
-    """The full answer in short messages: course; results; limits and doctor; sources."""
+def render_answer(row: EvidenceRow, days: object = None) -> ShortFirstAnswer:
+    """The short answer first, then the detail (course; results; limits and doctor) and sources."""
     treatment = TREATMENT_LABELS[row.treatment]
     condition = CONDITION_LABELS[row.condition]
     text = {part.name: part.text for part in row.parts}
@@ -235,14 +243,26 @@ def render_answer(row: EvidenceRow, days: object = None) -> list[str]:
     results = f"Realistic results: {text['results']}"
     if personal:
         results += f"\n\n{personal}"
-    return [
-        f"What to expect from {treatment} for {condition}: a guide from the research, not a promise.\n\n"
-        f"Typical course: {text['course']}\n\nWhen people notice a change: {text['onset']}",
-        f"{results}\n\nHow sure the evidence is: {text['certainty']}"
-        f"\n\nAfter the course: {text['maintenance']}",
-        f"What it won't do: {text['limits']}\n\nWhen to see a doctor instead: {text['see_doctor']}",
-        render_sources(row),
-    ]
+    detail = "\n\n".join(
+        [
+            f"What to expect from {treatment} for {condition}: a guide from the research, not a promise.",
+            f"Typical course: {text['course']}",
+            f"When people notice a change: {text['onset']}",
+            results,
+            f"How sure the evidence is: {text['certainty']}",
+            f"After the course: {text['maintenance']}",
+            f"What it won't do: {text['limits']}",
+            f"When to see a doctor instead: {text['see_doctor']}",
+        ]
+    )
+    return ShortFirstAnswer(
+        key=f"expectations_{row.treatment}_{row.condition}",
+        short=text["short"],
+        detail=detail,
+        sources=cited_sources(row.sources),
+        sources_text=render_sources(row),
+        note=f"Last reviewed {format_date(row.reviewed_on)}.",
+    )
 
 
 def frequency_problem_message(problem: BadFrequency | None) -> str:
@@ -481,10 +501,10 @@ class ActionAnswerExpectations(Action):
             if trial_averages(row) is not None:
                 figure_sources = tuple(dict.fromkeys(figure.source for figure in row.figures))
                 messages.append(render_sources(row, figure_sources))
+            for message in messages:
+                dispatcher.utter_message(text=message)
         else:
-            messages = render_answer(row, days)
-        for message in messages:
-            dispatcher.utter_message(text=message)
+            render_answer(row, days).send(dispatcher)
         events: list[dict[str, Any]] = [SlotSet(SLOT_ANSWERED, pair), SlotSet("treatment_context", treatment)]
         if tracker.get_slot(SLOT_ASSUMED) and condition == ASSUMED_MIGRAINE:
             dispatcher.utter_message(text=NARROW_DOWN_TEXT, buttons=narrow_down_buttons())

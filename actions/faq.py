@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, run_blocking
 from actions.lexicon import load_conditions, load_treatments, normalize_term
-from actions.rendering import format_date, render_answer
+from actions.rendering import faq_short_first, format_date
 from actions.safety import SafetySettings, first_answer_notes
 from actions.settings import Settings, get_settings
 from actions.store.faq_repository import FaqRepository, sql_faq_repository
@@ -161,7 +161,7 @@ class ActionAnswerFaq(Action):
             return []
 
         answer = plan.answer
-        dispatcher.utter_message(text=render_answer(answer))
+        faq_short_first(answer).send(dispatcher)
         events: list[dict[str, Any]] = [SlotSet("last_topic", answer.key)]
         if answer.treatment != "general":
             events.append(SlotSet("treatment_context", answer.treatment))

@@ -34,7 +34,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, latest_entity_values, run_blocking
 from actions.lexicon import load_practitioners, load_states, load_treatments, normalize_state, normalize_term
-from actions.rendering import format_date
+from actions.rendering import CitedSource, ShortFirstAnswer, format_date
 from actions.safety import SafetySettings, first_answer_notes
 from actions.store.legal_data import is_stale, max_age_months
 from actions.store.legal_repository import (
@@ -280,19 +280,30 @@ def source_date_phrase(value: date | None, precision: str) -> str:
     return f"source dated {_date_words(value, precision)}"
 
 
-def dates_lead(verified_on: date, source_date: date | None, precision: str) -> str:
-    """What every state answer starts with: when we checked the row, and how old its source is.
+def dates_phrase(verified_on: date, source_date: date | None, precision: str) -> str:
+    """'last checked 21 November 2026; source dated June 2023': a reader sees at once that a
+    recent check can rest on an old source."""
+    return f"last checked {format_date(verified_on)}; {source_date_phrase(source_date, precision)}"
 
-    'Last checked 21 November 2026; source dated June 2023.' A reader sees at once that a
-    recent check can rest on an old source.
-    """
-    return f"Last checked {format_date(verified_on)}; {source_date_phrase(source_date, precision)}."
+
+def dates_lead(verified_on: date, source_date: date | None, precision: str) -> str:
+    """The dates as a sentence: 'Last checked 21 November 2026; source dated June 2023.'"""
+    return _sentence_case(dates_phrase(verified_on, source_date, precision)) + "."
+
+
+# The one-word answer a state answer's short answer starts with, by status.
+ANSWER_WORDS = {ALLOWED: "Yes", PROHIBITED: "No", NOT_ADDRESSED: "Not addressed", UNCLEAR: "Unclear"}
+
+
+def status_short(answer_word: str, clause: str, status_word: str, dates: str) -> str:
+    """'Yes — physical therapists in Texas may dry needle (allowed; last checked ...; source dated ...).'"""
+    return f"{answer_word} — {clause} ({status_word}; {dates})."
 
 
 def sources_dates_lead(rows: Sequence[DryNeedlingRule | AcupunctureLicensure]) -> str:
-    """The lead of a list answer: the oldest check, then the range of the rows' source dates.
+    """The dates of a list answer: the oldest check, then the range of the rows' source dates.
 
-    'Last checked 21 November 2026; sources dated 13 June 2017 to January 2026.'
+    'last checked 21 November 2026; sources dated 13 June 2017 to January 2026'
     """
     checked = format_date(min(row.verified_on for row in rows))
     dated = sorted(
@@ -301,15 +312,24 @@ def sources_dates_lead(rows: Sequence[DryNeedlingRule | AcupunctureLicensure]) -
     )
     undated = len(rows) - len(dated)
     if not dated:
-        return f"Last checked {checked}; sources undated."
+        return f"last checked {checked}; sources undated"
     oldest, newest = _date_words(*dated[0]), _date_words(*dated[-1])
     span = oldest if oldest == newest else f"{oldest} to {newest}"
-    note = f" ({undated} undated)" if undated else ""
-    return f"Last checked {checked}; sources dated {span}{note}."
+    note = f", {undated} undated" if undated else ""
+    return f"last checked {checked}; sources dated {span}{note}"
 
 
 def _source_line(source: LegalSource) -> str:
     return f"{source.title} ({source.dated})" + (f": {source.url}" if source.url else "")
+
+
+def cited_sources(
+    sources: Sequence[LegalSource], source_date: date | None, precision: str
+) -> tuple[CitedSource, ...]:
+    """The sources :func:`render_sources` shows, for the channels' source links."""
+    main = CitedSource(sources[0].title, sources[0].url, source_date_phrase(source_date, precision))
+    more = sources[1 : 1 + MORE_SOURCES_SHOWN]
+    return (main, *(CitedSource(source.title, source.url, source.dated) for source in more))
 
 
 def render_sources(sources: Sequence[LegalSource], source_date: date | None, precision: str) -> str:
@@ -371,54 +391,67 @@ def pt_board(rule: DryNeedlingRule) -> str:
     return f"{board} ({rule.board_url})" if rule.board_url else board
 
 
-def _other_clause(rule: DryNeedlingRule, practitioner: str) -> list[str]:
-    """The direct answer for another profession, from the row's 'others' if known."""
+def _other_clause(rule: DryNeedlingRule, practitioner: str, dates: str) -> tuple[str, list[str]]:
+    """The short answer for another profession (from the row's 'others' if known), and what follows."""
     who = PRACTITIONER_NAMES.get(practitioner, practitioner.replace("_", " "))
     where = place(rule.state_code, rule.state_name)
     other = rule.other(practitioner)
     if other is None:
-        return [
-            f"I have no confirmed information on whether {who} in {where} may dry needle (not confirmed). "
-            f"Please check with the {rule.state_name} board that licenses {who}."
-        ]
+        return (
+            f"Not confirmed — I have no confirmed information on whether {who} in {where} may dry needle "
+            f"({dates}).",
+            [f"Please check with the {rule.state_name} board that licenses {who}."],
+        )
     word = STATUS_WORDS[other.status]
     if other.status == ALLOWED:
-        lines = [f"{who} in {where} may dry needle ({word})."]
+        clause = f"{who} in {where} may dry needle"
     elif other.status == PROHIBITED:
-        lines = [f"{who} in {where} may not dry needle ({word})."]
+        clause = f"{who} in {where} may not dry needle"
     else:
-        lines = [f"it is unclear whether {who} in {where} may dry needle ({word})."]
-    if not other.verified:
-        lines.append("This comes from a less reliable source and is not confirmed.")
+        clause = f"it is unclear whether {who} in {where} may dry needle"
+    lines = [] if other.verified else ["This comes from a less reliable source and is not confirmed."]
     lines.append(other.note)
-    return lines
+    return status_short(ANSWER_WORDS.get(other.status, "Unclear"), clause, word, dates), lines
 
 
-def dry_needling_answer(rule: DryNeedlingRule, practitioner: str | None, today: date, months: int) -> str:
-    """The full answer for one state: dates and direct answer first, then terms, others, caveats, source.
+def _pt_short(rule: DryNeedlingRule, dates: str) -> str:
+    """'Yes — physical therapists in Texas may dry needle (allowed; last checked ...).'"""
+    clause = pt_clause(rule).rsplit(" (", 1)[0]
+    return status_short(ANSWER_WORDS[rule.status], clause, STATUS_WORDS[rule.status], dates)
 
-    A row with a ``check_first`` reason leads with "Please check with <board> before relying
-    on this" and the reason; the status follows as what the sources say.
+
+def dry_needling_answer(
+    rule: DryNeedlingRule, practitioner: str | None, today: date, months: int
+) -> ShortFirstAnswer:
+    """One state's answer: the status and dates in one sentence, then terms, others, caveats, sources.
+
+    A row with a ``check_first`` reason leads with "Please check with the board before relying
+    on this", the status as what the sources say, and the reason right after.
     """
-    lead = dates_lead(rule.verified_on, rule.source_date, rule.source_date_precision)
+    dates = dates_phrase(rule.verified_on, rule.source_date, rule.source_date_precision)
     lines: list[str] = []
-    if rule.check_first:
-        lines.append(f"{lead} Please check with {pt_board(rule)} before relying on this. {rule.check_first}")
-
-    def opening(clause: str) -> str:
-        if rule.check_first:
-            return clause if clause.startswith("I ") else f"According to the sources, {clause}"
-        return f"{lead} {_sentence_case(clause)}"
-
     asked_other = practitioner not in (None, "physical_therapist")
     if asked_other:
         assert practitioner is not None
-        first, *rest = _other_clause(rule, practitioner)
-        lines.append(opening(first))
+        short, rest = _other_clause(rule, practitioner, dates)
         lines += rest
         lines.append(f"For physical therapists: {pt_clause(rule)}")
+    elif rule.conflict:
+        clause = pt_clause(rule).rsplit(" (", 1)[0]
+        short = (
+            f"Sources disagree — the main source says {clause} ({STATUS_WORDS[rule.status]}; {dates}); "
+            "please check with the board."
+        )
     else:
-        lines.append(opening(pt_clause(rule)))
+        short = _pt_short(rule, dates)
+    if rule.check_first:
+        if not asked_other:
+            clause = pt_clause(rule).rsplit(" (", 1)[0]
+            short = (
+                f"Please check with the board before relying on this: the sources say {clause} "
+                f"({STATUS_WORDS[rule.status]}; {dates}), but they may be out of date."
+            )
+        lines.insert(0, f"Please check with {pt_board(rule)} before relying on this. {rule.check_first}")
     lines.append(rule.summary)
     if rule.conditions and not asked_other:
         lines.append("What physical therapists need:")
@@ -440,16 +473,23 @@ def dry_needling_answer(rule: DryNeedlingRule, practitioner: str | None, today: 
     if (rule.conflict or rule.caveats) and not rule.check_first:
         lines.append(f"Please check with {pt_board(rule)} before relying on this.")
     lines += _stale_line(rule.verified_on, today, months)
-    lines.append(render_sources(rule.sources, rule.source_date, rule.source_date_precision))
-    return "\n".join(lines)
+    return ShortFirstAnswer(
+        key=f"legal_dry_needling_{rule.state_code.lower()}",
+        short=short,
+        detail="\n".join(lines),
+        sources=cited_sources(rule.sources, rule.source_date, rule.source_date_precision),
+        sources_text=render_sources(rule.sources, rule.source_date, rule.source_date_precision),
+        note=_sentence_case(dates) + ".",
+    )
 
 
-def acupuncture_answer(row: AcupunctureLicensure, today: date, months: int) -> str:
-    """How a state licenses acupuncturists: direct answer, title, board, exam, lookup, source."""
+def acupuncture_answer(row: AcupunctureLicensure, today: date, months: int) -> ShortFirstAnswer:
+    """How a state licenses acupuncturists: the answer and dates, then title, board, exam, lookup."""
     where = _sentence_case(place(row.state_code, row.state_name))
-    lead = dates_lead(row.verified_on, row.source_date, row.source_date_precision) + " "
+    dates = dates_phrase(row.verified_on, row.source_date, row.source_date_precision)
     if row.licensed:
-        lines = [lead + f"{where} licenses acupuncturists (licensed).", row.notes]
+        short = status_short("Yes", f"{where} licenses acupuncturists", "licensed", dates)
+        lines = [row.notes]
         lines.append(f"Title: {row.licensed_title}")
         lines.append(f"Regulator: the {row.board_name}")
         lines.append(f"Exam: {_sentence_case(row.exam)}")
@@ -457,15 +497,21 @@ def acupuncture_answer(row: AcupunctureLicensure, today: date, months: int) -> s
             f"To check a licence: {row.lookup_hint}" + (f", {row.lookup_url}" if row.lookup_url else "")
         )
     else:
-        lines = [lead + f"{where} does not license acupuncturists (no state licence).", row.notes]
-        lines.append(f"To check a practitioner: {row.lookup_hint}")
+        short = status_short("No", f"{where} does not license acupuncturists", "no state licence", dates)
+        lines = [row.notes, f"To check a practitioner: {row.lookup_hint}"]
     if row.caveats:
         lines.append("Please note: " + " ".join(row.caveats))
         who = f"the {row.board_name}" if row.board_name else "the state's health department"
         lines.append(f"Please confirm with {who} before relying on this.")
     lines += _stale_line(row.verified_on, today, months)
-    lines.append(render_sources(row.sources, row.source_date, row.source_date_precision))
-    return "\n".join(lines)
+    return ShortFirstAnswer(
+        key=f"legal_acupuncture_{row.state_code.lower()}",
+        short=short,
+        detail="\n".join(lines),
+        sources=cited_sources(row.sources, row.source_date, row.source_date_precision),
+        sources_text=render_sources(row.sources, row.source_date, row.source_date_precision),
+        note=_sentence_case(dates) + ".",
+    )
 
 
 # ---------------------------------------------------------------- list questions
@@ -524,7 +570,17 @@ _GROUP_LINES = {
 }
 
 
-def dry_needling_list_answer(kind: str, rules: Sequence[DryNeedlingRule]) -> str:
+def _list_answer(key: str, short: str, lines: list[str], sources: Sequence[LegalSource]) -> ShortFirstAnswer:
+    return ShortFirstAnswer(
+        key=key,
+        short=short,
+        detail="\n".join(lines),
+        sources=tuple(CitedSource(source.title, source.url, source.dated) for source in sources),
+        sources_text=_sources_block(sources),
+    )
+
+
+def dry_needling_list_answer(kind: str, rules: Sequence[DryNeedlingRule]) -> ShortFirstAnswer:
     """Where physical therapists may, may not, or may or may not dry needle."""
     groups: dict[str, list[DryNeedlingRule]] = {status: [] for status in STATUS_WORDS}
     for rule in rules:
@@ -536,27 +592,32 @@ def dry_needling_list_answer(kind: str, rules: Sequence[DryNeedlingRule]) -> str
     def count(status: str) -> str:
         return _count_phrase([rule.state_code for rule in groups[status]])
 
-    lead = sources_dates_lead(rules)
+    dates = sources_dates_lead(rules)
+    lines: list[str] = []
     if kind == PROHIBITED:
-        lines = [
-            f"{lead} Physical therapists may not dry needle in {count(PROHIBITED)}: {names(PROHIBITED)}."
-        ]
+        short = (
+            f"Physical therapists may not dry needle in {count(PROHIBITED)}: {names(PROHIBITED)} ({dates})."
+        )
     elif kind == NOT_ADDRESSED:
-        lines = [
-            f"{lead} The law does not address dry needling by physical therapists in "
-            f"{count(NOT_ADDRESSED)} (no statute or board position): {names(NOT_ADDRESSED)}."
-        ]
+        short = (
+            f"The law does not address dry needling by physical therapists in {count(NOT_ADDRESSED)} "
+            f"(no statute or board position; {dates})."
+        )
+        lines.append(f"Not addressed by law: {names(NOT_ADDRESSED)}.")
     elif kind == ALLOWED:
-        lines = [
-            f"{lead} Physical therapists may dry needle in {count(ALLOWED)}, usually after set "
-            f"training: {names(ALLOWED)}."
-        ]
+        short = (
+            f"Physical therapists may dry needle in {count(ALLOWED)}, usually after set training ({dates})."
+        )
+        lines.append(f"Allowed: {names(ALLOWED)}.")
     else:
-        lines = [f"{lead} This is where physical therapists stand on dry needling:"]
+        short = (
+            f"Physical therapists may dry needle in {count(ALLOWED)}, usually after set training; "
+            f"the other states are listed below ({dates})."
+        )
     for status in (PROHIBITED, NOT_ADDRESSED, UNCLEAR):
         if status != kind and groups[status]:
             lines.append(_GROUP_LINES[status].format(names=names(status)))
-    if kind != ALLOWED:
+    if kind not in (ALLOWED, "overview"):
         lines.append(f"Allowed: the other {count(ALLOWED)}, usually after set training.")
     asked = groups.get(kind) or list(rules)
     pending = [rule.state_name for rule in asked if rule.pending]
@@ -569,24 +630,24 @@ def dry_needling_list_answer(kind: str, rules: Sequence[DryNeedlingRule]) -> str
             f"ask me about {'it' if len(check_first) == 1 else 'each'} for the reason."
         )
     lines.append("Ask me about a state for its details and sources.")
-    lines.append(_sources_block(_top_sources(asked)))
-    return "\n".join(lines)
+    return _list_answer(f"legal_dry_needling_list_{kind}", short, lines, _top_sources(asked))
 
 
-def acupuncture_list_answer(rows: Sequence[AcupunctureLicensure]) -> str:
+def acupuncture_list_answer(rows: Sequence[AcupunctureLicensure]) -> ShortFirstAnswer:
     """Which jurisdictions do and do not license acupuncturists."""
     unlicensed = [row for row in rows if not row.licensed]
     licensed = [row for row in rows if row.licensed]
     names = _join_names([row.state_name for row in unlicensed])
     others = _count_phrase([row.state_code for row in licensed])
+    short = (
+        f"{names} do not license acupuncturists (no state licence); the other {others} do "
+        f"({sources_dates_lead(rows)})."
+    )
     lines = [
-        f"{sources_dates_lead(rows)} {names} do not license acupuncturists (no state licence); "
-        f"the other {others} do.",
         "Where there is no licence, you can check national certification in the NCCAOM Find a "
-        "Practitioner directory. Ask me about a state for its title, board and exam.",
-        _sources_block(_top_sources(unlicensed)),
+        "Practitioner directory. Ask me about a state for its title, board and exam."
     ]
-    return "\n".join(lines)
+    return _list_answer("legal_acupuncture_list", short, lines, _top_sources(unlicensed))
 
 
 # ---------------------------------------------------------------- actions
@@ -696,15 +757,15 @@ class ActionAnswerLegal(Action):
             )
             return [SlotSet(QUESTION_SLOT, None)]
         try:
-            text = await run_blocking(self._answer, topic, code, practitioner)
+            answer = await run_blocking(self._answer, topic, code, practitioner)
         except DataUnavailable:
             return apologise_for_outage(dispatcher)
-        if text is None:
+        if answer is None:
             dispatcher.utter_message(
                 text=f"Sorry, I have no information for {place(code, states[code])} yet."
             )
             return []
-        dispatcher.utter_message(text=text)
+        answer.send(dispatcher)
         events: list[dict[str, Any]] = [
             SlotSet(QUESTION_SLOT, topic),
             SlotSet("treatment_context", topic),
@@ -716,7 +777,7 @@ class ActionAnswerLegal(Action):
         events += first_answer_notes(dispatcher, tracker, self._safety_settings, disclaimer=False)
         return events
 
-    def _answer(self, topic: str, code: str, practitioner: str | None) -> str | None:
+    def _answer(self, topic: str, code: str, practitioner: str | None) -> ShortFirstAnswer | None:
         """Read the row and render it (runs in a worker thread)."""
         months = self._max_age or max_age_months()
         with self._repository_factory() as repository:
@@ -742,16 +803,16 @@ class ActionListLegalStates(Action):
         topic = list_topic(tracker)
         kind = list_kind(str(tracker.latest_message.get("text") or ""))
         try:
-            text = await run_blocking(self._answer, topic, kind)
+            answer = await run_blocking(self._answer, topic, kind)
         except DataUnavailable:
             return apologise_for_outage(dispatcher)
-        if text is None:
+        if answer is None:
             dispatcher.utter_message(response="utter_service_problem")
             return []
-        dispatcher.utter_message(text=text)
+        answer.send(dispatcher)
         return [SlotSet(QUESTION_SLOT, topic), SlotSet("treatment_context", topic)]
 
-    def _answer(self, topic: str, kind: str) -> str | None:
+    def _answer(self, topic: str, kind: str) -> ShortFirstAnswer | None:
         with self._repository_factory() as repository:
             if topic == ACUPUNCTURE:
                 rows = repository.acupuncture_all()

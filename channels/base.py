@@ -36,7 +36,16 @@ from channels.namespaces import (  # noqa: F401  (re-exported for the connectors
     conversation_id,
     platform_id,
 )
-from channels.rendering import Choice, choices_from_buttons, is_staff_line
+from channels.options import conversation_events, last_answer_detail
+from channels.rendering import (
+    Choice,
+    answer_payload,
+    choices_from_buttons,
+    is_answer_detail,
+    is_more_request,
+    is_staff_line,
+    short_with_hint,
+)
 from server_plugins.guard import check_message, guarded_turn
 
 logger = logging.getLogger(__name__)
@@ -289,7 +298,9 @@ async def call_api(
 
 
 async def handle_safely(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    message: UserMessage,
+    request: Request | None = None,
 ) -> None:
     """Hand one user message to Rasa the way every channel of ours does.
 
@@ -303,7 +314,26 @@ async def handle_safely(
         await message.output_channel.send_text_message(message.sender_id or "", rejection)
         return
     message.text = text
+    if request is not None and await send_more(request, message):
+        return
     await guarded_turn(on_new_message, message)
+
+
+async def send_more(request: Request, message: UserMessage) -> bool:
+    """Answer "MORE" with the detail and sources of the conversation's last answer.
+
+    The detail is the bot message stored right after the short answer (read back from the
+    tracker store, as numbered options are: nothing is kept in the server). False when the
+    message is not a MORE request or there is no answer to expand: Rasa then handles it.
+    """
+    if not is_more_request(message.text):
+        return False
+    sender = message.sender_id or ""
+    detail = last_answer_detail(await conversation_events(request, sender))
+    if not detail:
+        return False
+    await message.output_channel.send_text_message(sender, detail)
+    return True
 
 
 class MessagingOutput(OutputChannel):
@@ -311,7 +341,11 @@ class MessagingOutput(OutputChannel):
     replies as buttons, and never posts raw custom JSON to a user."""
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        if is_staff_line(message.get("text")):
+        if is_staff_line(message.get("text")) or is_answer_detail(message):
+            return  # the detail of a short-first answer is sent on request (MORE)
+        answer = answer_payload(message)
+        if answer is not None:
+            await self.send_answer(recipient_id, answer)
             return
         if message.get("quick_replies") and not message.get("buttons"):
             message["buttons"] = message.pop("quick_replies")
@@ -331,6 +365,10 @@ class MessagingOutput(OutputChannel):
     async def send_choices(self, recipient_id: str, text: str, choices: list[Choice]) -> None:
         """Send ``text`` with ``choices`` the way the platform shows options."""
         raise NotImplementedError
+
+    async def send_answer(self, recipient_id: str, answer: dict[str, Any]) -> None:
+        """A short-first answer: the short answer and "reply MORE for details and sources"."""
+        await self.send_text_message(recipient_id, short_with_hint(answer))
 
     async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
         logger.warning("%s: custom JSON messages are not supported; skipped", self.name())

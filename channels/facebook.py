@@ -195,7 +195,7 @@ class FacebookInput(InputChannel):
             out = self.get_output_channel()
             for entry in body.get("entry") or []:
                 for event in entry.get("messaging") or []:
-                    await self._handle_event(event, out, on_new_message)
+                    await self._handle_event(event, out, on_new_message, request)
             return response.text("EVENT_RECEIVED")
 
         return fb_webhook
@@ -205,6 +205,7 @@ class FacebookInput(InputChannel):
         event: dict[str, Any],
         out: MessengerOutput,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        request: Request | None = None,
     ) -> None:
         sender = str((event.get("sender") or {}).get("id") or "")
         conversation = conversation_id(MESSENGER, sender)
@@ -230,4 +231,5 @@ class FacebookInput(InputChannel):
                 UserMessage(
                     str(text), out, conversation, input_channel=self.name(), metadata={"platform": "facebook"}
                 ),
+                request,
             )

@@ -17,7 +17,7 @@ from typing import Any
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic.request import Request
 
-from channels.rendering import Choice, choices_from_buttons
+from channels.rendering import Choice, choices_from_buttons, is_answer_detail
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +72,11 @@ async def conversation_events(request: Request, sender_id: str) -> list[Event]:
         logger.error("could not read the conversation for its options: %s", type(error).__name__)
         return []
     return list(tracker.events) if tracker is not None else []
+
+
+def last_answer_detail(events: Sequence[Event]) -> str | None:
+    """The plain-text detail of the last short-first answer in the conversation (for MORE)."""
+    for event in reversed(events):
+        if isinstance(event, BotUttered) and is_answer_detail(event.data or {}):
+            return event.text or None
+    return None

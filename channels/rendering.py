@@ -126,3 +126,70 @@ def parse_number_reply(text: str | None) -> int | None:
 def chunks(items: Sequence[Choice], size: int) -> list[list[Choice]]:
     """``items`` in consecutive groups of at most ``size``."""
     return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+# Short-first answers (actions/rendering.py): the first message carries the whole answer in
+# ``custom["answer"]``; the second (``custom["answer_detail"]``) is its plain-text detail.
+ANSWER = "answer"
+ANSWER_DETAIL = "answer_detail"
+MORE_HINT = "Reply MORE for details and sources."
+MORE_REQUEST = re.compile(
+    r"^\s*(?:please\s+|tell\s+me\s+)?more(?:\s+(?:please|details?|info(?:rmation)?|sources?))?\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def answer_payload(message: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The structured short-first answer a bot message carries, if any."""
+    custom = message.get("custom")
+    answer = custom.get(ANSWER) if isinstance(custom, Mapping) else None
+    if isinstance(answer, dict) and isinstance(answer.get("short"), str):
+        return answer
+    return None
+
+
+def is_answer_detail(message: Mapping[str, Any]) -> bool:
+    """True for the plain-text detail that follows a short-first answer."""
+    custom = message.get("custom")
+    return isinstance(custom, Mapping) and ANSWER_DETAIL in custom
+
+
+def is_more_request(text: str | None) -> bool:
+    """'MORE', 'more please', 'More details' ...: the user asks for the last answer's detail."""
+    return bool(MORE_REQUEST.match(text or ""))
+
+
+def short_with_hint(answer: Mapping[str, Any]) -> str:
+    """The short answer and how to get the rest (SMS, Telegram, Messenger)."""
+    return f"{answer['short']}\n\n{MORE_HINT}"
+
+
+def slack_answer_blocks(answer: Mapping[str, Any], more_value: str) -> list[dict[str, Any]]:
+    """Block Kit for a short-first answer: the short answer, the sources as titled links (with
+    their dates) in a context block, and a "More" button that sends ``more_value``."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": slack_mrkdwn(str(answer["short"]))}}
+    ]
+    links = []
+    for source in answer.get("sources") or []:
+        title = str(source.get("title") or "")
+        label = f"{title} ({source['date']})" if source.get("date") else title
+        url = source.get("url")
+        links.append(slack_mrkdwn(f"[{fit(label, 280)}]({url})" if url else fit(label, 280)))
+    if links:
+        # A context block holds at most 10 elements of up to 3000 characters.
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in links[:10]]})
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "More details"},
+                    "value": more_value,
+                    "action_id": "answer_more",
+                }
+            ],
+        }
+    )
+    return blocks

@@ -41,7 +41,7 @@ from channels.base import (
     read_settings,
 )
 from channels.options import conversation_events, is_short_code, payload_for_code, short_code
-from channels.rendering import Choice, chunks, fit, slack_mrkdwn, split_text
+from channels.rendering import Choice, chunks, fit, slack_answer_blocks, slack_mrkdwn, split_text
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ BUTTON_TITLE_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 BUTTONS_PER_BLOCK = 25
 MAX_REQUEST_AGE_SECONDS = 5 * 60
+MORE_VALUE = "MORE"  # the "More details" button sends what an SMS user types
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 LINK_MARKUP = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 
@@ -140,6 +141,11 @@ class SlackOutput(MessagingOutput):
             )
         await self._post(parts[-1], blocks)
 
+    async def send_answer(self, recipient_id: str, answer: dict[str, Any]) -> None:
+        """The short answer, its sources as titled links and a "More details" button (Block Kit);
+        ``text`` is the notification and screen-reader fallback."""
+        await self._post(slack_mrkdwn(str(answer["short"])), slack_answer_blocks(answer, MORE_VALUE))
+
     @staticmethod
     def _value(choice: Choice) -> str:
         # A payload longer than Slack allows travels as a short code, found again
@@ -206,6 +212,7 @@ class SlackInput(InputChannel):
         user: str,
         channel: str,
         thread_ts: str | None,
+        request: Request | None = None,
     ) -> None:
         # Slack wants an answer within 3 s: the bot replies in the background.
         out = self.get_output_channel(channel, thread_ts if self.use_threads else None)
@@ -216,7 +223,7 @@ class SlackInput(InputChannel):
             input_channel=self.name(),
             metadata={"platform": "slack", "channel": channel},
         )
-        task = asyncio.create_task(handle_safely(on_new_message, message))
+        task = asyncio.create_task(handle_safely(on_new_message, message, request))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -256,6 +263,7 @@ class SlackInput(InputChannel):
                     user,
                     str(event.get("channel") or ""),
                     event.get("thread_ts") or event.get("ts"),
+                    request,
                 )
             return response.text("")
 
@@ -291,5 +299,7 @@ class SlackInput(InputChannel):
                 conversation, "That choice has expired. Please ask your question again."
             )
             return response.text("")
-        self._dispatch(on_new_message, value, user, channel, message.get("thread_ts") or message.get("ts"))
+        self._dispatch(
+            on_new_message, value, user, channel, message.get("thread_ts") or message.get("ts"), request
+        )
         return response.text("")

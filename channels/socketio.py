@@ -58,7 +58,7 @@ from socketio import AsyncServer
 
 from channels.base import WEB, Setting, conversation_id, handle_safely, platform_id, read_settings
 from channels.rate_limit import DEFAULT_BURST, DEFAULT_PER_MINUTE, TOO_FAST, MessageRate
-from channels.rendering import is_staff_line
+from channels.rendering import answer_payload, is_answer_detail, is_staff_line
 from server_plugins.guard import bounded_metadata
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,12 @@ class WebChatOutput(SocketIOOutput):
     room of the conversation (``web:<room>`` -> room ``<room>``)."""
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        if is_staff_line(message.get("text")):
+        if is_staff_line(message.get("text")) or is_answer_detail(message):
+            return  # the widget shows a short-first answer's detail from its structured payload
+        answer = answer_payload(message)
+        if answer is not None:
+            # One bubble: the short answer, with "More" and "Sources" disclosures built from it.
+            await self._send_message(recipient_id, {"text": answer["short"], "answer": answer})
             return
         await super().send_response(recipient_id, message)
 

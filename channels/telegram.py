@@ -216,6 +216,7 @@ class TelegramInput(InputChannel):
                         input_channel=self.name(),
                         metadata={"platform": "telegram"},
                     ),
+                    request,
                 )
             return response.text("success")
 

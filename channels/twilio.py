@@ -183,6 +183,7 @@ class TwilioInput(InputChannel):
                             input_channel=self.name(),
                             metadata={"platform": "twilio"},
                         ),
+                        request,
                     )
             return response.text(EMPTY_TWIML, content_type="text/xml")
 

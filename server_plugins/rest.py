@@ -58,6 +58,20 @@ def bad_request(reason: str) -> HTTPResponse:
 class RestCollectingOutput(CollectingOutputChannel):
     """Collects the bot's messages for the JSON reply, addressed to the client's own sender id."""
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        # Rasa would return a message's text and its custom payload as two replies; a
+        # short-first answer (actions/rendering.py) stays one reply with both.
+        if (
+            message.get("text")
+            and message.get("custom")
+            and not (message.get("buttons") or message.get("image"))
+        ):
+            await self._persist_message(
+                self._message(recipient_id, text=message["text"], custom=message["custom"])
+            )
+            return
+        await super().send_response(recipient_id, message)
+
     async def _persist_message(self, message: dict[str, Any]) -> None:
         message["recipient_id"] = platform_id(REST, message["recipient_id"])
         await super()._persist_message(message)

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from actions.rendering import ShortFirstAnswer
 from actions.safety import SafetySettings
 from actions.settings import PROJECT_ROOT, Settings
 from actions.store.database import build_engine
@@ -54,9 +55,10 @@ def make_answer(key: str, treatment: str, aspect: str, text: str | None = None) 
         title=key.replace("_", " ").capitalize(),
         treatment=treatment,
         aspect=aspect,
-        text=text or f"Answer about {key}.",
+        text=text or f"Answer about {key}.\n- A detail about {key}.",
         sources=(Source(title=f"Source for {key}", url=f"https://example.org/{key}"),),
         reviewed_on=date(2026, 11, 1),
+        short=f"Short answer about {key}.",
     )
 
 
@@ -151,6 +153,16 @@ def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict
         "image": None,
         "attachment": None,
     }
+
+
+def custom_message(text: str, custom: dict[str, Any]) -> dict[str, Any]:
+    """A text message with a ``custom`` payload exactly as CollectingDispatcher records it."""
+    return {**text_message(text), "custom": custom}
+
+
+def answer_messages(answer: ShortFirstAnswer) -> list[dict[str, Any]]:
+    """The two messages of a short-first answer exactly as CollectingDispatcher records them."""
+    return [custom_message(m["text"], m["json_message"]) for m in answer.messages()]
 
 
 def response_message(name: str) -> dict[str, Any]:

@@ -107,6 +107,56 @@
     });
   }
 
+  // A short-first answer (channels/socketio.py sends {text: short, answer: {...}}): the short
+  // answer, then "More" (paragraphs and real lists) and "Sources" (titled links) as native
+  // <details>/<summary> disclosures: keyboard (Tab, Enter/Space) and screen readers work as is.
+  function disclosure(label, className, children) {
+    var summary = el("summary", { className: "faqbot-summary", text: label });
+    return el("details", { className: "faqbot-details " + className }, [summary].concat(children));
+  }
+
+  function renderAnswer(container, answer) {
+    var blocks = Array.isArray(answer.detail) ? answer.detail : [];
+    var detail = [];
+    blocks.forEach(function (block) {
+      if (!block) return;
+      if (block.type === "list" && Array.isArray(block.items)) {
+        var list = el("ul", { className: "faqbot-list" });
+        block.items.forEach(function (item) {
+          var li = el("li");
+          renderLine(li, String(item));
+          list.appendChild(li);
+        });
+        detail.push(list);
+      } else if (block.text) {
+        var paragraph = el("p", { className: "faqbot-para" });
+        renderLine(paragraph, String(block.text));
+        detail.push(paragraph);
+      }
+    });
+    if (detail.length) container.appendChild(disclosure("More", "faqbot-more", detail));
+    var sources = Array.isArray(answer.sources) ? answer.sources : [];
+    var items = el("ul", { className: "faqbot-list faqbot-sources-list" });
+    sources.forEach(function (source) {
+      if (!source || !source.title) return;
+      var title = String(source.title);
+      var li = el("li");
+      var url = String(source.url || "");
+      if (/^https?:\/\//.test(url)) {
+        var a = link(url, title);
+        a.setAttribute("title", title);
+        li.appendChild(a);
+      } else {
+        li.appendChild(document.createTextNode(title));
+      }
+      if (source.date) li.appendChild(el("span", { className: "faqbot-date", text: " (" + String(source.date) + ")" }));
+      items.appendChild(li);
+    });
+    var sourceChildren = items.childNodes.length ? [items] : [];
+    if (answer.note) sourceChildren.push(el("p", { className: "faqbot-para faqbot-note", text: String(answer.note) }));
+    if (sourceChildren.length) container.appendChild(disclosure("Sources", "faqbot-sources", sourceChildren));
+  }
+
   // ------------------------------------------------------------ DOM
   var launcher = el("button", {
     type: "button", className: "faqbot-launcher", "aria-expanded": "false",
@@ -160,6 +210,9 @@
     var body = el("div", { className: "faqbot-text" });
     renderText(body, message.text || "");
     item.appendChild(body);
+    if (message.from === "bot" && message.answer && typeof message.answer === "object") {
+      renderAnswer(item, message.answer);
+    }
     if (message.from === "bot" && message.buttons && message.buttons.length) {
       var group = el("div", { className: "faqbot-buttons", role: "group", "aria-label": "Suggested replies" });
       message.buttons.forEach(function (button, index) {
@@ -243,7 +296,9 @@
       }
       var buttons = message.quick_replies || message.buttons || [];
       if (!message.text && !buttons.length) return;
-      addMessage({ from: "bot", text: String(message.text || ""), buttons: buttons }, true);
+      var shown = { from: "bot", text: String(message.text || ""), buttons: buttons };
+      if (message.answer && typeof message.answer === "object") shown.answer = message.answer;
+      addMessage(shown, true);
     });
   }
 

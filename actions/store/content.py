@@ -10,17 +10,21 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from actions.store.database import create_schema, session_scope
+from actions.store.database import create_schema, get_engine, session_scope
 from actions.store.faq_repository import SqlFaqRepository
+from actions.store.models import FaqTopicRow
 from actions.store.records import FaqAnswer, Source
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,79}$")
 TREATMENTS = frozenset(
     {"acupuncture", "electroacupuncture", "dry_needling", "tui_na", "cupping", "moxibustion", "general"}
 )
-REQUIRED_FIELDS = ("key", "title", "treatment", "aspect", "answer", "sources", "reviewed")
+REQUIRED_FIELDS = ("key", "title", "treatment", "aspect", "short", "answer", "sources", "reviewed")
+# The short answer is what a phone shows first (issue 20): one or two sentences.
+SHORT_MAX_WORDS = 40
 
 
 class ContentError(ValueError):
@@ -61,6 +65,14 @@ def _parse_topic(item: Any, where: str, problems: list[str]) -> FaqAnswer | None
     where = f"{where} ({key})"
     if not KEY_PATTERN.match(key):
         problems.append(f"{where}: key must be lower_snake_case, 3-80 characters")
+    short = " ".join(str(item["short"]).split())
+    if len(short.split()) > SHORT_MAX_WORDS:
+        problems.append(
+            f"{where}: short has {len(short.split())} words; at most {SHORT_MAX_WORDS} "
+            "(one or two sentences that answer the question; the detail goes in answer)"
+        )
+    if short.lstrip().startswith("- "):
+        problems.append(f"{where}: short must be a sentence, not a list item")
     if item["treatment"] not in TREATMENTS:
         problems.append(f"{where}: unknown treatment {item['treatment']!r}")
     try:
@@ -87,6 +99,7 @@ def _parse_topic(item: Any, where: str, problems: list[str]) -> FaqAnswer | None
         text=str(item["answer"]).strip(),
         sources=tuple(sources),
         reviewed_on=reviewed,
+        short=short,
     )
 
 
@@ -135,10 +148,24 @@ def read_faq_content(directory: Path) -> FaqContent:
     return FaqContent(version=max(versions), answers=tuple(answers))
 
 
+def add_short_column(engine: Engine | None = None) -> None:
+    """Give a ``faq_topics`` table made before short answers existed its ``short`` column.
+
+    ``create_schema`` only creates missing tables; the load that follows fills the column
+    for every row (it replaces them all), so no other migration is needed.
+    """
+    engine = engine or get_engine()
+    if "short" in {column["name"] for column in inspect(engine).get_columns(FaqTopicRow.__tablename__)}:
+        return
+    with engine.begin() as connection:
+        connection.execute(text(f"ALTER TABLE {FaqTopicRow.__tablename__} ADD COLUMN short TEXT"))
+
+
 def load_faq_content(directory: Path, engine: Engine | None = None) -> FaqContent:
     """Validate the content files, then replace the FAQ tables in one transaction."""
     content = read_faq_content(directory)
     create_schema(engine)
+    add_short_column(engine)
     with session_scope(engine) as session, session.begin():
         SqlFaqRepository(session).replace_all(content.answers, content.version)
     return content

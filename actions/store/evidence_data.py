@@ -31,6 +31,7 @@ from actions.store.evidence_repository import (
     EVIDENCE_KINDS,
     GRADES,
     ROW_PARTS,
+    SHORT_MAX_WORDS,
     TREATMENT_LABELS,
     EvidenceFigure,
     EvidencePart,
@@ -266,6 +267,9 @@ def _parse_row(
         )
     if any(part is None for part in parts):
         return None
+    short = parts[ROW_PARTS.index("short")]
+    if short is not None and len(short.text.split()) > SHORT_MAX_WORDS:
+        problems.append(f"{where} short: {len(short.text.split())} words; at most {SHORT_MAX_WORDS}")
     row = EvidenceRow(
         treatment=treatment,
         condition=condition,

@@ -36,7 +36,9 @@ CONDITION_LABELS: dict[str, str] = {
     "neck_shoulder_tension": "general neck and shoulder tension",
 }
 # The parts of every row, in the order an answer shows them; "see_doctor" is common to all rows.
-ROW_PARTS = ("course", "onset", "results", "certainty", "maintenance", "limits")
+# "short" is the one or two sentences sent first (issue 20), at most SHORT_MAX_WORDS words.
+ROW_PARTS = ("short", "course", "onset", "results", "certainty", "maintenance", "limits")
+SHORT_MAX_WORDS = 40
 COMMON_PARTS = ("see_doctor",)
 PART_NAMES = ROW_PARTS + COMMON_PARTS
 # The figures a personal estimate needs (see actions/evidence_ranges.py).

@@ -42,6 +42,7 @@ def _to_record(row: FaqTopicRow) -> FaqAnswer:
         text=row.answer,
         sources=tuple(Source(title=s.title, url=s.url) for s in row.sources),
         reviewed_on=row.reviewed_on,
+        short=row.short,
     )
 
 
@@ -96,6 +97,7 @@ class SqlFaqRepository:
                 title=answer.title,
                 treatment=answer.treatment,
                 aspect=answer.aspect,
+                short=answer.short,
                 answer=answer.text,
                 reviewed_on=answer.reviewed_on,
                 content_version=content_version,

@@ -20,7 +20,8 @@ class FaqTopicRow(Base):
     title = Column(String(200), nullable=False)
     treatment = Column(String(40), nullable=False)
     aspect = Column(String(40), nullable=False)
-    answer = Column(Text, nullable=False)
+    short = Column(Text, nullable=False)  # the short answer, sent first
+    answer = Column(Text, nullable=False)  # the detail that follows it
     reviewed_on = Column(Date, nullable=False)
     content_version = Column(String(40), nullable=False)
 

@@ -25,3 +25,5 @@ class FaqAnswer:
     text: str
     sources: tuple[Source, ...]
     reviewed_on: date
+    # The one or two sentences that answer the question (shown first); ``text`` is the detail.
+    short: str = ""

@@ -197,18 +197,79 @@ async function desktop(browser) {
   const userTexts = await page.$$eval(".faqbot-user .faqbot-text", (nodes) => nodes.map((n) => n.textContent));
   check("the button's title is shown as the user's message, not its payload",
     userTexts[userTexts.length - 1] === "What dry needling is", userTexts[userTexts.length - 1]);
-  // The sources arrive as a message of their own (Rasa splits at blank lines).
-  await page.waitForSelector('a[href="https://pubmed.ncbi.nlm.nih.gov/33609358/"]', { timeout: TIMEOUT }).catch(() => null);
-  const source = await page.$eval('a[href="https://pubmed.ncbi.nlm.nih.gov/33609358/"]', (a) => ({
-    rel: a.rel, target: a.target,
-  })).catch(() => null);
-  check("the answer's source is a safe link", source && source.rel.includes("noopener") && source.target === "_blank",
-    JSON.stringify(source));
-  check("the answer shows its review date", (await botTexts(page)).some((t) => /Last reviewed \d{1,2} \w+ 20\d\d\./.test(t)));
   check("chosen buttons are disabled afterwards",
     await page.$$eval(".faqbot-buttons", (groups) => Array.from(groups[0].querySelectorAll("button")).every((b) => b.disabled)));
   check("the focus is back in the input after choosing", await page.evaluate(() => document.activeElement.id === "faqbot-input"));
   check("no staff-inspector line reaches the page", !(await page.$eval("#faqbot-log", (log) => log.textContent.includes("[staff]"))));
+
+  // ---- short answer first; detail and sources behind "More" and "Sources" (issue 20)
+  const answer = await page.evaluate(() => {
+    const bubble = Array.from(document.querySelectorAll(".faqbot-bot"))
+      .find((n) => n.querySelector(".faqbot-text").textContent.startsWith("Dry needling is a technique"));
+    const details = bubble ? Array.from(bubble.querySelectorAll("details")) : [];
+    return {
+      short: bubble ? bubble.querySelector(".faqbot-text").textContent : "",
+      summaries: details.map((d) => d.querySelector("summary").textContent),
+      closed: details.every((d) => !d.open),
+      literalDashes: bubble ? /(^|\n)- /.test(bubble.querySelector(".faqbot-text").innerText) : true,
+    };
+  });
+  check("the answer shows the short answer first, detail and sources closed behind More and Sources",
+    answer.short.split(/\s+/).length <= 40 && answer.summaries.join("|") === "More|Sources" && answer.closed &&
+    !answer.literalDashes, JSON.stringify(answer));
+  const isSummary = (label) => document.activeElement && document.activeElement.tagName === "SUMMARY" &&
+    document.activeElement.textContent === label;
+  check("Tab from the input reaches the answer's More disclosure with Shift+Tab",
+    await tabTo(page, isSummary, "More", true), await activeDescription(page));
+  const summaryRing = await page.evaluate(() => getComputedStyle(document.activeElement).boxShadow);
+  check("the focused More disclosure shows a focus ring", summaryRing && summaryRing !== "none", summaryRing);
+  await page.keyboard.press("Enter");
+  const more = await page.evaluate(() => {
+    const details = document.activeElement.parentElement;
+    return {
+      open: details.open,
+      lists: details.querySelectorAll("ul > li").length,
+      text: details.textContent,
+      // A <summary> is exposed to assistive technology as a button with its expanded state.
+      role: document.activeElement.tagName,
+    };
+  });
+  check("Enter opens the More disclosure", more.open && more.text.length > 40 && !/(^|\n)- /.test(more.text),
+    JSON.stringify(more));
+  await page.keyboard.press("Tab");
+  check("Tab moves on to the Sources disclosure", await page.evaluate(isSummary, "Sources"), await activeDescription(page));
+  await page.keyboard.press("Enter");
+  const source = await page.evaluate(() => {
+    const a = document.activeElement.parentElement.querySelector('a[href="https://pubmed.ncbi.nlm.nih.gov/33609358/"]');
+    return a && {
+      open: a.closest("details").open, rel: a.rel, target: a.target, title: a.getAttribute("title"),
+      text: a.textContent, inList: a.parentElement.tagName === "LI",
+      note: a.closest("details").textContent,
+    };
+  });
+  check("Enter opens the Sources disclosure: a titled, safe link in a list",
+    source && source.open && source.rel.includes("noopener") && source.rel.includes("noreferrer") &&
+    source.target === "_blank" && source.title && source.text.startsWith(source.title) && source.inList &&
+    !source.text.includes("https://"), JSON.stringify(source));
+  check("the answer shows its review date", source && /Last reviewed \d{1,2} \w+ 20\d\d\./.test(source.note));
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Enter");
+  check("Enter on More again closes it", await page.evaluate(() => !document.activeElement.parentElement.open));
+  // A state answer's conditions are bullets in the content: a real list in the page.
+  await page.fill("#faqbot-input", "can physical therapists do dry needling in Texas?");
+  await page.keyboard.press("Enter");
+  await waitForBotText(page, "physical therapists in Texas may dry needle");
+  await page.focus("#faqbot-input");
+  check("Shift+Tab from the input reaches the state answer's Sources and More",
+    await tabTo(page, isSummary, "More", true), await activeDescription(page));
+  await page.keyboard.press("Enter");
+  const bullets = await page.evaluate(() => {
+    const details = document.activeElement.parentElement;
+    return { open: details.open, items: details.querySelectorAll("ul > li").length, text: details.textContent };
+  });
+  check("the state answer's bullets are a real list, not literal dashes",
+    bullets.open && bullets.items >= 1 && !/(^|\n)- /.test(bullets.text), JSON.stringify(bullets));
+  await page.focus("#faqbot-input");
 
   const contrast = await page.evaluate(contrastReport, [
     ".faqbot-title", ".faqbot-restart", ".faqbot-bot .faqbot-text", ".faqbot-user .faqbot-text", ".faqbot-bot a",

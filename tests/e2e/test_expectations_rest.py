@@ -7,7 +7,15 @@ import uuid
 
 import pytest
 
+from actions.settings import PROJECT_ROOT
+from actions.store.evidence_data import read_evidence_table
+
 pytestmark = pytest.mark.e2e
+
+ROWS = {
+    (row.treatment, row.condition): row
+    for row in read_evidence_table(PROJECT_ROOT / "data" / "evidence").rows
+}
 
 
 def test_expectations_conversation_from_question_to_personal_range(bot):
@@ -17,7 +25,9 @@ def test_expectations_conversation_from_question_to_personal_range(bot):
     #    then an offer to narrow it down to chronic migraine.
     replies = bot.post(user, "What can I expect from acupuncture for my migraines?")
     answer = "\n".join(str(reply.get("text") or "") for reply in replies)
-    assert answer.startswith(
+    # The short answer first (issue 20), then the detail.
+    assert replies[0]["text"] == ROWS[("acupuncture", "episodic_migraine")].part("short").text
+    assert replies[1]["text"].startswith(
         "What to expect from acupuncture for episodic migraine: a guide from the research, not a promise."
     )
     offers = [reply for reply in replies if reply.get("buttons")]
@@ -60,13 +70,15 @@ def test_expectations_conversation_from_question_to_personal_range(bot):
 
     # 3. The offer's button: the answer for chronic migraine, with no further offer.
     chronic_answer = bot.post(user, chronic["payload"])
-    assert str(chronic_answer[0].get("text")).startswith(
+    assert chronic_answer[0]["text"] == ROWS[("acupuncture", "chronic_migraine")].part("short").text
+    assert str(chronic_answer[1].get("text")).startswith(
         "What to expect from acupuncture for chronic migraine"
     )
     assert not any(reply.get("buttons") for reply in chronic_answer)
 
     # 4. Another condition on its own re-answers for the new pair, keeping the treatment.
     tension = bot.say(user, "and for tension headaches?")
-    assert tension.startswith("What to expect from acupuncture for tension-type headache")
+    assert tension.startswith(ROWS[("acupuncture", "tension_type_headache")].part("short").text + "\n\n")
+    assert "What to expect from acupuncture for tension-type headache" in tension
     assert "about 1 extra person in every 3 treated" in tension
     assert "doesn't include the figures needed to turn it into a personal estimate" in tension

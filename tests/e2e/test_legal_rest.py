@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from actions.legal import LEGAL_NOTE, dates_lead
+from actions.legal import LEGAL_NOTE, dates_phrase
 from actions.settings import PROJECT_ROOT
 from actions.store.legal_data import read_legal_data
 
@@ -22,20 +22,20 @@ def new_user() -> str:
     return f"e2e-legal-{uuid.uuid4().hex[:8]}"
 
 
-def lead(code: str) -> str:
-    """'Last checked <date>; source dated <date>. ' as a dry needling answer starts."""
+def dates(code: str) -> str:
+    """'last checked <date>; source dated <date>' of a state's dry needling row."""
     rule = DN[code]
-    return dates_lead(rule.verified_on, rule.source_date, rule.source_date_precision) + " "
+    return dates_phrase(rule.verified_on, rule.source_date, rule.source_date_precision)
 
 
-def acupuncture_lead(code: str) -> str:
+def acupuncture_dates(code: str) -> str:
     row = ACU[code]
-    return dates_lead(row.verified_on, row.source_date, row.source_date_precision) + " "
+    return dates_phrase(row.verified_on, row.source_date, row.source_date_precision)
 
 
 def test_question_naming_the_state_is_answered_directly(bot):
     reply = bot.say(new_user(), "Is dry needling legal in Ohio?")
-    assert reply.startswith(lead("OH") + "Physical therapists in Ohio may dry needle (allowed).")
+    assert reply.startswith(f"Yes — physical therapists in Ohio may dry needle (allowed; {dates('OH')}).")
     assert "Source: " in reply and "(source dated January 2026)" in reply
     assert LEGAL_NOTE in reply
 
@@ -45,16 +45,16 @@ def test_missing_state_is_asked_for_then_remembered_and_switched(bot):
     assert ASK_STATE in bot.say(user, "is dry needling legal in my state?")
 
     ohio = bot.say(user, "I live in Ohio")
-    assert ohio.startswith(lead("OH") + "Physical therapists in Ohio may dry needle (allowed).")
+    assert ohio.startswith(f"Yes — physical therapists in Ohio may dry needle (allowed; {dates('OH')}).")
 
     again = bot.say(user, "can a PT do it here?")
-    assert again.startswith(lead("OH") + "Physical therapists in Ohio")
+    assert again.startswith("Yes — physical therapists in Ohio may dry needle")
 
     texas = bot.say(user, "what about Texas?")
-    assert texas.startswith(lead("TX") + "Physical therapists in Texas may dry needle (allowed).")
+    assert texas.startswith(f"Yes — physical therapists in Texas may dry needle (allowed; {dates('TX')}).")
 
     licence = bot.say(user, "does my state license acupuncturists?")
-    assert licence.startswith(acupuncture_lead("TX") + "Texas licenses acupuncturists (licensed).")
+    assert licence.startswith(f"Yes — Texas licenses acupuncturists (licensed; {acupuncture_dates('TX')}).")
     assert "Texas State Board of Acupuncture Examiners" in licence
 
 
@@ -64,13 +64,18 @@ def test_a_reply_without_a_state_is_explained_and_nothing_is_lost(bot):
     confused = bot.say(user, "Narnia")
     assert "couldn't find a US state" in confused and ASK_STATE in confused
     oregon = bot.say(user, "Oregon")
-    assert oregon.startswith(lead("OR") + "Physical therapists in Oregon may not dry needle (prohibited).")
+    assert oregon.startswith(
+        f"No — physical therapists in Oregon may not dry needle (prohibited; {dates('OR')})."
+    )
     assert "Pending changes:" in oregon and "HB 3824" in oregon
 
 
 def test_conflicting_sources_point_to_the_board(bot):
     reply = bot.say(new_user(), "can PTs dry needle in Arkansas?")
-    assert reply.startswith(lead("AR") + "It is unclear whether physical therapists in Arkansas")
+    assert reply.startswith(
+        "Sources disagree — the main source says it is unclear whether physical therapists"
+    )
+    assert f"in Arkansas may dry needle (unclear; {dates('AR')})" in reply.split("\n")[0]
     assert "Sources disagree: " in reply
     assert "Please check with the Arkansas State Board of Physical Therapy before relying on this." in reply
 
@@ -78,13 +83,13 @@ def test_conflicting_sources_point_to_the_board(bot):
 def test_list_question(bot):
     reply = bot.say(new_user(), "which states don't allow PTs to dry needle?")
     assert (
-        "Physical therapists may not dry needle in 4 states: California, Hawaii, New York and Oregon."
-        in reply
+        "Physical therapists may not dry needle in 4 states: California, Hawaii, New York and Oregon "
+        "(last checked " in reply
     )
 
 
 def test_acupuncture_without_a_state_licence(bot):
     reply = bot.say(new_user(), "is acupuncture regulated in South Dakota?")
     assert reply.startswith(
-        acupuncture_lead("SD") + "South Dakota does not license acupuncturists (no state licence)."
+        "No — South Dakota does not license acupuncturists " f"(no state licence; {acupuncture_dates('SD')})."
     )

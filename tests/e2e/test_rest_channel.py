@@ -105,7 +105,8 @@ def test_every_topic_answers_through_rest(bot, topic, question):
     """Each topic's plainest question gets that topic's answer, with source and date."""
     answer = next(a for a in read_faq_content(bot.content_dir).answers if a.key == topic)
     reply = bot.say(new_user(), question)
-    first_sentence = answer.text.split(". ")[0]
-    assert reply.startswith(first_sentence), f"{question!r} -> {reply[:160]!r}"
+    # The short answer first (issue 20), then the detail with its sources.
+    assert reply.startswith(answer.short + "\n"), f"{question!r} -> {reply[:160]!r}"
+    assert answer.text.split(". ")[0] in reply
     assert answer.sources[0].url in reply
     assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", reply)

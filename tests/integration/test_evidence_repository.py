@@ -88,5 +88,5 @@ def test_the_answer_action_reads_through_sql(any_engine):
         next(r for r in TABLE.rows if r.treatment == "acupuncture" and r.condition == "episodic_migraine"),
         8.0,
     )
-    assert [m["text"] for m in dispatcher.messages][:4] == expected
-    assert "about 5 days with acupuncture, against about 7 days with usual care alone" in expected[1]
+    assert [m["text"] for m in dispatcher.messages][:2] == [m["text"] for m in expected.messages()]
+    assert "about 5 days with acupuncture, against about 7 days with usual care alone" in expected.detail

@@ -15,9 +15,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered
 from twilio.request_validator import RequestValidator
 
+from actions.rendering import CitedSource, ShortFirstAnswer
 from channels import facebook, slack, telegram, twilio
 from channels.base import (
     MESSENGER,
@@ -29,10 +31,11 @@ from channels.base import (
     WEB,
     DisabledInput,
     conversation_id,
+    handle_safely,
     platform_id,
 )
 from channels.options import short_code
-from channels.rendering import Choice
+from channels.rendering import Choice, is_more_request
 from channels.socketio import SessionTokens, WebChatInput, allowed_origins_from, origin_allowed
 from tests.conftest import ROOT
 
@@ -876,3 +879,169 @@ def test_a_messenger_batch_delivered_again_is_answered_once(monkeypatch):
     ]
     sent = [(call["json"]["recipient"]["id"], call["json"]["message"]["text"]) for call in recorder.calls]
     assert sent == [("68", "Answer."), ("69", facebook.ONLY_TEXT), ("68", "Answer.")]
+
+
+# ---------------------------------------------------------------- short-first answers (issue 20)
+SHORT_FIRST = ShortFirstAnswer(
+    key="dry_needling_what_is",
+    short="Dry needling puts thin needles into tight muscle.",
+    detail="It is done by physical therapists.\n- A first point.\n- A second point.",
+    sources=(CitedSource("A review", "https://example.org/review", "published 2021"),),
+    sources_text="Source:\n- A review: https://example.org/review\nLast reviewed 1 November 2026.",
+    note="Last reviewed 1 November 2026.",
+)
+
+
+def bot_messages(answer: ShortFirstAnswer = SHORT_FIRST) -> list[dict[str, Any]]:
+    """The two messages as Rasa hands them to an output channel."""
+    return [{"text": m["text"], "custom": m["json_message"]} for m in answer.messages()]
+
+
+def sent_texts(recorder: Recorder) -> list[str]:
+    return [call["json"]["text"] if call.get("json") else call["data"]["Body"] for call in recorder.calls]
+
+
+def test_sms_sends_the_short_answer_with_reply_more_and_holds_the_detail(monkeypatch):
+    recorder = record(monkeypatch, twilio)
+    output = twilio.TwilioOutput("AC1", "token", "+15550001", "http://stub/twilio")
+    for message in bot_messages():
+        asyncio.run(output.send_response("sms:+15551230001", message))
+    assert sent_texts(recorder) == [
+        "Dry needling puts thin needles into tight muscle.\n\nReply MORE for details and sources."
+    ]
+
+
+def test_telegram_sends_the_short_answer_with_reply_more(monkeypatch):
+    recorder = record(monkeypatch, telegram)
+    for message in bot_messages():
+        asyncio.run(telegram_output().send_response("tg:42", message))
+    assert sent_texts(recorder) == [
+        "Dry needling puts thin needles into tight muscle.\n\nReply MORE for details and sources."
+    ]
+
+
+def test_messenger_sends_the_short_answer_with_reply_more(monkeypatch):
+    recorder = record(monkeypatch, facebook)
+    output = facebook.MessengerOutput("page-token", "http://stub/graph")
+    for message in bot_messages():
+        asyncio.run(output.send_response("fb:7", message))
+    assert [call["json"]["message"]["text"] for call in recorder.calls] == [
+        "Dry needling puts thin needles into tight muscle.\n\nReply MORE for details and sources."
+    ]
+
+
+def test_slack_shows_the_short_answer_as_blocks_with_source_links_and_a_more_button(monkeypatch):
+    recorder = record(monkeypatch, slack, result={"ok": True})
+    output = slack.SlackOutput("xoxb-1", "http://stub/slack", "D1")
+    for message in bot_messages():
+        asyncio.run(output.send_response("slack:U1", message))
+    assert len(recorder.calls) == 1
+    payload = recorder.calls[0]["json"]
+    assert payload["text"] == "Dry needling puts thin needles into tight muscle."
+    assert payload["blocks"] == [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "Dry needling puts thin needles into tight muscle."},
+        },
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "<https://example.org/review|A review (published 2021)>"}
+            ],
+        },
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "More details"},
+                    "value": "MORE",
+                    "action_id": "answer_more",
+                }
+            ],
+        },
+    ]
+
+
+def test_web_chat_sends_one_bubble_with_the_structured_answer():
+    from channels.socketio import WebChatOutput
+
+    class FakeServer:
+        def __init__(self) -> None:
+            self.emitted: list[Any] = []
+
+        async def emit(self, event: str, data: Any, room: str | None = None) -> None:
+            self.emitted.append((event, data, room))
+
+    server = FakeServer()
+    output = WebChatOutput(server, "bot_uttered")  # type: ignore[arg-type]
+    for message in bot_messages():
+        asyncio.run(output.send_response("web:s1", message))
+    assert server.emitted == [
+        ("bot_uttered", {"text": SHORT_FIRST.short, "answer": SHORT_FIRST.payload()}, "s1")
+    ]
+    assert SHORT_FIRST.payload()["detail"] == [
+        {"type": "paragraph", "text": "It is done by physical therapists."},
+        {"type": "list", "items": ["A first point.", "A second point."]},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "more"),
+    [
+        ("MORE", True),
+        ("more", True),
+        ("More please", True),
+        (" more please! ", True),
+        ("please more", True),
+        ("more details", True),
+        ("more about dry needling", False),
+        ("tell me more about cupping", False),
+        ("2", False),
+    ],
+)
+def test_more_requests(text, more):
+    assert is_more_request(text) is more
+
+
+def stored_answer_events() -> list[Any]:
+    first, detail = bot_messages()
+    return [
+        BotUttered(first["text"], {"custom": first["custom"]}),
+        BotUttered(detail["text"], {"custom": detail["custom"]}),
+        BotUttered("I give general information from published sources, not medical advice."),
+    ]
+
+
+@pytest.mark.parametrize("typed", ["MORE", "more please"])
+def test_sms_more_sends_the_last_answers_detail_and_sources_without_a_turn(monkeypatch, typed):
+    recorder = record(monkeypatch, twilio)
+    output = twilio.TwilioOutput("AC1", "token", "+15550001", "http://stub/twilio")
+    turns: list[Any] = []
+
+    async def on_new_message(message: Any) -> None:
+        turns.append(message)
+
+    request = request_with_conversation(stored_answer_events())
+    user = UserMessage(typed, output, "sms:+15551230001", input_channel="twilio")
+    asyncio.run(handle_safely(on_new_message, user, request))
+    assert turns == []
+    assert sent_texts(recorder) == [SHORT_FIRST.fallback_text()]
+    assert (
+        "A second point." in sent_texts(recorder)[0]
+        and "https://example.org/review" in sent_texts(recorder)[0]
+    )
+
+
+def test_more_without_an_earlier_answer_goes_to_rasa(monkeypatch):
+    record(monkeypatch, telegram)
+    turns: list[Any] = []
+
+    async def on_new_message(message: Any) -> None:
+        turns.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "reply")
+
+    request = request_with_conversation([BotUttered("Hello!")])
+    user = UserMessage("more", telegram_output(), "tg:42", input_channel="telegram")
+    asyncio.run(handle_safely(on_new_message, user, request))
+    assert turns == ["more"]

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from actions.rendering import faq_short_first
 from actions.settings import PROJECT_ROOT
-from actions.store.content import ContentError, read_faq_content
+from actions.store.content import SHORT_MAX_WORDS, ContentError, read_faq_content
 
 
 def write(directory: Path, text: str) -> Path:
@@ -21,6 +22,7 @@ VALID_TOPIC = """
     title: A title
     treatment: {treatment}
     aspect: {aspect}
+    short: The short answer.
     answer: Some answer.
     sources:
       - title: A source
@@ -29,12 +31,30 @@ VALID_TOPIC = """
 """
 
 
+SHIPPED = read_faq_content(PROJECT_ROOT / "data" / "content")
+
+
 def test_the_shipped_content_is_valid():
-    content = read_faq_content(PROJECT_ROOT / "data" / "content")
-    assert len(content.answers) >= 5
-    for answer in content.answers:
+    assert len(SHIPPED.answers) >= 5
+    for answer in SHIPPED.answers:
         assert answer.sources, answer.key
         assert answer.text.split("\n")[0].strip(), answer.key
+
+
+@pytest.mark.parametrize("answer", SHIPPED.answers, ids=lambda answer: answer.key)
+def test_every_answer_starts_with_a_short_answer(answer):
+    """Issue 20: one or two sentences (at most 40 words) that answer the question come first;
+    the detail does not repeat them."""
+    assert answer.short and len(answer.short.split()) <= SHORT_MAX_WORDS
+    assert answer.short.rstrip().endswith((".", "?", "!", ")", '"')), answer.short
+    assert not answer.text.startswith(answer.short)
+
+
+def test_the_short_answer_comes_first_in_the_message():
+    answer = SHIPPED.answers[0]
+    first, detail = faq_short_first(answer).messages()
+    assert first["text"] == answer.short
+    assert answer.text in detail["text"] and answer.sources[0].url in detail["text"]
 
 
 def test_valid_file_parses(tmp_path):
@@ -48,7 +68,22 @@ def test_valid_file_parses(tmp_path):
 @pytest.mark.parametrize(
     ("topics", "expected"),
     [
-        ("\n  - key: abc\n    title: t\n", "topic 1: missing treatment, aspect, answer, sources, reviewed"),
+        (
+            "\n  - key: abc\n    title: t\n",
+            "topic 1: missing treatment, aspect, short, answer, sources, reviewed",
+        ),
+        (
+            VALID_TOPIC.format(key="abc", treatment="general", aspect="x").replace(
+                "The short answer.", "word " * 41
+            ),
+            "short has 41 words; at most 40",
+        ),
+        (
+            VALID_TOPIC.format(key="abc", treatment="general", aspect="x").replace(
+                "short: The short answer.", "short: '- a list item'"
+            ),
+            "short must be a sentence",
+        ),
         (VALID_TOPIC.format(key="Bad Key", treatment="general", aspect="x"), "lower_snake_case"),
         (VALID_TOPIC.format(key="abc", treatment="reiki", aspect="x"), "unknown treatment 'reiki'"),
         (

@@ -23,6 +23,7 @@ from actions.store.content import read_faq_content
 from actions.store.evidence_data import read_evidence_table
 from actions.store.legal_data import read_legal_data
 from actions.store.legal_repository import ALLOWED, NOT_ADDRESSED, PROHIBITED, UNCLEAR
+from actions.store.records import FaqAnswer
 
 DATA = PROJECT_ROOT / "data"
 FAQ = read_faq_content(DATA / "content")
@@ -130,8 +131,13 @@ UNVERIFIED = [
 HEDGE = re.compile(r"not (?:been )?confirmed|could not be confirmed|couldn't confirm|unverified|not verified")
 
 
+def whole_text(answer: FaqAnswer) -> str:
+    """The short answer and the detail: both are checked."""
+    return f"{answer.short}\n{answer.text}"
+
+
 def answer_texts() -> list[tuple[str, str]]:
-    texts = [(answer.key, answer.text) for answer in FAQ.answers]
+    texts = [(answer.key, whole_text(answer)) for answer in FAQ.answers]
     texts += [
         (f"{row.treatment} x {row.condition}", part.text) for row in EVIDENCE.rows for part in row.parts
     ]
@@ -157,7 +163,7 @@ def test_the_tension_type_headache_evidence_is_not_graded_anywhere():
     )
     assert row.grade == "not_rated"
     for key in ("acupuncture_evidence_tension", "dry_needling_vs_acupuncture"):
-        text = next(a.text for a in FAQ.answers if a.key == key)
+        text = next(whole_text(a) for a in FAQ.answers if a.key == key)
         for sentence in sentences(text):
             if "tension-type" in sentence:
                 assert not re.search(r"moderate[- ]quality|of moderate quality", sentence), (key, sentence)
@@ -166,7 +172,7 @@ def test_the_tension_type_headache_evidence_is_not_graded_anywhere():
 def test_who_may_dry_needle_counts_come_from_the_state_table():
     counts = Counter(rule.status for rule in LEGAL.dry_needling if rule.state_code != "DC")
     assert next(r.status for r in LEGAL.dry_needling if r.state_code == "DC") == ALLOWED
-    text = next(a.text for a in FAQ.answers if a.key == "dry_needling_who_may_practise")
+    text = next(whole_text(a) for a in FAQ.answers if a.key == "dry_needling_who_may_practise")
     assert (
         f"PTs may dry needle in {counts[ALLOWED]} states plus DC, may not in {counts[PROHIBITED]}, "
         f"the law says nothing either way in {counts[NOT_ADDRESSED]}, and in {counts[UNCLEAR]} it is unclear"

@@ -10,11 +10,13 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy.exc import OperationalError
 
 from actions.faq import ActionAnswerFaq, RankedTopic, choice_buttons, follow_up_ranking, ranked_topics
-from actions.rendering import DISCLAIMER, render_answer
+from actions.rendering import DISCLAIMER, faq_short_first
 from actions.safety import privacy_notice
 from tests.conftest import (
     FAKE_ANSWERS,
     SAFETY,
+    answer_messages,
+    custom_message,
     faq_message,
     make_tracker,
     response_message,
@@ -38,10 +40,32 @@ def test_first_answer_carries_citation_date_and_one_disclaimer(action):
     messages, events = run_action(action, tracker)
 
     assert messages == [
-        text_message(
-            "Answer about dry_needling_what_is.\n\n"
+        custom_message(
+            "Short answer about dry_needling_what_is.",
+            {
+                "answer": {
+                    "key": "dry_needling_what_is",
+                    "short": "Short answer about dry_needling_what_is.",
+                    "detail": [
+                        {"type": "paragraph", "text": "Answer about dry_needling_what_is."},
+                        {"type": "list", "items": ["A detail about dry_needling_what_is."]},
+                    ],
+                    "sources": [
+                        {
+                            "title": "Source for dry_needling_what_is",
+                            "url": "https://example.org/dry_needling_what_is",
+                            "date": None,
+                        }
+                    ],
+                    "note": "Last reviewed 1 November 2026.",
+                }
+            },
+        ),
+        custom_message(
+            "Answer about dry_needling_what_is.\n- A detail about dry_needling_what_is.\n\n"
             "Source:\n- Source for dry_needling_what_is: https://example.org/dry_needling_what_is\n"
-            "Last reviewed 1 November 2026."
+            "Last reviewed 1 November 2026.",
+            {"answer_detail": {"key": "dry_needling_what_is"}},
         ),
         text_message(DISCLAIMER),
         # The conversation started with a question, not a greeting: the privacy notice comes now.
@@ -63,7 +87,7 @@ def test_disclaimer_is_not_repeated(action):
 
     messages, events = run_action(action, tracker)
 
-    assert messages == [text_message(render_answer(ANSWERS["acupuncture_what_is"]))]
+    assert messages == answer_messages(faq_short_first(ANSWERS["acupuncture_what_is"]))
     assert events == [
         SlotSet("last_topic", "acupuncture_what_is"),
         SlotSet("treatment_context", "acupuncture"),
@@ -135,7 +159,7 @@ def test_clicked_topic_is_answered_without_the_selector(action):
 
     messages, events = run_action(action, tracker)
 
-    assert messages == [text_message(render_answer(ANSWERS["tui_na_what_is"]))]
+    assert messages == answer_messages(faq_short_first(ANSWERS["tui_na_what_is"]))
     assert events == [
         SlotSet("last_topic", "tui_na_what_is"),
         SlotSet("treatment_context", "tui_na"),
@@ -151,7 +175,7 @@ def test_follow_up_without_a_treatment_uses_the_context(action):
 
     messages, _ = run_action(action, tracker)
 
-    assert messages == [text_message(render_answer(ANSWERS["dry_needling_side_effects"]))]
+    assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_side_effects"]))
 
 
 def test_named_treatment_wins_over_the_context(action):
@@ -165,7 +189,7 @@ def test_named_treatment_wins_over_the_context(action):
 
     messages, _ = run_action(action, tracker)
 
-    assert messages == [text_message(render_answer(ANSWERS["acupuncture_side_effects"]))]
+    assert messages == answer_messages(faq_short_first(ANSWERS["acupuncture_side_effects"]))
 
 
 def test_a_treatment_named_after_an_answer_asks_the_same_question_about_it(action):
@@ -186,7 +210,7 @@ def test_a_treatment_named_after_an_answer_asks_the_same_question_about_it(actio
 
     messages, events = run_action(action, tracker)
 
-    assert messages == [text_message(render_answer(ANSWERS["dry_needling_side_effects"]))]
+    assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_side_effects"]))
     assert SlotSet("last_topic", "dry_needling_side_effects") in events
 
 
@@ -211,7 +235,7 @@ def test_merged_confidence_after_retargeting_passes_the_gate(action):
 
     messages, _ = run_action(action, tracker)
 
-    assert messages == [text_message(render_answer(ANSWERS["dry_needling_side_effects"]))]
+    assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_side_effects"]))
 
 
 def test_unknown_topic_asks_to_rephrase(action):

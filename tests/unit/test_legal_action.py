@@ -113,6 +113,14 @@ def tracker(
     )
 
 
+def answer_text(messages: list[dict[str, Any]]) -> str:
+    """A short-first answer as one text: the short answer, then the detail and sources."""
+    if messages[0]["custom"].get("answer"):
+        assert messages[1]["custom"] == {"answer_detail": {"key": messages[0]["custom"]["answer"]["key"]}}
+        return f"{messages[0]['text']}\n{messages[1]['text']}"
+    return str(messages[0]["text"])
+
+
 def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
@@ -277,10 +285,10 @@ def test_outcomes_outside_the_form():
 def test_dry_needling_answer_exact_format():
     action = answer_action(FAKE_OHIO)
     messages, events = run(action, tracker(slots={"us_state": "OH", "legal_question": "dry_needling"}))
-    assert messages == [
-        text_message(
-            "Last checked 1 November 2026; source dated January 2026. "
-            "Physical therapists in Ohio may dry needle (allowed).\n"
+    assert [m["text"] for m in messages] == [
+        "Yes — physical therapists in Ohio may dry needle "
+        "(allowed; last checked 1 November 2026; source dated January 2026).",
+        (
             "A board rule allows it.\n"
             "What physical therapists need:\n"
             "- 50 hours of training\n"
@@ -289,14 +297,37 @@ def test_dry_needling_answer_exact_format():
             "Pending changes:\n"
             "- A bill would add 10 hours\n"
             "Please note: The hours are not confirmed.\n"
-            "Please check with the Ohio physical therapy licensing board before relying on this.\n"
+            "Please check with the Ohio physical therapy licensing board before relying on this.\n\n"
             "Source: Source A - https://example.org/a (source dated January 2026)\n"
             "Also consulted:\n"
             "- Source B (2025)"
         ),
-        text_message(LEGAL_NOTE),
-        text_message(privacy_notice(SAFETY)),
+        LEGAL_NOTE,
+        privacy_notice(SAFETY),
     ]
+    assert messages[0]["custom"]["answer"] == {
+        "key": "legal_dry_needling_oh",
+        "short": messages[0]["text"],
+        "detail": [
+            {"type": "paragraph", "text": "A board rule allows it."},
+            {"type": "paragraph", "text": "What physical therapists need:"},
+            {"type": "list", "items": ["50 hours of training"]},
+            {"type": "paragraph", "text": "Others:"},
+            {"type": "list", "items": ["Chiropractors (prohibited, not confirmed): A website says so."]},
+            {"type": "paragraph", "text": "Pending changes:"},
+            {"type": "list", "items": ["A bill would add 10 hours"]},
+            {"type": "paragraph", "text": "Please note: The hours are not confirmed."},
+            {
+                "type": "paragraph",
+                "text": "Please check with the Ohio physical therapy licensing board before relying on this.",
+            },
+        ],
+        "sources": [
+            {"title": "Source A", "url": "https://example.org/a", "date": "source dated January 2026"},
+            {"title": "Source B", "url": None, "date": "2025"},
+        ],
+        "note": "Last checked 1 November 2026; source dated January 2026.",
+    }
     assert events == [
         SlotSet("legal_question", "dry_needling"),
         SlotSet("treatment_context", "dry_needling"),
@@ -320,16 +351,16 @@ def test_question_about_another_profession_answers_for_it_first():
             }
         ),
     )
-    lines = messages[0]["text"].split("\n")
+    lines = answer_text(messages).split("\n")
     assert lines[:4] == [
-        "Last checked 1 November 2026; source dated January 2026. Chiropractors in Ohio may not dry needle "
-        "(prohibited).",
+        "No — chiropractors in Ohio may not dry needle "
+        "(prohibited; last checked 1 November 2026; source dated January 2026).",
         "This comes from a less reliable source and is not confirmed.",
         "A website says so.",
         "For physical therapists: physical therapists in Ohio may dry needle (allowed).",
     ]
-    assert "Chiropractors (" not in messages[0]["text"]  # not repeated under "Others"
-    assert len(messages) == 1  # the legal note was already shown
+    assert "Chiropractors (" not in answer_text(messages)  # not repeated under "Others"
+    assert len(messages) == 2  # the short answer and its detail: the legal note was already shown
 
 
 def test_unknown_profession_is_said_to_be_unconfirmed(full_repository):
@@ -344,10 +375,10 @@ def test_unknown_profession_is_said_to_be_unconfirmed(full_repository):
             }
         ),
     )
-    assert messages[0]["text"].startswith(
-        "Last checked 21 November 2026; source dated January 2026. "
-        "I have no confirmed information on whether athletic trainers in Ohio may "
-        "dry needle (not confirmed). Please check with the Ohio board that licenses athletic trainers."
+    assert answer_text(messages).startswith(
+        "Not confirmed — I have no confirmed information on whether athletic trainers in Ohio may "
+        "dry needle (last checked 21 November 2026; source dated January 2026).\n"
+        "Please check with the Ohio board that licenses athletic trainers."
     )
 
 
@@ -364,16 +395,17 @@ def test_acupuncture_answer_exact_format():
             }
         ),
     )
-    assert messages == [
-        text_message(
-            "Last checked 1 November 2026; source undated. Ohio licenses acupuncturists (licensed).\n"
-            "Ohio licenses acupuncturists.\n"
-            "Title: Licensed Acupuncturist (L.Ac.)\n"
-            "Regulator: the State Medical Board of Ohio\n"
-            "Exam: NCCAOM exams\n"
-            "To check a licence: eLicense Ohio, https://example.org/lookup\n"
-            "Source: Source A - https://example.org/a (source undated)"
-        )
+    assert [m["text"] for m in messages] == [
+        "Yes — Ohio licenses acupuncturists (licensed; last checked 1 November 2026; source undated).",
+        "Ohio licenses acupuncturists.\n"
+        "Title: Licensed Acupuncturist (L.Ac.)\n"
+        "Regulator: the State Medical Board of Ohio\n"
+        "Exam: NCCAOM exams\n"
+        "To check a licence: eLicense Ohio, https://example.org/lookup\n\n"
+        "Source: Source A - https://example.org/a (source undated)",
+    ]
+    assert messages[0]["custom"]["answer"]["sources"] == [
+        {"title": "Source A", "url": "https://example.org/a", "date": "source undated"}
     ]
     assert events[0] == SlotSet("legal_question", "acupuncture")
 
@@ -387,7 +419,7 @@ def test_stale_rows_say_they_may_be_out_of_date():
     messages, _ = run(action, tracker(slots={"us_state": "OH", "legal_question": "dry_needling"}))
     assert (
         "This was last checked on 1 November 2026, more than 12 months ago, so it may be out of date."
-        in messages[0]["text"]
+        in answer_text(messages)
     )
 
 
@@ -415,7 +447,7 @@ def test_other_treatments_are_not_covered():
     messages, events = run(
         answer_action(FAKE_OHIO), tracker(slots={"us_state": "OH", "legal_question": "tui_na"})
     )
-    assert messages[0]["text"].startswith(
+    assert answer_text(messages).startswith(
         "I only have state-by-state information on dry needling and on acupuncture licensing, not on Tui Na."
     )
     assert events == [SlotSet("legal_question", None)]
@@ -456,8 +488,8 @@ def test_a_profession_from_an_earlier_question_is_not_applied_to_a_topic_from_co
     ]
     slots = {"us_state": "OH", "legal_question": "dry_needling", "legal_practitioner": "chiropractor"}
     messages, _ = run(answer_action(FAKE_OHIO), tracker("Ohio", slots=slots, events=events))
-    assert messages[0]["text"].startswith(
-        "Last checked 1 November 2026; source dated January 2026. Physical therapists in Ohio may dry needle"
+    assert answer_text(messages).startswith(
+        "Yes — physical therapists in Ohio may dry needle (allowed; last checked 1 November 2026"
     )
 
 
@@ -485,17 +517,23 @@ def test_dry_needling_answer_for_every_jurisdiction(full_repository, code):
     action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
     messages, _ = run(action, tracker(slots={"us_state": code, "legal_question": "dry_needling"}))
 
-    text = messages[0]["text"]
-    lines = text.split("\n")
-    first = lines[0]
-    assert first.startswith(dates_lead(rule.verified_on, rule.source_date, rule.source_date_precision) + " ")
-    assert f"Last checked {format_date(rule.verified_on)}; " in first
-    # A row with a reason to check with the board first gives it before the status.
-    status_line = lines[1] if rule.check_first else first
+    text = answer_text(messages)
+    first = messages[0]["text"]
+    # One sentence first: the status and both dates (issue 20).
+    dates = f"last checked {format_date(rule.verified_on)}; "
+    assert dates + source_date_phrase(rule.source_date, rule.source_date_precision) in first
+    assert place(code, rule.state_name) in first
+    assert f"({STATUS_WORDS[rule.status]}; last checked " in first
+    assert len(first.split()) <= 40
     if rule.check_first:
-        assert first.endswith(f"before relying on this. {rule.check_first}")
-    assert place(code, rule.state_name) in status_line
-    assert status_line.endswith(f"({STATUS_WORDS[rule.status]}).")
+        # A row with a reason to check with the board first says so first, and the reason follows.
+        assert first.startswith("Please check with the board before relying on this")
+        assert messages[1]["text"].split("\n")[0].endswith(f"before relying on this. {rule.check_first}")
+    elif rule.conflict:
+        assert first.startswith("Sources disagree — ")
+    else:
+        answer_word = {"allowed": "Yes", "prohibited": "No", "unclear": "Unclear"}
+        assert first.startswith(answer_word.get(rule.status, "Not addressed") + " — ")
     assert f"Source: {rule.sources[0].title}" in text
     assert source_date_phrase(rule.source_date, rule.source_date_precision) in text
     if rule.conflict:
@@ -512,12 +550,13 @@ def test_acupuncture_answer_for_every_jurisdiction(full_repository, code):
     action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
     messages, _ = run(action, tracker(slots={"us_state": code, "legal_question": "acupuncture"}))
 
-    text = messages[0]["text"]
-    first = text.split("\n")[0]
+    text = answer_text(messages)
+    first = messages[0]["text"]
     where = place(code, row.state_name)
-    lead = dates_lead(row.verified_on, row.source_date, row.source_date_precision)
-    assert first.startswith(f"{lead} {where[:1].upper()}{where[1:]} ")
-    assert first.endswith("(licensed)." if row.licensed else "(no state licence).")
+    dates = dates_lead(row.verified_on, row.source_date, row.source_date_precision)
+    status = "licensed" if row.licensed else "no state licence"
+    assert first.startswith(f"{'Yes' if row.licensed else 'No'} — {where[:1].upper()}{where[1:]} ")
+    assert first.endswith(f"({status}; {dates[:1].lower()}{dates[1:-1]}).")
     if row.licensed:
         assert f"Regulator: the {row.board_name}" in text
         assert f"Title: {row.licensed_title}" in text
@@ -542,26 +581,28 @@ def test_illinois_says_check_with_the_board_first_and_why(full_repository):
     """Its statute section was due to be repealed on 1 January 2026 (dry_needling_by_state.csv, IL)."""
     action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
     messages, _ = run(action, tracker(slots={"us_state": "IL", "legal_question": "dry_needling"}))
-    lines = messages[0]["text"].split("\n")
+    lines = answer_text(messages).split("\n")
     assert lines[:2] == [
-        "Last checked 21 November 2026; source dated 13 June 2017. Please check with the Illinois "
-        "physical therapy licensing board before relying on this. The section of the Illinois Physical "
-        "Therapy Practice Act that allows dry needling (225 ILCS 90/1.5) was due to be repealed on "
-        "1 January 2026, and whether it was renewed is not confirmed.",
-        "According to the sources, physical therapists in Illinois may dry needle (allowed).",
+        "Please check with the board before relying on this: the sources say physical therapists in "
+        "Illinois may dry needle (allowed; last checked 21 November 2026; source dated 13 June 2017), "
+        "but they may be out of date.",
+        "Please check with the Illinois physical therapy licensing board before relying on this. The "
+        "section of the Illinois Physical Therapy Practice Act that allows dry needling (225 ILCS 90/1.5) "
+        "was due to be repealed on 1 January 2026, and whether it was renewed is not confirmed.",
     ]
-    assert messages[0]["text"].count("before relying on this.") == 1
+    assert messages[1]["text"].count("before relying on this.") == 1
 
 
 def test_alabama_says_the_sources_disagree_about_pts(full_repository):
     action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
     messages, _ = run(action, tracker(slots={"us_state": "AL", "legal_question": "dry_needling"}))
-    text = messages[0]["text"]
+    text = answer_text(messages)
+    assert messages[0]["text"].startswith("Sources disagree — the main source says physical therapists")
     assert "Sources disagree: The national dry needling summaries (APTA 2023, PPHC 2026) list Alabama" in text
     assert "Please check with the Alabama physical therapy licensing board before relying on this." in text
     acupuncture, _ = run(action, tracker(slots={"us_state": "AL", "legal_question": "acupuncture"}))
-    assert "Sources disagree about dry needling by physical therapists" in acupuncture[0]["text"]
-    assert "may legally needle" not in acupuncture[0]["text"]
+    assert "Sources disagree about dry needling by physical therapists" in answer_text(acupuncture)
+    assert "may legally needle" not in answer_text(acupuncture)
 
 
 # ---------------------------------------------------------------- list questions
@@ -593,10 +634,10 @@ def test_list_of_states_where_pts_may_not_dry_needle(full_repository):
             [entity("practitioner", "PTs"), entity("treatment", "dry needle")],
         ),
     )
-    lines = messages[0]["text"].split("\n")
+    lines = answer_text(messages).split("\n")
     assert lines[:6] == [
-        "Last checked 21 November 2026; sources dated 13 June 2017 to January 2026. "
-        "Physical therapists may not dry needle in 4 states: California, Hawaii, New York and Oregon.",
+        "Physical therapists may not dry needle in 4 states: California, Hawaii, New York and Oregon "
+        "(last checked 21 November 2026; sources dated 13 June 2017 to January 2026).",
         "Not addressed by law (no statute or board position): Massachusetts, Michigan, Minnesota, Missouri, "
         "Oklahoma and Pennsylvania.",
         "Unclear (sources disagree): Arkansas and Connecticut.",
@@ -615,9 +656,9 @@ def test_where_is_it_not_regulated_follows_an_acupuncture_conversation(full_repo
             "where is it not regulated?", "ask_legal_state_list", slots={"legal_question": "acupuncture"}
         ),
     )
-    assert messages[0]["text"].startswith(
-        "Last checked 21 November 2026; sources dated about 2008 to February 2026 (3 undated). "
-        "Alabama, Oklahoma and South Dakota do not license acupuncturists "
-        "(no state licence); the other 47 states and DC do."
+    assert answer_text(messages).startswith(
+        "Alabama, Oklahoma and South Dakota do not license acupuncturists (no state licence); the other "
+        "47 states and DC do (last checked 21 November 2026; sources dated about 2008 to February 2026, "
+        "3 undated)."
     )
     assert events[0] == SlotSet("legal_question", "acupuncture")

@@ -104,3 +104,24 @@ def test_deeply_nested_json_gets_a_400_with_a_one_line_reason(body):
     assert set(payload) == {"error"} and "\n" not in payload["error"]
     assert "nested" in payload["error"]
     assert conversations.by_sender == {}
+
+
+def test_a_short_first_answer_is_one_rest_reply_per_message():
+    """Text and custom payload of a short-first answer stay together (Rasa would split them)."""
+    import asyncio
+
+    from actions.rendering import CitedSource, ShortFirstAnswer
+    from server_plugins.rest import RestCollectingOutput
+
+    answer = ShortFirstAnswer(
+        "k", "Short.", "Detail.", (CitedSource("S", "https://example.org/s"),), "Source: S", "Reviewed."
+    )
+    output = RestCollectingOutput()
+    for message in answer.messages():
+        asyncio.run(
+            output.send_response("rest:u1", {"text": message["text"], "custom": message["json_message"]})
+        )
+    assert output.messages == [
+        {"recipient_id": "u1", "text": "Short.", "custom": {"answer": answer.payload()}},
+        {"recipient_id": "u1", "text": "Detail.\n\nSource: S", "custom": {"answer_detail": {"key": "k"}}},
+    ]

@@ -13,6 +13,8 @@ from actions.store.content import read_faq_content
 
 RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain" / "safety.yml").read_text(encoding="utf-8"))["responses"]
 ANSWERS = {answer.key: answer for answer in read_faq_content(PROJECT_ROOT / "data" / "content").answers}
+# The short answer (sent first) and the detail: both are checked.
+TEXTS = {key: f"{answer.short}\n{answer.text}" for key, answer in ANSWERS.items()}
 
 
 def text(response: str) -> str:
@@ -89,20 +91,20 @@ def test_scope_limit_buttons_point_at_existing_topics():
 
 
 def test_pregnancy_answer_is_general_and_sends_to_the_practitioner():
-    answer = ANSWERS["acupuncture_pregnancy"].text.lower()
+    answer = TEXTS["acupuncture_pregnancy"].lower()
     assert "tell your practitioner" in answer
     assert "points are avoided in pregnancy" in answer
 
 
 @pytest.mark.parametrize("key", sorted(ANSWERS))
 def test_no_answer_says_it_is_safe_for_you(key):
-    answer = ANSWERS[key].text.lower()
+    answer = TEXTS[key].lower()
     assert not re.search(r"\b(it is|it's|is) (completely |perfectly |totally )?safe for you\b", answer)
     assert not re.search(r"safe (for you )?(during|in) pregnancy", answer)
 
 
 def test_medication_answer_refers_decisions_to_the_prescriber():
-    answer = ANSWERS["medication_interactions"].text.lower()
+    answer = TEXTS["medication_interactions"].lower()
     assert "prescriber" in answer or "prescribed it" in answer
     assert "pharmacist" in answer
 
@@ -110,6 +112,6 @@ def test_medication_answer_refers_decisions_to_the_prescriber():
 @pytest.mark.parametrize("key", ["acupuncture_side_effects", "dry_needling_side_effects"])
 def test_side_effect_answers_send_chest_pain_or_breathlessness_after_needling_to_911(key):
     # Pneumothorax is the most frequent serious adverse event of needling (issue 17).
-    text = ANSWERS[key].text
+    text = TEXTS[key]
     assert "collapsed lung" in text
     assert "chest pain or trouble breathing after a session" in text and "call 911" in text

@@ -162,7 +162,8 @@ def test_no_i_am_asking_in_general_answers_the_original_question(settings, fake_
     messages, events = run_action(ActionTriageAnswer(faq=faq), tracker)
 
     assert messages[0] == response_message("utter_triage_not_now")
-    assert "Answer about acupuncture_side_effects." in (messages[1]["text"] or "")
+    assert messages[1]["text"] == "Short answer about acupuncture_side_effects."
+    assert "Answer about acupuncture_side_effects." in (messages[2]["text"] or "")
     assert events[0] == SlotSet(PENDING_SLOT, None)
     assert SlotSet("last_topic", "acupuncture_side_effects") in events
 
