@@ -82,7 +82,8 @@ def test_reconnecting_with_the_token_resumes_the_conversation_in_every_tab(bot):
         assert await other_tab.start(token) == token
         answer = await page.say("what is acupuncture?", token)
         assert texts(answer).startswith("Acupuncture is a treatment")
-        assert any("Last reviewed" in (reply.get("text") or "") for reply in answer)
+        # One bubble: the short answer, with the detail, sources and review date behind it.
+        assert any("Last reviewed" in ((reply.get("answer") or {}).get("note") or "") for reply in answer)
         # The same conversation: the once-per-conversation note is not repeated.
         assert "not medical advice" not in texts(answer)
         # Every connection of the session (another tab of the site) gets the reply too.

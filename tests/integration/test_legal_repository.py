@@ -85,11 +85,13 @@ def test_edited_row_is_answered_after_reload_without_retraining(any_engine, tmp_
         slots={"us_state": "OH", "legal_question": "dry_needling", "legal_note_shown": True}
     )
     before, _ = run_action(action, tracker)
-    assert "Both national summaries (APTA 2023, PPHC 2026) list Ohio" in before[0]["text"]
+    # The short answer (status and dates) first, then the detail that carries the row's summary.
+    assert before[0]["text"].startswith("Yes — physical therapists in Ohio may dry needle")
+    assert before[1]["text"].startswith("Both national summaries (APTA 2023, PPHC 2026) list Ohio")
 
     path = tmp_path / "legal" / "dry_needling.yml"
     ohio = "summary: Both national summaries (APTA 2023, PPHC 2026) list Ohio as allowing PTs to dry needle."
     path.write_text(path.read_text(encoding="utf-8").replace(ohio, "summary: Staff edit for Ohio."), "utf-8")
     load_legal_data(tmp_path, any_engine)
     after, _ = run_action(action, tracker)
-    assert after[0]["text"].split("\n")[1] == "Staff edit for Ohio."
+    assert after[1]["text"].split("\n")[0] == "Staff edit for Ohio."
