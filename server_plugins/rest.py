@@ -37,7 +37,7 @@ from sanic.response import HTTPResponse
 
 from channels.base import REST, conversation_id, platform_id
 from server_plugins.balance import TurnBalancer
-from server_plugins.guard import bound_action_timeout, check_message, guarded_turn
+from server_plugins.guard import bound_action_timeout, check_message, guarded_turn, limit_request_size
 from server_plugins.warmup import close_worker_connections, prepare_worker
 
 SENDER_PATTERN = re.compile(r"^[\w.:@+\-]{1,128}$")
@@ -73,6 +73,7 @@ class GuardedRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
+        webhook.listener("before_server_start")(limit_request_size)
         webhook.listener("after_server_start")(prepare_worker)
         webhook.listener("before_server_stop")(close_worker_connections)
         # Built here, in the main process before Sanic forks, so its shared count reaches every worker.
