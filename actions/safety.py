@@ -35,7 +35,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, run_blocking
 from actions.rendering import DISCLAIMER
-from actions.settings import PROJECT_ROOT, Settings, get_settings
+from actions.settings import PROJECT_ROOT, Settings, env_positive_int, get_settings
 from actions.store.conversations import ConversationStore, sql_conversation_store
 from actions.store.forget_requests import (
     ForgetRequest,
@@ -92,13 +92,7 @@ def default_tracker_store_url() -> str:
 def get_safety_settings() -> SafetySettings:
     """Read TRACKER_STORE_URL and CONVERSATION_RETENTION_DAYS once (tests clear the cache)."""
     url = (os.environ.get("TRACKER_STORE_URL") or "").strip() or default_tracker_store_url()
-    raw_days = (os.environ.get("CONVERSATION_RETENTION_DAYS") or "").strip() or "30"
-    try:
-        days = int(raw_days)
-    except ValueError as error:
-        raise ValueError(f"CONVERSATION_RETENTION_DAYS must be a whole number, got {raw_days!r}") from error
-    if days < 1:
-        raise ValueError(f"CONVERSATION_RETENTION_DAYS must be at least 1, got {days}")
+    days = env_positive_int("CONVERSATION_RETENTION_DAYS", 30) or 30
     return SafetySettings(tracker_store_url=url, retention_days=days)
 
 

@@ -25,6 +25,20 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from error
 
 
+def env_positive_int(name: str, default: int | None, what: str = "a whole number") -> int | None:
+    """A whole number of at least 1 from ``name``; ``default`` when unset or blank."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be {what}, got {raw!r}") from error
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _env_str(name: str, default: str) -> str:
     raw = os.environ.get(name)
     return default if raw is None or raw.strip() == "" else raw.strip()
@@ -88,3 +102,157 @@ def get_settings() -> Settings:
             booking_url=_env_str("CLINIC_BOOKING_URL", "https://clinic.example/book"),
         ),
     )
+
+
+def database_statement_timeout() -> float:
+    """DATABASE_STATEMENT_TIMEOUT_SECONDS (default 10): PostgreSQL cancels a query that runs
+    longer, so a hung query cannot hold a worker or a conversation's lock (the deploy
+    files give the daily purge job 600 s)."""
+    seconds = _env_float("DATABASE_STATEMENT_TIMEOUT_SECONDS", 10.0)
+    if seconds <= 0:
+        raise ValueError(f"DATABASE_STATEMENT_TIMEOUT_SECONDS must be positive, got {seconds}")
+    return seconds
+
+
+# ---------------------------------------------------------------- deployment checks
+# Both servers and the data commands call these at start-up (issue 19, finding 5).
+# Production is what the images declare: FAQBOT_ENV=production (deploy/Dockerfile.*,
+# docker-compose.yml, helm/values.yaml); `make run` and the tests leave it unset.
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+
+# Variables holding credentials or addresses of this project's services (the two
+# passwords are compose's, in the same env file): never a
+# placeholder in production. The Helm chart's own RASA_TOKEN / JWT_SECRET are unused
+# (our `args` replace the chart's) and hold "UNSET", so they are deliberately not here.
+STORE_URL_VARIABLES = (
+    "TRACKER_STORE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "POSTGRES_PASSWORD",
+    "REDIS_PASSWORD",
+)
+SECRET_PREFIXES = (
+    "TELEGRAM_",
+    "SLACK_",
+    "FACEBOOK_",
+    "TWILIO_",
+    "WEBCHAT_",
+    "SOCKETIO_",
+    "FAQBOT_",
+    "RASA_AUTH_",
+)
+SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_PASSWORD", "_KEY", "_SID")
+# Fragments of the placeholders in deploy/.env.example, the docs and the usual "fill me in"
+# values; "example" is also in every test password, which is why only production checks.
+PLACEHOLDER_FRAGMENTS = (
+    "<",
+    ">",
+    "changeme",
+    "change-me",
+    "change_me",
+    "example",
+    "placeholder",
+    "replace-me",
+    "your-",
+)
+PLACEHOLDER_VALUES = frozenset(
+    {"secret", "password", "token", "unset", "none", "null", "todo", "xxx", "test"}
+)
+
+
+class DeploymentConfigError(ValueError):
+    """The environment asks for a set-up that would fail silently: refuse to start."""
+
+
+def deployment_mode() -> str:
+    """FAQBOT_ENV: ``production`` or ``development`` (unset); anything else is refused,
+    so that a typo such as "prod" cannot switch the checks off."""
+    raw = (os.environ.get("FAQBOT_ENV") or "").strip().lower() or DEVELOPMENT
+    if raw not in (PRODUCTION, DEVELOPMENT):
+        raise DeploymentConfigError(f"FAQBOT_ENV must be {PRODUCTION!r} or {DEVELOPMENT!r}, got {raw!r}")
+    return raw
+
+
+def server_processes() -> tuple[int, int | None]:
+    """(SANIC_WORKERS, FAQBOT_REPLICAS) of the Rasa server. The replica count is what the
+    deployment declares; unset means 1 in development and *unknown* in production, where
+    it is then treated as several (a `--scale` or an autoscaler cannot fool the check)."""
+    try:
+        workers = env_positive_int("SANIC_WORKERS", 1) or 1
+        replicas = env_positive_int("FAQBOT_REPLICAS", None)
+    except ValueError as error:
+        raise DeploymentConfigError(str(error)) from error
+    if replicas is None and deployment_mode() == DEVELOPMENT:
+        replicas = 1
+    return workers, replicas
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """True for ``<long-random-token>``, ``changeme``, ``...example...``, ``secret``, and URLs
+    whose password or host is one of those."""
+    lowered = value.strip().lower()
+    if any(fragment in lowered for fragment in PLACEHOLDER_FRAGMENTS) or lowered in PLACEHOLDER_VALUES:
+        return True
+    if "://" in lowered:
+        from urllib.parse import unquote, urlsplit
+
+        try:
+            password = urlsplit(lowered).password
+        except ValueError:
+            return False
+        return password is not None and unquote(password) in PLACEHOLDER_VALUES
+    return False
+
+
+def _secret_names(environ: dict[str, str]) -> list[str]:
+    return sorted(
+        name
+        for name in environ
+        if name in STORE_URL_VARIABLES
+        or (name.startswith(SECRET_PREFIXES) and name.endswith(SECRET_SUFFIXES))
+    )
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.strip().lower().startswith("sqlite")
+
+
+def deployment_problems(role: str) -> list[str]:
+    """What stops ``role`` ("rasa" server or "actions" server) from starting safely, one
+    sentence each; empty when it may start."""
+    problems: list[str] = []
+    environ = dict(os.environ)
+    production = deployment_mode() == PRODUCTION
+    tracker_url = (environ.get("TRACKER_STORE_URL") or "").strip()
+    if role == "rasa":
+        workers, replicas = server_processes()
+        several = workers > 1 or replicas is None or replicas > 1
+        described = f"SANIC_WORKERS={workers}, FAQBOT_REPLICAS={replicas if replicas else 'unset'}"
+        if several and not (environ.get("REDIS_URL") or "").strip():
+            # Each process would lock only its own copy of a conversation.
+            problems.append(f"{described} needs a shared lock store: set REDIS_URL (or run one process)")
+        if (replicas is None or replicas > 1) and (not tracker_url or _is_sqlite(tracker_url)):
+            # Each replica would keep its own SQLite file of conversations.
+            problems.append(
+                f"{described} needs a shared tracker store: set TRACKER_STORE_URL to PostgreSQL "
+                "(or declare FAQBOT_REPLICAS=1)"
+            )
+    required = {"rasa": ("TRACKER_STORE_URL",), "actions": ("DATABASE_URL", "TRACKER_STORE_URL")}[role]
+    if production:
+        for name in required:
+            if not (environ.get(name) or "").strip():
+                problems.append(f"{name} is not set (FAQBOT_ENV=production has no defaults)")
+        for name in _secret_names(environ):
+            if environ[name].strip() and looks_like_placeholder(environ[name]):
+                problems.append(
+                    f"{name} looks like a placeholder: put the real value in the deployment's secrets"
+                )
+    return problems
+
+
+def check_deployment(role: str) -> None:
+    """Raise :class:`DeploymentConfigError` listing every problem of :func:`deployment_problems`."""
+    problems = deployment_problems(role)
+    if problems:
+        raise DeploymentConfigError(f"refusing to start the {role} server: " + "; ".join(problems))

@@ -25,15 +25,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from actions.settings import server_processes
 from server_plugins import speedups
-from server_plugins.lock_store import sanic_workers
 
 
 class TurnBalancer:
     """Counts running turns per worker and across workers; decides when to move a connection."""
 
     def __init__(self, workers: int | None = None, enabled: bool | None = None) -> None:
-        self.workers = sanic_workers() if workers is None else workers
+        self.workers = server_processes()[0] if workers is None else workers
         self.enabled = (speedups.enabled() if enabled is None else enabled) and self.workers > 1
         # Created in the main process (channels are built before Sanic forks), so every
         # worker shares it; the per-worker count is an ordinary attribute, copied by the fork.

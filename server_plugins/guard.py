@@ -13,6 +13,8 @@ action is only logged) and waits up to 300 s for a slow action, far beyond the
 - :func:`bounded_metadata` keeps a client's ``metadata`` only when it is a
   small JSON object (Rasa saves it with every user event; nothing of ours
   reads it).
+- :func:`limit_request_size` caps every request body at 1 MB (Sanic's default is
+  100 MB) wherever the server starts, unless ``SANIC_REQUEST_MAX_SIZE`` says otherwise.
 
 User text is never logged here.
 """
@@ -46,6 +48,19 @@ STORE_WARNING = (
 EMPTY_MESSAGE = "I didn't receive any text. Please type your question."
 MAX_METADATA_BYTES = 2048
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# Bytes. A message is at most MAX_MESSAGE_CHARS characters; nginx allows 16 KB in front.
+DEFAULT_REQUEST_MAX_SIZE = 1_048_576
+
+
+def limit_request_size(app: Any, _loop: Any = None) -> None:
+    """``before_server_start``: Sanic reads SANIC_REQUEST_MAX_SIZE into its config; when
+    the variable is unset (a `rasa run` outside the Makefile, images and deploy files),
+    set the 1 MB limit here instead of Sanic's 100 MB. Each connection reads the value
+    when it opens, so it holds from the first request."""
+    if not os.environ.get("SANIC_REQUEST_MAX_SIZE", "").strip():
+        app.config.REQUEST_MAX_SIZE = DEFAULT_REQUEST_MAX_SIZE
 
 
 def max_message_chars() -> int:

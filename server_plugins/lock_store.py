@@ -12,14 +12,17 @@ scripts that Redis runs as one command: one round trip each, where a WATCH/MULTI
 transaction needs three, and the event loop waits on every round trip of the
 synchronous client (the lock store was 10% of a worker's busy time under load).
 Taking the ticket also tells whether it is served at once, which saves the read
-Rasa's ``lock()`` makes next. In ``lock()`` (every turn) the two scripts go through
+Rasa's ``lock()`` makes next. In ``lock()`` (every turn) the scripts go through
 redis-py's asyncio client, so a worker serves other conversations while Redis
-answers instead of blocking its event loop; the rarer steps (waiting behind another
-message of the same conversation, Rasa's other lock-store methods) stay synchronous
-WATCH/MULTI transactions. Each asyncio step runs to its end even when the turn is
+answers instead of blocking its event loop; Rasa's other lock-store methods run the
+same scripts synchronously. Each asyncio step runs to its end even when the turn is
 cancelled meanwhile (Sanic cancels it when the visitor disconnects), so no ticket is
 left behind. The lock is stored exactly as Rasa stores it, so Rasa's own code can
 read it.
+
+Issue 19 (finding 6): ticket numbers come from a counter that is never reset (a turn
+that overran its expired ticket cannot return the next holder's ticket), expiry is
+judged by Redis's clock (``TIME``), not each replica's, and every lock key has a TTL.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, NamedTuple, TypeVar
 
@@ -40,71 +43,118 @@ import redis.connection
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
+from actions.settings import check_deployment
 from server_plugins import speedups
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-Mutation = Callable[[TicketLock | None], tuple[TicketLock | None, T]]
 
 
 # Rasa's format: {"conversation_id": ..., "tickets": ["{\"number\": 0, \"expires\": ...}", ...]}
 # (each ticket a JSON string inside the JSON object). A ticket has expired when now > expires.
-_LUA_ENCODE = """
+# Every script reads "now" from Redis (TIME), never from a replica's clock: replicas whose
+# clocks disagree would otherwise expire each other's tickets early or late. Every write
+# gives the key a TTL a second past its last ticket's expiry, so a lock whose holders all
+# died disappears by itself.
+_LUA_COMMON = """
 local function encode_lock(conversation_id, encoded_tickets)
   local parts = {}
   for i, encoded in ipairs(encoded_tickets) do parts[i] = cjson.encode(encoded) end
   return '{"conversation_id": ' .. cjson.encode(conversation_id) .. ', "tickets": [' ..
     table.concat(parts, ', ') .. ']}'
 end
+local function redis_now()
+  local clock = redis.call('TIME')
+  return tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+end
+local function store(key, conversation_id, encoded_tickets, latest, now)
+  local stored = encode_lock(conversation_id, encoded_tickets)
+  redis.call('SET', key, stored, 'PX', math.ceil((latest - now) * 1000) + 1000)
+  return stored
+end
 """
 
-# KEYS[1] lock key; ARGV now, lifetime, conversation id.
-# Drops expired tickets, appends the next ticket; returns {ticket, the stored lock}.
+# KEYS[1] lock key, KEYS[2] ticket counter; ARGV lifetime, conversation id.
+# Drops expired tickets, appends a new ticket; returns {ticket, the stored lock, 1 if it
+# is served at once}. Numbers come from a counter that is never reset, so a turn that
+# overran its ticket can never return the ticket of whoever came next (with numbers
+# restarting at 0 once every ticket had expired, it could). A lock written by other code
+# (Rasa's own, numbered from 0) is continued above its highest number.
 ISSUE_TICKET_SCRIPT = (
-    _LUA_ENCODE
+    _LUA_COMMON
     + """
-local now = tonumber(ARGV[1])
-local kept, last = {}, -1
+local now = redis_now()
+local kept, first, highest, latest = {}, nil, 0, now
 local raw = redis.call('GET', KEYS[1])
 if raw then
   for _, encoded in ipairs(cjson.decode(raw)['tickets'] or {}) do
     local ticket = cjson.decode(encoded)
     if ticket['expires'] >= now then
       kept[#kept + 1] = encoded
-      last = ticket['number']
+      first = first or ticket['number']
+      highest = math.max(highest, ticket['number'])
+      latest = math.max(latest, ticket['expires'])
     end
   end
 end
-local number = last + 1
-kept[#kept + 1] = string.format('{"number": %d, "expires": %.6f}', number, now + tonumber(ARGV[2]))
-local stored = encode_lock(ARGV[3], kept)
-redis.call('SET', KEYS[1], stored)
-return {number, stored}
+local number = redis.call('INCR', KEYS[2])
+if number <= highest then
+  number = highest + 1
+  redis.call('SET', KEYS[2], number)
+end
+local expires = now + tonumber(ARGV[1])
+kept[#kept + 1] = string.format('{"number": %d, "expires": %.6f}', number, expires)
+local stored = store(KEYS[1], ARGV[2], kept, math.max(latest, expires), now)
+return {number, stored, (first == nil) and 1 or 0}
 """
 )
 
-# KEYS[1] lock key; ARGV now, ticket. Removes that ticket and expired ones; deletes
-# the lock when no ticket is left (Rasa's finish_serving + cleanup). Returns tickets left.
+# KEYS[1] lock key; ARGV ticket to remove ("" for none), ticket to look for ("" for none).
+# Drops expired tickets and the removed one; deletes the lock when no ticket is left
+# (Rasa's finish_serving + cleanup, and its update_lock). Returns {tickets left, number
+# of the ticket now served (-1 if none), 1 if the looked-for ticket is still there,
+# the stored lock or ""}.
 CLEANUP_SCRIPT = (
-    _LUA_ENCODE
+    _LUA_COMMON
     + """
 local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
+if not raw then return {0, -1, 0, ''} end
+local now = redis_now()
 local lock = cjson.decode(raw)
-local now, mine = tonumber(ARGV[1]), tonumber(ARGV[2])
-local kept = {}
+local remove, wanted = tonumber(ARGV[1]), tonumber(ARGV[2])
+local kept, first, present, latest = {}, -1, 0, now
 for _, encoded in ipairs(lock['tickets'] or {}) do
   local ticket = cjson.decode(encoded)
-  if ticket['expires'] >= now and ticket['number'] ~= mine then kept[#kept + 1] = encoded end
+  if ticket['expires'] >= now and ticket['number'] ~= remove then
+    kept[#kept + 1] = encoded
+    if first == -1 then first = ticket['number'] end
+    if ticket['number'] == wanted then present = 1 end
+    latest = math.max(latest, ticket['expires'])
+  end
 end
 if #kept == 0 then
   redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], encode_lock(lock['conversation_id'], kept))
+  return {0, -1, 0, ''}
 end
-return #kept
+return {#kept, first, present, store(KEYS[1], lock['conversation_id'], kept, latest, now)}
 """
 )
+
+
+class _Tidied(NamedTuple):
+    """What CLEANUP_SCRIPT left: how many tickets, which is served, whether the ticket
+    looked for is among them, and the lock as stored (None when deleted)."""
+
+    left: int
+    serving: int
+    present: bool
+    lock: TicketLock | None
+
+
+def _tidied(reply: Any) -> _Tidied:
+    left, serving, present, stored = reply
+    lock = TicketLock.from_dict(json.loads(stored)) if stored else None
+    return _Tidied(int(left), int(serving), bool(int(present)), lock)
 
 
 @contextmanager
@@ -117,10 +167,11 @@ def _as_lock_error() -> Iterator[None]:
         raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
 
-def _issued(reply: Any) -> tuple[int, TicketLock]:
-    """The ticket number and the stored lock that ISSUE_TICKET_SCRIPT returned."""
-    number, stored = reply
-    return int(number), TicketLock.from_dict(json.loads(stored))
+def _issued(reply: Any) -> tuple[int, TicketLock, bool]:
+    """The ticket number, the stored lock and whether the ticket is served at once,
+    as ISSUE_TICKET_SCRIPT returned them."""
+    number, stored, served = reply
+    return int(number), TicketLock.from_dict(json.loads(stored)), bool(int(served))
 
 
 class _LoopClient(NamedTuple):
@@ -193,19 +244,28 @@ class AtomicRedisLockStore(RedisLockStore):
         if entry is not None:
             await entry.client.close(close_connection_pool=True)
 
+    @property
+    def counter_key(self) -> str:
+        """The ticket counter: next to the locks' keys, never one of them ("faqbot:lock-counter")."""
+        return self.key_prefix.rstrip(":") + "-counter"
+
     def _issue_arguments(self, conversation_id: str, lock_lifetime: float) -> tuple[list[str], list[str]]:
-        return [self.key_prefix + conversation_id], [repr(time.time()), repr(lock_lifetime), conversation_id]
+        return [self.key_prefix + conversation_id, self.counter_key], [repr(lock_lifetime), conversation_id]
 
-    def _cleanup_arguments(self, conversation_id: str, ticket: int) -> tuple[list[str], list[Any]]:
-        return [self.key_prefix + conversation_id], [repr(time.time()), ticket]
+    @staticmethod
+    def _cleanup_arguments(
+        key: str, remove: int | None = None, wanted: int | None = None
+    ) -> tuple[list[str], list[str]]:
+        return [key], ["" if remove is None else str(remove), "" if wanted is None else str(wanted)]
 
-    def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
-        """A new ticket and the lock as stored with it; any failure is Rasa's ``LockError``."""
+    def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock, bool]:
+        """A new ticket, the lock as stored with it, and whether it is served at once; any
+        failure is Rasa's ``LockError``."""
         keys, args = self._issue_arguments(conversation_id, lock_lifetime)
         with _as_lock_error():
             return _issued(self._issue_script(keys=keys, args=args))
 
-    async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
+    async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock, bool]:
         """:meth:`_issue` without blocking the event loop."""
         keys, args = self._issue_arguments(conversation_id, lock_lifetime)
         with _as_lock_error():
@@ -221,11 +281,11 @@ class AtomicRedisLockStore(RedisLockStore):
         # end regardless, or a ticket could be left behind and hold the conversation's
         # next message back until it expires; the cancellation is raised after it.
         issued, cancelled = await _run_to_completion(self._issue_async(conversation_id, lock_lifetime))
-        ticket, lock = issued
+        ticket, lock, served = issued
         try:
             if cancelled:
                 raise asyncio.CancelledError
-            if lock.is_locked(ticket):
+            if not served:
                 lock = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
             yield lock
         finally:
@@ -233,52 +293,48 @@ class AtomicRedisLockStore(RedisLockStore):
             if cancelled:
                 raise asyncio.CancelledError
 
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        """Rasa's wait for the ticket's turn, with expiry judged by Redis's clock (Rasa's
+        own loop drops expired tickets with the local clock)."""
+        key = self.key_prefix + conversation_id
+        while True:
+            keys, args = self._cleanup_arguments(key, wanted=ticket)
+            tidied = _tidied(await self._loop_client().cleanup(keys=keys, args=args))
+            if not tidied.present or tidied.lock is None:
+                # The ticket expired while it waited: the turn must not run unlocked.
+                raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+            if tidied.serving == ticket:
+                return tidied.lock
+            await asyncio.sleep(wait_time_in_seconds)
+
     async def _cleanup_async(self, conversation_id: str, ticket: int) -> int:
         """:meth:`cleanup` without blocking the event loop; returns the tickets left."""
-        keys, args = self._cleanup_arguments(conversation_id, ticket)
-        return int(await self._loop_client().cleanup(keys=keys, args=args))
+        keys, args = self._cleanup_arguments(self.key_prefix + conversation_id, remove=ticket)
+        return _tidied(await self._loop_client().cleanup(keys=keys, args=args)).left
 
-    def _atomic(self, conversation_id: str, mutate: Mutation[T]) -> T:
-        key = self.key_prefix + conversation_id
-        results: list[T] = []
-
-        def transaction(pipe: Any) -> None:
-            results.clear()
-            raw = pipe.get(key)
-            lock = TicketLock.from_dict(json.loads(raw)) if raw else None
-            new_lock, result = mutate(lock)
-            pipe.multi()
-            if new_lock is None:
-                pipe.delete(key)
-            else:
-                pipe.set(key, new_lock.dumps())
-            results.append(result)
-
-        self.red.transaction(transaction, key)
-        return results[-1]
+    def _tidy(self, conversation_id: str, remove: int | None = None) -> None:
+        keys, args = self._cleanup_arguments(self.key_prefix + conversation_id, remove=remove)
+        self._cleanup_script(keys=keys, args=args)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         return self._issue(conversation_id, lock_lifetime)[0]
 
     def update_lock(self, conversation_id: str) -> None:
-        def mutate(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is not None:
-                lock.remove_expired_tickets()
-            return lock, None
-
-        self._atomic(conversation_id, mutate)
+        self._tidy(conversation_id)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        def mutate(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is not None:
-                lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._atomic(conversation_id, mutate)
+        self._tidy(conversation_id, remove=ticket_number)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        keys, args = self._cleanup_arguments(conversation_id, ticket_number)
-        self._cleanup_script(keys=keys, args=args)
+        self._tidy(conversation_id, remove=ticket_number)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        """Rasa's save, with the key's TTL (nothing on a turn's path calls it)."""
+        latest = max((ticket.expires for ticket in lock.tickets), default=time.time())
+        milliseconds = max(1000, int((latest - time.time()) * 1000) + 1000)
+        self.red.set(self.key_prefix + lock.conversation_id, lock.dumps(), px=milliseconds)
 
 
 # Query options of a Redis URL that the lock store passes on (its other settings
@@ -315,31 +371,14 @@ def redis_lock_store(url: str) -> AtomicRedisLockStore:
     )
 
 
-class LockStoreConfigError(ValueError):
-    """The environment asks for a set-up the chosen lock store cannot serve safely."""
-
-
-def sanic_workers() -> int:
-    """Rasa reads SANIC_WORKERS to start several worker processes (default 1)."""
-    raw = os.environ.get("SANIC_WORKERS", "").strip() or "1"
-    try:
-        return int(raw)
-    except ValueError:
-        return 1  # Rasa itself would fail on it first
-
-
 class EnvLockStore(LockStore):
     """Delegates every lock operation to Redis or memory, chosen once from the environment."""
 
     def __init__(self, endpoint_config: Any = None) -> None:
+        # Several workers or replicas on in-memory locks would each lock only their own
+        # copy of a conversation; production also refuses placeholder secrets.
+        check_deployment("rasa")
         url = os.environ.get("REDIS_URL", "").strip()
-        if not url and sanic_workers() > 1:
-            # Each worker would have its own in-memory locks: two messages of one
-            # conversation could then be processed at once and a turn lost.
-            raise LockStoreConfigError(
-                f"SANIC_WORKERS={sanic_workers()} needs a shared lock store: set REDIS_URL "
-                "(for example redis://127.0.0.1:6379/1) or run a single worker."
-            )
         self.backend: LockStore = redis_lock_store(url) if url else InMemoryLockStore()
         logger.info("lock store: %s", type(self.backend).__name__)
         speedups.install()

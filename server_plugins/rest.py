@@ -44,6 +44,7 @@ from server_plugins.guard import (
     bounded_metadata,
     check_message,
     guarded_turn,
+    limit_request_size,
 )
 from server_plugins.warmup import close_worker_connections, prepare_worker
 
@@ -94,6 +95,7 @@ class GuardedRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
+        webhook.listener("before_server_start")(limit_request_size)
         webhook.listener("after_server_start")(prepare_worker)
         webhook.listener("before_server_stop")(close_worker_connections)
         # Built here, in the main process before Sanic forks, so its shared count reaches every worker.

@@ -5,7 +5,10 @@
   endpoints.yml (Rasa's own ``${VAR}`` expansion fails when a variable is unset).
 - Reads and writes retry for ``TRACKER_STORE_RETRY_SECONDS`` (default 15 s), so a
   PostgreSQL restart mid-conversation loses nothing; pooled connections are
-  checked before use.
+  checked before use, and PostgreSQL connections have connect, keepalive, TCP and
+  statement timeouts (a dropped connection or a hung query cannot freeze a worker).
+- At start-up it refuses a set-up that would fail silently
+  (``actions.settings.check_deployment``: several replicas on SQLite, placeholders).
 - If the store is still down after that, Rasa's FailSafeTrackerStore would keep
   the turn in memory silently: :data:`STORE_HEALTH` records the failure so the
   guarded channels can tell the user, and it is logged at ERROR.
@@ -43,6 +46,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from actions.settings import check_deployment
+from actions.store.database import engine_options
 from server_plugins import rasa_guard, speedups
 
 logger = logging.getLogger(__name__)
@@ -133,6 +138,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore whose URL comes from the environment and that retries."""
 
     def __init__(self, domain: Any = None, event_broker: Any = None, **kwargs: Any) -> None:
+        check_deployment("rasa")
         # Rasa passes the endpoint's url/host/... (unset here): the URL comes from the environment.
         for key in ("host", "port", "db", "dialect", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)
@@ -152,18 +158,28 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             query=dict(url.query) or None,
             **kwargs,
         )
-        # Rasa's engine has no pre-ping: after a database restart every pooled
-        # connection is dead. Rebuild it with the same URL and pre-ping on.
+        # Rasa's engine has no pre-ping and no timeouts: after a database restart every
+        # pooled connection is dead, and a connection dropped without a reset would hold
+        # a worker forever. Rebuild it with the project's engine options
+        # (actions.store.database.engine_options: pre-ping, connect/keepalive/TCP and
+        # statement timeouts for PostgreSQL, a busy timeout for SQLite).
         engine: Engine = self.engine  # type: ignore[has-type]  # set by SQLTrackerStore.__init__
         engine_url = engine.url
         engine.dispose()
         engine_kwargs = create_engine_kwargs(engine_url)
+        options = engine_options(engine_url)
+        connect_args = {**engine_kwargs.pop("connect_args", {})}
+        for key, value in options.pop("connect_args").items():
+            # Rasa's own options (POSTGRESQL_SCHEMA's search_path) come first.
+            connect_args[key] = (
+                f"{connect_args[key]} {value}" if key == "options" and key in connect_args else value
+            )
         if sqlite:
             # SQLAlchemy 1.4 opens and closes a SQLite file connection for every session
             # (NullPool): each turn then paid for opening the file and, in WAL mode, a
             # checkpoint on close. Keep connections; Rasa uses them from its event loop.
-            engine_kwargs.update(poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
-        self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **engine_kwargs)
+            engine_kwargs.update(poolclass=sa.pool.QueuePool)
+        self.engine = sa.create_engine(engine_url, connect_args=connect_args, **options, **engine_kwargs)
         if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

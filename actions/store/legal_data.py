@@ -6,7 +6,6 @@ three files are valid. Loading replaces the legality tables in one transaction.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import Engine
 
 from actions.lexicon import LEXICON_DIR, load_states
+from actions.settings import env_positive_int
 from actions.store.database import create_schema, session_scope
 from actions.store.legal_repository import (
     DATE_PRECISIONS,
@@ -579,16 +579,8 @@ def load_legal_data(data_dir: Path, engine: Engine | None = None) -> str:
 
 def max_age_months() -> int:
     """How old a row's verification may be before it counts as stale (env LEGAL_MAX_AGE_MONTHS)."""
-    raw = os.environ.get(MAX_AGE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_AGE_MONTHS
-    try:
-        months = int(raw)
-    except ValueError as error:
-        raise ValueError(f"{MAX_AGE_ENV} must be a whole number of months, got {raw!r}") from error
-    if months < 1:
-        raise ValueError(f"{MAX_AGE_ENV} must be at least 1, got {months}")
-    return months
+    months = env_positive_int(MAX_AGE_ENV, DEFAULT_MAX_AGE_MONTHS, "a whole number of months")
+    return months or DEFAULT_MAX_AGE_MONTHS
 
 
 def months_before(day: date, months: int) -> date:

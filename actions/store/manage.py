@@ -3,6 +3,10 @@
 python -m actions.store.manage init-db        create missing tables
 python -m actions.store.manage load-content   (re)load data/content into the database
 python -m actions.store.manage check-content  validate the content files only
+python -m actions.store.manage check-environment
+                                              refuse a production set-up that would fail
+                                              silently (the action server's image runs it
+                                              before `rasa run actions`)
 python -m actions.store.manage purge-conversations
                                               delete conversations idle for longer than
                                               CONVERSATION_RETENTION_DAYS (default 30) from
@@ -15,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from actions.settings import get_settings
+from actions.settings import DeploymentConfigError, check_deployment, deployment_mode, get_settings
 from actions.store.content import ContentError, read_faq_content
 from actions.store.database import create_schema, display_url, get_engine
 from actions.store.loaders import load_all
@@ -61,15 +65,25 @@ def _purge_conversations() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one sub-command; exit 0 on success, 1 on invalid content."""
+    """Run one sub-command; exit 0 on success, 1 on invalid content, 2 on a refused
+    environment or an unreachable tracker store."""
     parser = argparse.ArgumentParser(prog="python -m actions.store.manage")
     parser.add_argument(
-        "command", choices=["init-db", "load-content", "check-content", "purge-conversations"]
+        "command",
+        choices=["init-db", "load-content", "check-content", "purge-conversations", "check-environment"],
     )
     args = parser.parse_args(argv)
+    if args.command != "check-content":  # checks files only (also at image build time)
+        try:
+            check_deployment("actions")
+        except DeploymentConfigError as error:
+            print(error, file=sys.stderr)
+            return 2
     settings = get_settings()
     try:
-        if args.command == "init-db":
+        if args.command == "check-environment":
+            print(f"environment OK for the action server ({deployment_mode()})")
+        elif args.command == "init-db":
             create_schema(get_engine())
             print(f"schema ready in {display_url(settings.database_url)}")
         elif args.command == "check-content":

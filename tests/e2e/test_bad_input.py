@@ -94,3 +94,19 @@ def test_sql_looking_text_leaves_the_answers_intact(bot):
     post_message(bot, "'; DELETE FROM faq_topics; --")
     status, text = post_message(bot, "what is dry needling")
     assert status == 200 and "Dry needling is a technique" in text
+
+
+def test_a_body_over_one_megabyte_is_refused_before_it_is_read(bot):
+    """Issue 19: the 1 MB limit was only in the Makefile's environment; the REST channel
+    sets it wherever the server starts (this server's environment may not have it)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(bot.rasa_url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(
+            b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2000000\r\n\r\n"
+        )
+        status_line = connection.makefile("rb").readline().decode()
+    assert status_line.split()[1] == "413", status_line

@@ -431,23 +431,23 @@ def test_helm_channels_match_the_repository_credentials():
 
 
 @pytest.mark.parametrize("where", ["compose", "helm"])
-def test_deployed_rasa_enables_the_api_only_with_a_token_and_limited_cors(where):
+def test_deployed_rasa_has_no_http_api_and_limited_cors(where):
+    """Issue 19: `--enable-api` was on in both with nothing using it; now the API does not exist."""
     if where == "compose":
         argv = compose_rasa_argv()
-        token_reference = "$RASA_AUTH_TOKEN"
     else:
         values = load_yaml(DEPLOY / "helm" / "values.yaml")
         argv = values["args"]
-        token_reference = "$(RASA_AUTH_TOKEN)"
         assert values["applicationSettings"]["telemetry"]["enabled"] is False
         assert values["applicationSettings"]["initialModel"] == ""
+        assert values["applicationSettings"]["enableAPI"] is False
         assert values["replicaCount"] >= 2
         env = {item["name"]: item for item in values["extraEnv"]}
-        for name in ("RASA_AUTH_TOKEN", "TRACKER_STORE_URL", "REDIS_URL"):
+        for name in ("TRACKER_STORE_URL", "REDIS_URL"):
             assert "secretKeyRef" in env[name]["valueFrom"], name
     args = rasa_run_args(argv)
-    assert args.enable_api is True
-    assert args.auth_token == token_reference  # from a secret, never a literal
+    assert args.enable_api is False
+    assert args.auth_token is None
     assert args.jwt_secret is None
     assert args.cors and "*" not in args.cors
     assert args.endpoints and args.credentials
@@ -466,7 +466,6 @@ def test_compose_publishes_only_the_proxy_and_keeps_secrets_in_the_env_file():
         "TRACKER_STORE_URL",
         "REDIS_URL",
         "DATABASE_URL",
-        "RASA_AUTH_TOKEN",
         "POSTGRES_PASSWORD",
     ):
         assert re.search(rf"^{variable}=<|^{variable}=.*<[a-z-]+>", example, re.M), variable

@@ -73,14 +73,39 @@ def test_env_lock_store_is_in_memory_without_redis_url(monkeypatch):
 
 
 def test_env_lock_store_refuses_several_workers_without_redis(monkeypatch):
-    from server_plugins.lock_store import LockStoreConfigError
+    from actions.settings import DeploymentConfigError
 
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("FAQBOT_REPLICAS", raising=False)
     monkeypatch.setenv("SANIC_WORKERS", "2")
     with pytest.raises(
-        LockStoreConfigError, match="SANIC_WORKERS=2 needs a shared lock store: set REDIS_URL"
+        DeploymentConfigError,
+        match="SANIC_WORKERS=2, FAQBOT_REPLICAS=1 needs a shared lock store: set REDIS_URL",
     ):
         EnvLockStore()
+
+
+@pytest.mark.parametrize("production", [False, True])
+def test_several_replicas_without_redis_and_a_shared_tracker_store_refuse_to_start(
+    monkeypatch, tmp_path, production
+):
+    """Issue 19: two compose replicas without REDIS_URL / TRACKER_STORE_URL ran on in-memory
+    locks and a SQLite file each. In production an undeclared replica count counts as several."""
+    from actions.settings import DeploymentConfigError
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("SANIC_WORKERS", raising=False)
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    if production:
+        monkeypatch.setenv("FAQBOT_ENV", "production")
+        monkeypatch.delenv("FAQBOT_REPLICAS", raising=False)
+    else:
+        monkeypatch.setenv("FAQBOT_REPLICAS", "2")
+    for store in (EnvLockStore, ResilientSQLTrackerStore):
+        with pytest.raises(DeploymentConfigError) as refused:
+            store()
+        assert "needs a shared lock store: set REDIS_URL" in str(refused.value)
+        assert "needs a shared tracker store: set TRACKER_STORE_URL to PostgreSQL" in str(refused.value)
 
 
 def test_env_lock_store_allows_several_workers_with_redis(monkeypatch, redis_url):
@@ -112,7 +137,9 @@ def test_concurrent_tickets_from_two_replicas_are_unique(redis_url):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(tickets) == list(range(100))
+    assert len(set(tickets)) == 100
+    lock = replicas[0].get_lock(conversation)
+    assert [ticket.number for ticket in lock.tickets] == sorted(tickets)  # queued in the order issued
     replicas[0].delete_lock(conversation)
 
 
@@ -140,7 +167,7 @@ def test_a_turns_lock_does_not_block_the_event_loop(redis_url, monkeypatch):
     async def turn_and_ticker() -> list[str]:
         seen: list[str] = []
         async with store.lock(conversation, 60) as lock:
-            assert lock.conversation_id == conversation and not lock.is_locked(0)
+            assert lock.conversation_id == conversation and len(lock.tickets) == 1
             seen.append("locked" if store.red.exists(store.key_prefix + conversation) else "missing")
         return seen
 
@@ -235,17 +262,21 @@ def test_scripted_lock_is_stored_in_rasas_format(redis_url):
 
     store = redis_lock_store(redis_url)
     conversation = f"format-{uuid.uuid4().hex}"
-    assert [store.issue_ticket(conversation, 60), store.issue_ticket(conversation, 60)] == [0, 1]
+    first, second = store.issue_ticket(conversation, 60), store.issue_ticket(conversation, 60)
+    assert second > first
     rasas = RedisLockStore(host="127.0.0.1", port=6379, db=int(redis_url.rsplit("/", 1)[1]))
     rasas.key_prefix = store.key_prefix
     lock = rasas.get_lock(conversation)
     assert lock is not None and lock.conversation_id == conversation
-    assert [t.number for t in lock.tickets] == [0, 1] and lock.now_serving == 0
+    assert [t.number for t in lock.tickets] == [first, second] and lock.now_serving == first
     assert all(55 < t.expires - time.time() <= 60 for t in lock.tickets)
-    # A lock saved by Rasa's code: the script continues its numbering.
+    # A lock saved by Rasa's code (numbered from 0, above the counter here): the script
+    # continues above its highest number.
+    rasas.delete_lock(conversation)
     written = TicketLock(conversation)
     for _ in range(3):
         written.issue_ticket(60)
+    store.red.set(store.counter_key, 0)
     rasas.save_lock(written)
     assert store.issue_ticket(conversation, 60) == 3
     store.cleanup(conversation, 0)
@@ -258,10 +289,109 @@ def test_scripted_lock_is_stored_in_rasas_format(redis_url):
 def test_expired_tickets_are_dropped_when_a_ticket_is_issued(redis_url):
     store = redis_lock_store(redis_url)
     conversation = f"expiry-{uuid.uuid4().hex}"
-    store.issue_ticket(conversation, -1)  # expired at once: its holder died mid-turn
-    assert store.issue_ticket(conversation, 60) == 0
-    assert [t.number for t in store.get_lock(conversation).tickets] == [0]
-    store.cleanup(conversation, 0)
+    expired = store.issue_ticket(conversation, -1)  # expired at once: its holder died mid-turn
+    ticket = store.issue_ticket(conversation, 60)
+    assert ticket > expired
+    assert [t.number for t in store.get_lock(conversation).tickets] == [ticket]
+    store.cleanup(conversation, ticket)
+    assert store.get_lock(conversation) is None
+
+
+def test_a_turn_that_overran_its_ticket_cannot_free_the_next_holders_lock(redis_url):
+    """Issue 19, finding 6: once every ticket had expired, numbers restarted at 0, so a turn
+    that outlived its ticket returned ticket 0 -- the next holder's -- on its way out, and a
+    third message ran while the second still held the conversation."""
+    store = redis_lock_store(redis_url)
+    conversation = f"overrun-{uuid.uuid4().hex}"
+    steps: list[str] = []
+
+    async def turn(name: str, lifetime: float, hold: float) -> None:
+        async with store.lock(conversation, lifetime, wait_time_in_seconds=0.02):
+            steps.append(f"{name} in")
+            await asyncio.sleep(hold)
+            steps.append(f"{name} out")
+
+    async def scenario() -> None:
+        slow = asyncio.create_task(turn("slow", 0.3, 0.6))  # outlives its 0.3 s ticket
+        await asyncio.sleep(0.4)
+        second = asyncio.create_task(turn("second", 60, 0.6))  # served: slow's ticket expired
+        await asyncio.sleep(0.35)  # slow has left (at 0.6 s) and returned its ticket
+        await turn("third", 60, 0)
+        await asyncio.gather(slow, second)
+
+    run_turns(store, scenario())
+    assert steps.index("slow out") < steps.index("second out") < steps.index("third in"), steps
+    assert store.get_lock(conversation) is None
+
+
+def test_ticket_numbers_never_repeat_once_every_ticket_has_expired(redis_url):
+    store = redis_lock_store(redis_url)
+    conversation = f"repeat-{uuid.uuid4().hex}"
+    numbers = []
+    for _ in range(3):
+        numbers.append(store.issue_ticket(conversation, -1))  # each expired before the next
+    assert numbers == sorted(set(numbers))
+
+
+def test_a_replica_whose_clock_runs_ahead_still_waits_for_the_holder(redis_url, monkeypatch):
+    """Expiry is Redis's clock: a replica an hour ahead once dropped the holder's ticket as
+    expired and ran a second turn of the conversation at the same time."""
+    holder, ahead = redis_lock_store(redis_url), redis_lock_store(redis_url)
+    conversation = f"clock-{uuid.uuid4().hex}"
+    steps: list[str] = []
+    real_time = time.time
+
+    async def hold() -> None:
+        async with holder.lock(conversation, 60, wait_time_in_seconds=0.02):
+            steps.append("first in")
+            await asyncio.sleep(0.3)
+            steps.append("first out")
+
+    async def scenario() -> None:
+        first = asyncio.create_task(hold())
+        await asyncio.sleep(0.1)
+        monkeypatch.setattr(time, "time", lambda: real_time() + 3600)
+        try:
+            async with ahead.lock(conversation, 60, wait_time_in_seconds=0.02):
+                steps.append("second in")
+        finally:
+            await ahead.aclose()
+        await first
+
+    run_turns(holder, scenario())
+    assert steps == ["first in", "first out", "second in"]
+
+
+def test_every_lock_key_expires_by_itself(redis_url):
+    """A lock whose holders all died no longer lingers without a TTL."""
+    store = redis_lock_store(redis_url)
+    conversation = f"ttl-{uuid.uuid4().hex}"
+    key = store.key_prefix + conversation
+    first = store.issue_ticket(conversation, 30)
+    assert 30_000 < store.red.pttl(key) <= 31_000
+    second = store.issue_ticket(conversation, 60)
+    assert 60_000 < store.red.pttl(key) <= 61_000
+    store.cleanup(conversation, second)  # the longest ticket left: the TTL follows the first one
+    assert 25_000 < store.red.pttl(key) <= 31_000
+    store.cleanup(conversation, first)
+    assert store.red.exists(key) == 0
+    assert store.red.ttl(store.counter_key) == -1  # the counter itself never expires
+
+
+def test_a_ticket_that_expired_while_waiting_raises_rasas_lock_error(redis_url):
+    from rasa.core.lock_store import LockError
+
+    store = redis_lock_store(redis_url)
+    conversation = f"waited-{uuid.uuid4().hex}"
+    holder = store.issue_ticket(conversation, 60)
+
+    async def wait_too_long() -> None:
+        async with store.lock(conversation, 0.1, wait_time_in_seconds=0.2):
+            pass
+
+    with pytest.raises(LockError):
+        run_turns(store, wait_too_long())
+    store.cleanup(conversation, holder)
     assert store.get_lock(conversation) is None
 
 
