@@ -25,11 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # What a clinic puts into deploy/.env / the Secret instead of the placeholders.
 REAL = {
-    "postgres-password": "Zq8vK2xR4mT9",
-    "redis-password": "Hw3nB7pL1cD5",
-    "tracker-store-url": "postgresql://faqbot:Zq8vK2xR4mT9@db.internal:5432/rasa_tracker",
-    "database-url": "postgresql://faqbot:Zq8vK2xR4mT9@db.internal:5432/faqbot",
-    "redis-url": "redis://:Hw3nB7pL1cD5@redis.internal:6379/1",
+    "postgres-password": "dummyZq8vK2xR4mT9",
+    "redis-password": "dummyHw3nB7pL1cD5",
+    "tracker-store-url": "postgresql://faqbot:dummyZq8vK2xR4mT9@db.internal:5432/rasa_tracker",
+    "database-url": "postgresql://faqbot:dummyZq8vK2xR4mT9@db.internal:5432/faqbot",
+    "redis-url": "redis://:dummyHw3nB7pL1cD5@redis.internal:6379/1",
+    "webchat-session-secret": "dummyVt5rN8qW2zK7mP4xB9cJ6hL3dF1gS0yAe",
 }
 
 

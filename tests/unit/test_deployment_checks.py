@@ -27,9 +27,9 @@ VARIABLES = (
     "TELEGRAM_SECRET_TOKEN",
     "SANIC_REQUEST_MAX_SIZE",
 )
-REAL_TRACKER = "postgresql://faqbot:Zq8vK2xR4mT9@db.internal:5432/rasa_tracker"
-REAL_DATABASE = "postgresql://faqbot:Zq8vK2xR4mT9@db.internal:5432/faqbot"
-REAL_REDIS = "redis://:Hw3nB7pL1cD5@redis.internal:6379/1"
+REAL_TRACKER = "postgresql://faqbot:dummyZq8vK2xR4mT9@db.internal:5432/rasa_tracker"
+REAL_DATABASE = "postgresql://faqbot:dummyZq8vK2xR4mT9@db.internal:5432/faqbot"
+REAL_REDIS = "redis://:dummyHw3nB7pL1cD5@redis.internal:6379/1"
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,7 @@ def test_placeholders_are_recognised(value):
 
 @pytest.mark.parametrize(
     "value",
-    [REAL_TRACKER, REAL_REDIS, "Zq8vK2xR4mT9Hw3nB7pL1cD5-_aa", "postgresql://faqbot@db.internal/faqbot"],
+    [REAL_TRACKER, REAL_REDIS, "dummyZq8vK2xR4mT9dummyHw3nB7pL1cD5-_aa", "postgresql://faqbot@db.internal/faqbot"],
 )
 def test_real_values_pass(value):
     assert not looks_like_placeholder(value)
