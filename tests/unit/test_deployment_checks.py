@@ -65,7 +65,12 @@ def test_placeholders_are_recognised(value):
 
 @pytest.mark.parametrize(
     "value",
-    [REAL_TRACKER, REAL_REDIS, "dummyZq8vK2xR4mT9dummyHw3nB7pL1cD5-_aa", "postgresql://faqbot@db.internal/faqbot"],
+    [
+        REAL_TRACKER,
+        REAL_REDIS,
+        "dummyZq8vK2xR4mT9dummyHw3nB7pL1cD5-_aa",
+        "postgresql://faqbot@db.internal/faqbot",
+    ],
 )
 def test_real_values_pass(value):
     assert not looks_like_placeholder(value)
