@@ -54,3 +54,13 @@ def entity_values(message: dict[str, Any], entity: str) -> list[str]:
 def latest_entity_values(tracker: Tracker, entity: str) -> list[str]:
     """Values of ``entity`` in the latest user message, in order."""
     return entity_values(tracker.latest_message, entity)
+
+
+def intent_name(message: dict[str, Any]) -> str:
+    """The top-level intent of one user message's parse data ("faq/cost" -> "faq"; "" if none)."""
+    return str(((message or {}).get("intent") or {}).get("name") or "").split("/", 1)[0]
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """The top-level intent of the latest user message ("" if none)."""
+    return intent_name(tracker.latest_message or {})

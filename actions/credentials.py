@@ -31,7 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.base import DataUnavailable, apologise_for_outage, run_blocking
+from actions.base import DataUnavailable, apologise_for_outage, latest_intent, run_blocking
 from actions.lexicon import load_practitioners, normalize_state, normalize_term, state_name
 from actions.rendering import format_date
 from actions.safety import SafetySettings, privacy_notice_events
@@ -572,17 +572,13 @@ NOT_LIVE = (
 
 
 # ================================================================= forms
-def _intent(tracker: Tracker) -> str:
-    return str(((tracker.latest_message or {}).get("intent") or {}).get("name") or "")
-
-
 def _text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
 
 
 def _reading(tracker: Tracker, answer_intents: frozenset[str]) -> str:
     """How to read the latest message: 'open' (as an answer), 'strict' (only a clear value) or 'none'."""
-    if tracker.get_slot(REQUESTED_SLOT) is None or _intent(tracker) in answer_intents:
+    if tracker.get_slot(REQUESTED_SLOT) is None or latest_intent(tracker) in answer_intents:
         return "open"
     text = _text(tracker).strip()
     if len(text.split()) <= 5 and not text.endswith("?"):
@@ -743,7 +739,7 @@ class ValidateLicenceCheckForm(_CredentialFormValidation):
             return self._succeeded(tracker, {NUMBER_SLOT: number.key, **_cleared(tracker, NAME_SLOT)})
         name = find_person_name(
             _without_states(tracker),
-            answer=asked or _intent(tracker) == "inform_name",
+            answer=asked or latest_intent(tracker) == "inform_name",
             strict=mode == "strict",
         )
         if name:

@@ -30,7 +30,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DataUnavailable, apologise_for_outage, latest_entity_values, run_blocking
+from actions.base import (
+    DataUnavailable,
+    apologise_for_outage,
+    intent_name,
+    latest_entity_values,
+    run_blocking,
+)
 from actions.evidence_ranges import (
     BadFrequency,
     Frequency,
@@ -90,11 +96,6 @@ SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/something_else"
 
 
 # ----------------------------------------------------------------------------- reading the message
-
-
-def intent_name(message: dict[str, Any]) -> str:
-    """The top-level intent of a parsed message ("faq/cost" -> "faq")."""
-    return str((message.get("intent") or {}).get("name") or "").split("/", 1)[0]
 
 
 def _mentioned(tracker: Tracker, entity: str, terms: tuple[Term, ...]) -> list[str]:

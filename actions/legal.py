@@ -32,7 +32,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.base import DataUnavailable, apologise_for_outage, latest_entity_values, run_blocking
+from actions.base import (
+    DataUnavailable,
+    apologise_for_outage,
+    latest_entity_values,
+    latest_intent,
+    run_blocking,
+)
 from actions.lexicon import load_practitioners, load_states, load_treatments, normalize_state, normalize_term
 from actions.rendering import CitedSource, ShortFirstAnswer, format_date
 from actions.safety import SafetySettings, first_answer_notes
@@ -112,10 +118,6 @@ _WORDS = re.compile(r"(?:[A-Za-z][A-Za-z.']*\s*){1,3}")
 # ---------------------------------------------------------------- reading the user's message
 
 
-def _intent(tracker: Tracker) -> str:
-    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
-
-
 def state_in_message(message: dict[str, Any]) -> str | None:
     """The USPS code of a state named in a message, or None.
 
@@ -152,7 +154,7 @@ def read_state_reply(tracker: Tracker) -> tuple[str | None, str]:
     outcome is "found", "failed" (a reply that should have named a state), "question"
     (a new question without a state while the bot waits for one), "cancel" or "none".
     """
-    intent = _intent(tracker)
+    intent = latest_intent(tracker)
     message = tracker.latest_message
     asking = _asking_for_state(tracker)
     code = state_in_message(message)
@@ -171,7 +173,7 @@ def read_state_reply(tracker: Tracker) -> tuple[str | None, str]:
 
 def question_events(tracker: Tracker) -> list[dict[str, Any]]:
     """Remember the question type and profession when the message is a legality question."""
-    intent = _intent(tracker)
+    intent = latest_intent(tracker)
     if intent not in QUESTION_INTENTS:
         return []
     treatments = {

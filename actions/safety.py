@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -33,9 +32,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DataUnavailable, run_blocking
+from actions.base import DataUnavailable, latest_intent, run_blocking
 from actions.rendering import DISCLAIMER
-from actions.settings import PROJECT_ROOT, Settings, env_positive_int, get_settings
+from actions.settings import Settings, env_positive_int, get_settings, tracker_store_url
 from actions.store.conversations import ConversationStore, sql_conversation_store
 from actions.store.forget_requests import (
     ForgetRequest,
@@ -83,15 +82,10 @@ class SafetySettings:
     forget_retry_max_seconds: float = 60.0
 
 
-def default_tracker_store_url() -> str:
-    """endpoints.yml's local default: SQLite ``var/tracker.db`` in the project."""
-    return f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
-
-
 @lru_cache(maxsize=1)
 def get_safety_settings() -> SafetySettings:
     """Read TRACKER_STORE_URL and CONVERSATION_RETENTION_DAYS once (tests clear the cache)."""
-    url = (os.environ.get("TRACKER_STORE_URL") or "").strip() or default_tracker_store_url()
+    url = tracker_store_url()
     days = env_positive_int("CONVERSATION_RETENTION_DAYS", 30) or 30
     return SafetySettings(tracker_store_url=url, retention_days=days)
 
@@ -232,7 +226,7 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         settings = self._settings or get_settings()
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if intent == BOOK_INTENT:
             dispatcher.utter_message(text=booking_text(settings))
         elif intent == NOT_COVERED_INTENT:

@@ -104,6 +104,14 @@ def get_settings() -> Settings:
     )
 
 
+def tracker_store_url() -> str:
+    """TRACKER_STORE_URL (the Rasa server's tracker store, read by forget-me, the purge and
+    the staff report too), or endpoints.yml's local default: SQLite ``var/tracker.db``."""
+    return (
+        os.environ.get("TRACKER_STORE_URL") or ""
+    ).strip() or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+
+
 def database_statement_timeout() -> float:
     """DATABASE_STATEMENT_TIMEOUT_SECONDS (default 10): PostgreSQL cancels a query that runs
     longer, so a hung query cannot hold a worker or a conversation's lock (the deploy

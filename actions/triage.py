@@ -23,6 +23,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.base import latest_intent
 from actions.faq import ActionAnswerFaq
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class ActionTriageAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         pending = tracker.get_slot(PENDING_SLOT)
         events: list[dict[str, Any]] = [SlotSet(PENDING_SLOT, None)]
         if intent in YES_INTENTS:

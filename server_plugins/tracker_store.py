@@ -46,15 +46,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from actions.settings import check_deployment
+from actions.settings import check_deployment, tracker_store_url
 from actions.store.database import engine_options
 from server_plugins import rasa_guard, speedups
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
 # Attribute set on a tracker read from the store: how many of its events are stored
 # (Rasa's "events since the latest session start" count, known without a query).
 STORED_EVENTS_ATTRIBUTE = "_faqbot_stored_events"
@@ -108,11 +106,6 @@ def _event_row(sender_id: str, event: Event) -> dict[str, Any]:
         "action_name": data.get("name"),
         "data": json.dumps(data),
     }
-
-
-def tracker_store_url() -> str:
-    """The configured tracker-store URL (environment, then the SQLite default)."""
-    return os.environ.get("TRACKER_STORE_URL", "").strip() or DEFAULT_URL
 
 
 def _retry_seconds() -> float:
