@@ -173,10 +173,12 @@ export-unanswered: $(VENV)/.installed ## Draft NLU examples from unanswered ques
 report-screenshot: $(VENV)/.installed node_modules/.installed browser-deps ## Refresh docs/img/report.png (report on demo traffic, headless Chromium)
 	$(PY) scripts/report_screenshot.py
 
-.PHONY: import-licenses
-import-licenses: $(VENV)/.installed ## Import a board's licence export: make import-licenses CSV=path/to/file.csv
-	@test -n "$(CSV)" || { echo "usage: make import-licenses CSV=path/to/file.csv"; exit 2; }
+.PHONY: import-licences import-licenses
+import-licences: $(VENV)/.installed ## Import a board's licence export: make import-licences CSV=path/to/file.csv
+	@test -n "$(CSV)" || { echo "usage: make import-licences CSV=path/to/file.csv"; exit 2; }
 	$(PY) -m actions.store.licence_import "$(CSV)"
+
+import-licenses: import-licences ## Same as import-licences (US spelling kept as an alias)
 
 .PHONY: crossval
 crossval: setup ## NLU 5-fold cross-validation; writes docs/nlu_report.md (slow: ~15 min)

@@ -1,6 +1,6 @@
 """Import a state board's licence export (CSV) into the licence table.
 
-    python -m actions.store.licence_import FILE.csv [options]     (make import-licenses CSV=FILE.csv)
+    python -m actions.store.licence_import FILE.csv [options]     (make import-licences CSV=FILE.csv)
     python -m actions.store.licence_import --remove-demo          delete the fictional demo rows
 
 The file may use the project's canonical header
