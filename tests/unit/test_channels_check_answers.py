@@ -94,12 +94,6 @@ def test_compare_allows_a_few_changes_but_not_regressions():
     assert compare(many_wrong, shares(many_wrong), baseline) == ["wrong share 40.0% > 30%"]
 
 
-def test_unreachable_bot_exits_2(tmp_path, capsys):
-    status = check_answers.main(["--url", "http://127.0.0.1:9", "--report", str(tmp_path / "r.csv")])
-    assert status == 2
-    assert "the bot is not reachable" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize(
     ("value", "cell"),
     [

@@ -126,22 +126,6 @@ def test_message_rate_without_redis_counts_connections_and_conversations_apart()
     assert rate.connection_allowed("sid-1")
 
 
-def test_message_rate_falls_back_to_memory_when_redis_does_not_answer(caplog):
-    rate = MessageRate(burst=2, per_minute=60, redis_url="redis://127.0.0.1:1/1")
-
-    async def scenario() -> list[bool]:
-        try:
-            return [await rate.conversation_allowed("web:x") for _ in range(3)]
-        finally:
-            await rate.aclose()
-
-    with caplog.at_level(logging.WARNING, logger="channels.rate_limit"):
-        assert asyncio.run(scenario()) == [True, True, False]
-    assert [record.getMessage() for record in caplog.records] == [
-        "message rate: Redis did not answer (ConnectionError); each process counts on its own"
-    ]
-
-
 # ---------------------------------------------------------------- the channel under a flood
 def test_a_flood_on_one_socket_is_refused_politely_and_the_conversation_goes_on():
     from tests.unit.test_channels import Turns, web_chat_handlers
