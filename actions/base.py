@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
+
+from actions.store.errors import STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,9 @@ T = TypeVar("T")
 SERVICE_PROBLEM_RESPONSE = "utter_service_problem"
 # Stop waiting for the database well before Rasa's 60 s conversation lock expires.
 DATA_TIMEOUT_SECONDS = 10.0
+# What a data call raises when the data cannot be read: the store's errors, a lost
+# connection, the timeout above.
+DATA_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, OSError, asyncio.TimeoutError)
 
 
 class DataUnavailable(RuntimeError):
@@ -33,7 +37,7 @@ async def run_blocking(function: Callable[..., T], *args: Any) -> T:
     """
     try:
         return await asyncio.wait_for(asyncio.to_thread(function, *args), DATA_TIMEOUT_SECONDS)
-    except (SQLAlchemyError, OSError, asyncio.TimeoutError) as error:
+    except DATA_ERRORS as error:
         # No message text is logged: only the kind of failure.
         logger.error("answer data unavailable: %s", type(error).__name__)
         raise DataUnavailable(type(error).__name__) from error

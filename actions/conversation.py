@@ -10,7 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.safety import SafetySettings, privacy_notice_events
+from actions.safety.notice import privacy_notice_events
+from actions.settings import SafetySettings
 
 
 class ActionGreet(Action):

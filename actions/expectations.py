@@ -51,7 +51,8 @@ from actions.evidence_ranges import (
 )
 from actions.lexicon import Term, load_conditions, load_treatments, normalize_state, normalize_term
 from actions.rendering import CitedSource, ShortFirstAnswer, format_date, format_sources
-from actions.safety import SafetySettings, first_answer_notes
+from actions.safety.notice import first_answer_notes
+from actions.settings import SafetySettings
 from actions.store.evidence_data import format_figure
 from actions.store.evidence_repository import (
     CONDITION_LABELS,

@@ -112,6 +112,42 @@ def tracker_store_url() -> str:
     ).strip() or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
 
 
+@dataclass(frozen=True)
+class SafetySettings:
+    """Privacy settings of forget-me and the retention purge (actions.safety)."""
+
+    # Must be the database of the tracker store in endpoints.yml.
+    tracker_store_url: str
+    # Conversations are deleted this many days after their last message.
+    retention_days: int
+    # How long forget-me waits for Rasa to save the turn, then keeps watching
+    # for a copy re-saved by a message that was already being processed.
+    forget_wait_seconds: float = 30.0
+    forget_watch_seconds: float = 10.0
+    poll_seconds: float = 0.2
+    # A failed deletion is retried after this pause, doubled each time up to the maximum.
+    forget_retry_seconds: float = 1.0
+    forget_retry_max_seconds: float = 60.0
+
+
+@lru_cache(maxsize=1)
+def get_safety_settings() -> SafetySettings:
+    """Read TRACKER_STORE_URL and CONVERSATION_RETENTION_DAYS once (tests clear the cache)."""
+    url = tracker_store_url()
+    days = env_positive_int("CONVERSATION_RETENTION_DAYS", 30) or 30
+    return SafetySettings(tracker_store_url=url, retention_days=days)
+
+
+DEFAULT_LEGAL_MAX_AGE_MONTHS = 12
+
+
+def legal_max_age_months() -> int:
+    """LEGAL_MAX_AGE_MONTHS (default 12): how old a legal row's verification may be before
+    it counts as stale."""
+    default = DEFAULT_LEGAL_MAX_AGE_MONTHS
+    return env_positive_int("LEGAL_MAX_AGE_MONTHS", default, "a whole number of months") or default
+
+
 def database_statement_timeout() -> float:
     """DATABASE_STATEMENT_TIMEOUT_SECONDS (default 10): PostgreSQL cancels a query that runs
     longer, so a hung query cannot hold a worker or a conversation's lock (the deploy
@@ -120,6 +156,59 @@ def database_statement_timeout() -> float:
     if seconds <= 0:
         raise ValueError(f"DATABASE_STATEMENT_TIMEOUT_SECONDS must be positive, got {seconds}")
     return seconds
+
+
+# ---------------------------------------------------------------- Rasa server (server_plugins)
+# Read at each call, not cached: the plugins call them once at start-up (tests change them).
+def redis_url() -> str:
+    """REDIS_URL: the shared lock store; empty when unset (in-memory locks)."""
+    return (os.environ.get("REDIS_URL") or "").strip()
+
+
+def redis_lock_prefix() -> str:
+    """REDIS_LOCK_PREFIX (default "faqbot"): the lock store's key prefix, as given."""
+    return os.environ.get("REDIS_LOCK_PREFIX", "faqbot")
+
+
+def redis_socket_timeout() -> float:
+    """REDIS_SOCKET_TIMEOUT seconds (default 5) of the lock store's Redis connections."""
+    return float(os.environ.get("REDIS_SOCKET_TIMEOUT", "5"))
+
+
+def _lenient_float(name: str, default: float) -> float:
+    """``name`` as a number; ``default`` when unset or not a number."""
+    try:
+        return float(os.environ.get(name, str(default)))
+    except ValueError:
+        return default
+
+
+def tracker_store_retry_seconds() -> float:
+    """TRACKER_STORE_RETRY_SECONDS (default 15): how long tracker reads and writes retry."""
+    return _lenient_float("TRACKER_STORE_RETRY_SECONDS", 15.0)
+
+
+def action_timeout_seconds() -> float:
+    """ACTION_TIMEOUT_SECONDS (default 20): the Rasa server's cap on an action-server call."""
+    return _lenient_float("ACTION_TIMEOUT_SECONDS", 20.0)
+
+
+def max_message_chars() -> int:
+    """Longest message passed to NLU (env MAX_MESSAGE_CHARS, default 1000)."""
+    try:
+        return max(1, int(os.environ.get("MAX_MESSAGE_CHARS", "1000")))
+    except ValueError:
+        return 1000
+
+
+def request_max_size_set() -> bool:
+    """Whether SANIC_REQUEST_MAX_SIZE is set (Sanic reads the value itself)."""
+    return bool(os.environ.get("SANIC_REQUEST_MAX_SIZE", "").strip())
+
+
+def speedups_enabled() -> bool:
+    """FAQBOT_SPEEDUPS (default on): 0/false/no/off turns the Rasa speed-ups off (to measure them)."""
+    return os.environ.get("FAQBOT_SPEEDUPS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 # ---------------------------------------------------------------- deployment checks

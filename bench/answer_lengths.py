@@ -36,8 +36,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.expectations import ActionAnswerExpectations
 from actions.faq import CHOOSE_TOPIC_INTENT, ActionAnswerFaq
 from actions.legal import ActionAnswerLegal, ActionListLegalStates
-from actions.safety import SafetySettings
-from actions.settings import PROJECT_ROOT, get_settings
+from actions.settings import PROJECT_ROOT, SafetySettings, get_settings
 from actions.store.content import read_faq_content
 from actions.store.evidence_data import read_evidence_table
 from actions.store.evidence_repository import InMemoryEvidenceRepository

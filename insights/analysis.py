@@ -42,7 +42,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from actions.faq import CHOOSE_TOPIC_INTENT
-from actions.safety import BOOK_INTENT, NOT_COVERED_INTENT
+from actions.safety.texts import BOOK_INTENT, NOT_COVERED_INTENT
 from actions.triage import GUIDANCE
 from insights.redaction import redact
 from insights.store import EventRow

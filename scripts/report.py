@@ -19,8 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.safety import get_safety_settings
-from actions.settings import PROJECT_ROOT, get_settings
+from actions.settings import PROJECT_ROOT, get_safety_settings, get_settings
 from actions.store.database import build_engine, display_url
 from insights.export import write_draft
 from insights.report import LOW_CONFIDENCE, build_report, write_report

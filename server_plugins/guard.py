@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 import unicodedata
@@ -32,6 +31,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from actions.settings import action_timeout_seconds, max_message_chars, request_max_size_set
 from server_plugins.tracker_store import STORE_HEALTH
 
 logger = logging.getLogger(__name__)
@@ -59,16 +59,8 @@ def limit_request_size(app: Any, _loop: Any = None) -> None:
     the variable is unset (a `rasa run` outside the Makefile, images and deploy files),
     set the 1 MB limit here instead of Sanic's 100 MB. Each connection reads the value
     when it opens, so it holds from the first request."""
-    if not os.environ.get("SANIC_REQUEST_MAX_SIZE", "").strip():
+    if not request_max_size_set():
         app.config.REQUEST_MAX_SIZE = DEFAULT_REQUEST_MAX_SIZE
-
-
-def max_message_chars() -> int:
-    """Longest message passed to NLU (env MAX_MESSAGE_CHARS, default 1000)."""
-    try:
-        return max(1, int(os.environ.get("MAX_MESSAGE_CHARS", "1000")))
-    except ValueError:
-        return 1000
 
 
 def too_long_message(length: int) -> str:
@@ -118,11 +110,7 @@ def bound_action_timeout() -> None:
     """
     import rasa.core.actions.action as rasa_action
 
-    try:
-        seconds = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "20"))
-    except ValueError:
-        seconds = 20.0
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = action_timeout_seconds()
 
 
 class CountingOutputChannel(OutputChannel):

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Iterator
@@ -43,7 +42,7 @@ import redis.connection
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
-from actions.settings import check_deployment
+from actions.settings import check_deployment, redis_lock_prefix, redis_socket_timeout, redis_url
 from server_plugins import speedups
 
 logger = logging.getLogger(__name__)
@@ -366,8 +365,8 @@ def redis_lock_store(url: str) -> AtomicRedisLockStore:
         password=options.get("password"),
         use_ssl=connection_class is redis.SSLConnection,
         **ssl_options,
-        key_prefix=os.environ.get("REDIS_LOCK_PREFIX", "faqbot"),
-        socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "5")),
+        key_prefix=redis_lock_prefix(),
+        socket_timeout=redis_socket_timeout(),
     )
 
 
@@ -378,7 +377,7 @@ class EnvLockStore(LockStore):
         # Several workers or replicas on in-memory locks would each lock only their own
         # copy of a conversation; production also refuses placeholder secrets.
         check_deployment("rasa")
-        url = os.environ.get("REDIS_URL", "").strip()
+        url = redis_url()
         self.backend: LockStore = redis_lock_store(url) if url else InMemoryLockStore()
         logger.info("lock store: %s", type(self.backend).__name__)
         speedups.install()

@@ -57,11 +57,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import weakref
 from typing import Any
 
+from actions.settings import speedups_enabled
 from server_plugins import rasa_guard
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def _may_replace(original: Any) -> bool:
 
 
 def enabled() -> bool:
-    return os.environ.get("FAQBOT_SPEEDUPS", "1").strip().lower() not in ("0", "false", "no", "off")
+    return speedups_enabled()
 
 
 def install() -> bool:

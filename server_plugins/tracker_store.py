@@ -32,7 +32,6 @@ import asyncio
 import itertools
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from actions.settings import check_deployment, tracker_store_url
+from actions.settings import check_deployment, tracker_store_retry_seconds, tracker_store_url
 from actions.store.database import engine_options
 from server_plugins import rasa_guard, speedups
 
@@ -106,13 +105,6 @@ def _event_row(sender_id: str, event: Event) -> dict[str, Any]:
         "action_name": data.get("name"),
         "data": json.dumps(data),
     }
-
-
-def _retry_seconds() -> float:
-    try:
-        return float(os.environ.get("TRACKER_STORE_RETRY_SECONDS", "15"))
-    except ValueError:
-        return 15.0
 
 
 def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
@@ -176,7 +168,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        self.retry_seconds = _retry_seconds()
+        self.retry_seconds = tracker_store_retry_seconds()
         self._insert_event = self.SQLEvent.__table__.insert()  # one statement, built once
         self.own_overrides = own_overrides_apply()
         speedups.install()

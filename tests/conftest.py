@@ -18,8 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from actions.rendering import ShortFirstAnswer
-from actions.safety import SafetySettings
-from actions.settings import PROJECT_ROOT, Settings
+from actions.settings import PROJECT_ROOT, SafetySettings, Settings
 from actions.store.database import build_engine
 from actions.store.faq_repository import FaqRepository, InMemoryFaqRepository
 from actions.store.records import FaqAnswer, Source

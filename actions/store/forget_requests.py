@@ -2,7 +2,7 @@
 
 A request is recorded before the visitor is told anything, so a failed deletion
 or a restart of the action server cannot lose it: the eraser
-(``actions.safety.ConversationEraser``) retries pending requests until they are
+(``actions.safety.eraser.ConversationEraser``) retries pending requests until they are
 done, and picks them up again when the action server starts and when
 ``purge-conversations`` runs. No message text is stored; ``last_error`` is the
 type of the error only. Times are UTC, without a time zone (SQLite has none).

@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import Engine
 
 from actions.lexicon import LEXICON_DIR, load_states
-from actions.settings import env_positive_int
+from actions.settings import legal_max_age_months
 from actions.store.database import create_schema, session_scope
 from actions.store.legal_repository import (
     DATE_PRECISIONS,
@@ -45,8 +45,6 @@ OTHER_PRACTITIONERS = (
     "physical_therapist_assistant",
 )
 SOURCE_KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
-MAX_AGE_ENV = "LEGAL_MAX_AGE_MONTHS"
-DEFAULT_MAX_AGE_MONTHS = 12
 
 _SOURCE_FIELDS = ("key", "title", "url", "dated")
 _DRY_NEEDLING_FIELDS = (
@@ -579,8 +577,7 @@ def load_legal_data(data_dir: Path, engine: Engine | None = None) -> str:
 
 def max_age_months() -> int:
     """How old a row's verification may be before it counts as stale (env LEGAL_MAX_AGE_MONTHS)."""
-    months = env_positive_int(MAX_AGE_ENV, DEFAULT_MAX_AGE_MONTHS, "a whole number of months")
-    return months or DEFAULT_MAX_AGE_MONTHS
+    return legal_max_age_months()
 
 
 def months_before(day: date, months: int) -> date:

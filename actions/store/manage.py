@@ -32,12 +32,12 @@ def _purge_conversations() -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from actions.base import DataUnavailable
-    from actions.safety import (
+    from actions.safety.retention import (
         complete_pending_requests,
         forget_done_requests,
-        get_safety_settings,
         purge_expired_conversations,
     )
+    from actions.settings import get_safety_settings
 
     safety = get_safety_settings()
     where = display_url(safety.tracker_store_url)

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from actions.safety import FORGET_ME_PENDING_TEXT
+from actions.safety.texts import FORGET_ME_PENDING_TEXT
 from tests.e2e.channel_servers import start_channel_servers
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from actions.safety import FORGET_ME_PENDING_TEXT
+from actions.safety.texts import FORGET_ME_PENDING_TEXT
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine
 from channels.base import REST, conversation_id

@@ -27,15 +27,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from actions.safety import (
-    FORGET_MARKER_SLOT,
-    FORGET_ME_PENDING_TEXT,
-    ActionForgetMe,
-    ConversationEraser,
-    SafetySettings,
-    purge_expired_conversations,
-    wait_for_erasures,
-)
+from actions.safety.actions import ActionForgetMe
+from actions.safety.eraser import FORGET_MARKER_SLOT, ConversationEraser, wait_for_erasures
+from actions.safety.retention import purge_expired_conversations
+from actions.safety.texts import FORGET_ME_PENDING_TEXT
+from actions.settings import SafetySettings
 from actions.store.conversations import SqlConversationStore, sql_conversation_store
 from actions.store.database import get_engine
 from actions.store.forget_requests import sql_forget_request_store, utc_now
@@ -297,7 +293,7 @@ def test_a_request_left_pending_by_a_restart_is_completed_by_a_new_eraser(tracke
             store, conversation("alice", domain), tracker_store_url, eraser_=first, wait=False
         )
         await asyncio.sleep(0.5)
-        from actions.safety import _ERASURES
+        from actions.safety.eraser import _ERASURES
 
         for task in list(_ERASURES):
             task.cancel()  # the process stops
@@ -350,8 +346,7 @@ def test_retention_purge_deletes_only_inactive_conversations(tracker_store_url):
 
 
 def run_manage(monkeypatch, url: str, *argv: str) -> int:
-    from actions.safety import get_safety_settings
-    from actions.settings import get_settings
+    from actions.settings import get_safety_settings, get_settings
     from actions.store import manage
 
     monkeypatch.setenv("TRACKER_STORE_URL", url)

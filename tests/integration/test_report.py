@@ -189,7 +189,7 @@ def test_exact_counts_in_every_table(tracker_url):
 def test_no_sender_id_red_flag_text_or_personal_data_in_any_file(tracker_url, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     monkeypatch.setenv("TRACKER_STORE_URL", tracker_url)
-    from actions.safety import get_safety_settings
+    from actions.settings import get_safety_settings
 
     get_safety_settings.cache_clear()
     try:

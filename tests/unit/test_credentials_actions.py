@@ -16,7 +16,7 @@ from actions.credentials import (
     LegalBoardDirectory,
     StaticBoardDirectory,
 )
-from actions.safety import privacy_notice
+from actions.safety.notice import privacy_notice
 from actions.store.licence_repository import InMemoryLicenceRepository, LicenceRecord
 from tests.conftest import SAFETY, make_tracker, run_action, text_message
 

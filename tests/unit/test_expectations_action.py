@@ -30,7 +30,7 @@ from actions.expectations import (
 )
 from actions.lexicon import load_conditions, load_treatments, normalize_term
 from actions.rendering import DISCLAIMER, ShortFirstAnswer, format_date
-from actions.safety import privacy_notice
+from actions.safety.notice import privacy_notice
 from actions.store.evidence_data import read_evidence_table
 from actions.store.evidence_repository import (
     CONDITION_LABELS,

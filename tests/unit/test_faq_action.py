@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from actions.faq import ActionAnswerFaq, RankedTopic, choice_buttons, follow_up_ranking, ranked_topics
 from actions.rendering import DISCLAIMER, faq_short_first
-from actions.safety import privacy_notice
+from actions.safety.notice import privacy_notice
 from tests.conftest import (
     FAKE_ANSWERS,
     SAFETY,

@@ -28,7 +28,7 @@ from actions.legal import (
     state_in_message,
 )
 from actions.rendering import format_date
-from actions.safety import privacy_notice
+from actions.safety.notice import privacy_notice
 from actions.settings import PROJECT_ROOT
 from actions.store.legal_data import read_legal_data
 from actions.store.legal_repository import (

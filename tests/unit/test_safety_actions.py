@@ -15,28 +15,29 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import OperationalError
 
 from actions.conversation import ActionGreet
-from actions.safety import (
-    ACTION_SERVER_APP,
-    FORGET_MARKER_SLOT,
-    FORGET_ME_PENDING_TEXT,
+from actions.safety.actions import (
     FORGET_ME_WIDGET_PAYLOAD,
-    PRIVACY_NOTICE_SLOT,
     ActionDeclineDiagnosis,
     ActionDeclineMedicationAdvice,
     ActionForgetMe,
     ActionHandoff,
-    ConversationEraser,
-    SafetySettings,
-    complete_pending_requests,
-    forget_done_requests,
-    get_safety_settings,
-    privacy_notice,
-    purge_expired_conversations,
-    resume_when_the_action_server_starts,
     topic_button,
+)
+from actions.safety.eraser import (
+    ACTION_SERVER_APP,
+    FORGET_MARKER_SLOT,
+    ConversationEraser,
+    resume_when_the_action_server_starts,
     wait_for_erasures,
 )
-from actions.settings import ClinicContact
+from actions.safety.notice import PRIVACY_NOTICE_SLOT, privacy_notice
+from actions.safety.retention import (
+    complete_pending_requests,
+    forget_done_requests,
+    purge_expired_conversations,
+)
+from actions.safety.texts import FORGET_ME_PENDING_TEXT
+from actions.settings import ClinicContact, SafetySettings, get_safety_settings
 from actions.store.conversations import InMemoryConversationStore
 from actions.store.forget_requests import ForgetRequest, InMemoryForgetRequestStore
 from tests.conftest import make_tracker, response_message, run_action, text_message

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from actions.safety import DIAGNOSIS_BUTTONS, MEDICATION_BUTTONS
+from actions.safety.actions import DIAGNOSIS_BUTTONS, MEDICATION_BUTTONS
 from actions.settings import PROJECT_ROOT
 from actions.store.content import read_faq_content
 
@@ -22,7 +22,10 @@ def text(response: str) -> str:
 
 
 def test_every_response_the_safety_actions_send_exists():
-    source = (PROJECT_ROOT / "actions" / "safety.py").read_text(encoding="utf-8")
+    source = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in sorted((PROJECT_ROOT / "actions" / "safety").glob("*.py"))
+    )
     used = set(re.findall(r'response="(utter_[a-z_]+)"', source))
     used |= set(re.findall(r'response = "(utter_[a-z_]+)"', source))
     triage = (PROJECT_ROOT / "actions" / "triage.py").read_text(encoding="utf-8")
