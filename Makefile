@@ -46,7 +46,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt scripts/find_python310.sh
 .PHONY: install
 install: $(VENV)/.installed ## Create the venv and install pinned dependencies
 
-$(SPACY_DIR)/meta.json: $(VENV)/.installed $(LEXICON_FILES) nlp_pipeline/build_spacy.py actions/lexicon.py
+$(SPACY_DIR)/meta.json: $(VENV)/.installed $(LEXICON_FILES) nlp_pipeline/build_spacy.py lexicon/__init__.py
 	$(PY) -m nlp_pipeline.build_spacy $(SPACY_DIR)
 
 .PHONY: spacy

@@ -32,7 +32,6 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, latest_intent, run_blocking
-from actions.lexicon import load_practitioners, normalize_state, normalize_term, state_name
 from actions.rendering import format_date
 from actions.safety import SafetySettings, privacy_notice_events
 from actions.store.licence_models import (
@@ -57,6 +56,7 @@ from actions.store.licence_repository import (
     split_name,
     sql_licence_repository,
 )
+from lexicon import load_practitioners, normalize_state, normalize_term, state_name
 
 logger = logging.getLogger(__name__)
 

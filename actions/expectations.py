@@ -49,7 +49,6 @@ from actions.evidence_ranges import (
     personal_range,
     whole_days,
 )
-from actions.lexicon import Term, load_conditions, load_treatments, normalize_state, normalize_term
 from actions.rendering import CitedSource, ShortFirstAnswer, format_date, format_sources
 from actions.safety.notice import first_answer_notes
 from actions.settings import SafetySettings
@@ -64,6 +63,7 @@ from actions.store.evidence_repository import (
     sql_evidence_repository,
 )
 from actions.store.records import Source
+from lexicon import Term, load_conditions, load_treatments, normalize_state, normalize_term
 
 logger = logging.getLogger(__name__)
 

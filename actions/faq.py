@@ -19,12 +19,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, run_blocking
-from actions.lexicon import load_conditions, load_treatments, normalize_term
 from actions.rendering import faq_short_first, format_date
 from actions.safety.notice import first_answer_notes
 from actions.settings import SafetySettings, Settings, get_settings
 from actions.store.faq_repository import FaqRepository, sql_faq_repository
 from actions.store.records import FaqAnswer
+from lexicon import load_conditions, load_treatments, normalize_term
 
 RepositoryFactory = Callable[[], AbstractContextManager[FaqRepository]]
 

@@ -39,7 +39,6 @@ from actions.base import (
     latest_intent,
     run_blocking,
 )
-from actions.lexicon import load_practitioners, load_states, load_treatments, normalize_state, normalize_term
 from actions.rendering import CitedSource, ShortFirstAnswer, format_date
 from actions.safety import SafetySettings, first_answer_notes
 from actions.store.legal_data import is_stale, max_age_months
@@ -54,6 +53,7 @@ from actions.store.legal_repository import (
     LegalSource,
     sql_legal_repository,
 )
+from lexicon import load_practitioners, load_states, load_treatments, normalize_state, normalize_term
 
 logger = logging.getLogger(__name__)
 

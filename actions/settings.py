@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from lexicon import PROJECT_ROOT
 
 
 def _env_float(name: str, default: float) -> float:

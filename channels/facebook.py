@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -31,26 +30,22 @@ from sanic.response import HTTPResponse
 
 from channels.base import (
     MESSENGER,
-    DisabledInput,
+    ONLY_TEXT,
+    ConnectorInput,
     MessagingOutput,
+    Refusal,
     SeenDeliveries,
     Setting,
-    announce_off,
     call_api,
     conversation_id,
-    handle_safely,
     platform_id,
-    read_settings,
 )
 from channels.rendering import Choice, chunks, fit, plain_text, split_text
-
-logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000
 TEMPLATE_TEXT_LIMIT = 640
 BUTTONS_PER_MESSAGE = 3
 BUTTON_TITLE_LIMIT = 20
-ONLY_TEXT = "Sorry, I can only read text messages. Please type your question."
 SIGNATURE_HEADER = "X-Hub-Signature-256"  # never the SHA-1 X-Hub-Signature
 
 SETTINGS = (
@@ -64,6 +59,17 @@ SETTINGS = (
 def hub_signature(secret: str, body: bytes) -> str:
     """The X-Hub-Signature-256 header Meta sends with a webhook body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signed_by_meta(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """X-Hub-Signature-256 (HMAC-SHA256 of the body with the app secret) matches.
+
+    Meta sends it with every webhook call. The older X-Hub-Signature (SHA-1)
+    is not accepted, even when it is right: a call with only that header is
+    refused like a call with a wrong signature.
+    """
+    given = headers.get(SIGNATURE_HEADER) or ""
+    return bool(given) and hmac.compare_digest(hub_signature(secret, body).encode(), given.encode())
 
 
 def button_plan(text: str, choices: list[Choice]) -> tuple[list[str], list[tuple[str, list[dict[str, str]]]]]:
@@ -132,19 +138,20 @@ class MessengerOutput(MessagingOutput):
             )
 
 
-class FacebookInput(InputChannel):
+class FacebookInput(ConnectorInput):
     """Receives Messenger webhook events (messages, quick replies, postbacks)."""
+
+    SETTINGS = SETTINGS
+    REFUSAL = Refusal(
+        "webhook call without a valid signature refused", "invalid signature", HTTPStatus.FORBIDDEN
+    )
 
     @classmethod
     def name(cls) -> str:
         return "facebook"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        values, missing = read_settings(credentials, SETTINGS)
-        if missing:
-            announce_off(cls.name(), SETTINGS, missing)
-            return DisabledInput(cls.name())
+    def from_settings(cls, values: dict[str, str]) -> InputChannel:
         return cls(values["verify"], values["secret"], values["page-access-token"], values["graph_url"])
 
     def __init__(
@@ -160,22 +167,10 @@ class FacebookInput(InputChannel):
         return MessengerOutput(self.page_access_token, self.graph_url)
 
     def authentic(self, request: Request) -> bool:
-        """X-Hub-Signature-256 (HMAC-SHA256 of the body with the app secret) matches.
-
-        Meta sends it with every webhook call. The older X-Hub-Signature (SHA-1)
-        is not accepted, even when it is right: a call with only that header is
-        refused like a call with a wrong signature.
-        """
-        given = request.headers.get(SIGNATURE_HEADER) or ""
-        expected = hub_signature(self.app_secret, request.body or b"")
-        return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+        return signed_by_meta(self.app_secret, request.headers, request.body or b"")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        fb_webhook = Blueprint("fb_webhook", __name__)
-
-        @fb_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        fb_webhook = self.webhook_blueprint("fb_webhook")
 
         @fb_webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -188,9 +183,9 @@ class FacebookInput(InputChannel):
 
         @fb_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            if not self.authentic(request):
-                logger.warning("facebook: webhook call without a valid signature refused")
-                return response.text("invalid signature", status=HTTPStatus.FORBIDDEN)
+            refusal = self.refused(request)
+            if refusal is not None:
+                return refusal
             body = request.json if isinstance(request.json, dict) else {}
             out = self.get_output_channel()
             for entry in body.get("entry") or []:
@@ -226,10 +221,4 @@ class FacebookInput(InputChannel):
         if attachments_only:
             await out.send_text_message(conversation, ONLY_TEXT)
         else:
-            await handle_safely(
-                on_new_message,
-                UserMessage(
-                    str(text), out, conversation, input_channel=self.name(), metadata={"platform": "facebook"}
-                ),
-                request,
-            )
+            await self.hand_over(on_new_message, str(text), out, conversation, request)

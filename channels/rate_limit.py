@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import redis
 
-from channels.base import SharedRedis
+from channels.deliveries import SharedRedis
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -29,18 +29,17 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import (
+    EXPIRED_CHOICE,
     SLACK,
-    DisabledInput,
+    ConnectorInput,
     MessagingOutput,
+    Refusal,
     SeenDeliveries,
     Setting,
-    announce_off,
     call_api,
     conversation_id,
-    handle_safely,
-    read_settings,
 )
-from channels.options import conversation_events, is_short_code, payload_for_code, short_code
+from channels.options import is_short_code, short_code
 from channels.rendering import Choice, chunks, fit, slack_answer_blocks, slack_mrkdwn, split_text
 
 logger = logging.getLogger(__name__)
@@ -66,6 +65,19 @@ def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
     """The X-Slack-Signature Slack computes for a request body."""
     base = f"v0:{timestamp}:".encode() + body
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def signed_by_slack(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None) -> bool:
+    """Slack's request signing: HMAC-SHA256 of the body, at most 5 minutes old."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    try:
+        age = abs((now or time.time()) - int(timestamp))
+    except ValueError:
+        return False
+    if age > MAX_REQUEST_AGE_SECONDS:
+        return False
+    return hmac.compare_digest(slack_signature(secret, timestamp, body).encode(), signature.encode())
 
 
 def clean_user_text(text: str) -> str:
@@ -155,19 +167,20 @@ class SlackOutput(MessagingOutput):
         return short_code(choice.payload)
 
 
-class SlackInput(InputChannel):
+class SlackInput(ConnectorInput):
     """Receives Slack events (direct messages, mentions) and button clicks."""
+
+    SETTINGS = SETTINGS
+    REFUSAL = Refusal(
+        "request without a valid signature refused", "invalid signature", HTTPStatus.UNAUTHORIZED
+    )
 
     @classmethod
     def name(cls) -> str:
         return "slack"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        values, missing = read_settings(credentials, SETTINGS)
-        if missing:
-            announce_off(cls.name(), SETTINGS, missing)
-            return DisabledInput(cls.name())
+    def from_settings(cls, values: dict[str, str]) -> InputChannel:
         return cls(
             values["slack_token"],
             values["slack_signing_secret"],
@@ -187,23 +200,7 @@ class SlackInput(InputChannel):
         return SlackOutput(self.token, self.api_url, channel, thread_ts)
 
     def authentic(self, request: Request, now: float | None = None) -> bool:
-        """Slack's request signing: HMAC-SHA256 of the body, at most 5 minutes old."""
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        try:
-            age = abs((now or time.time()) - int(timestamp))
-        except ValueError:
-            return False
-        if age > MAX_REQUEST_AGE_SECONDS:
-            return False
-        expected = slack_signature(self.signing_secret, timestamp, request.body or b"")
-        return hmac.compare_digest(expected.encode(), signature.encode())
-
-    @staticmethod
-    async def _resolve(request: Request, conversation: str, value: str) -> str | None:
-        if not is_short_code(value):
-            return value
-        return payload_for_code(await conversation_events(request, conversation), value)
+        return signed_by_slack(self.signing_secret, request.headers, request.body or b"", now)
 
     def _dispatch(
         self,
@@ -216,29 +213,20 @@ class SlackInput(InputChannel):
     ) -> None:
         # Slack wants an answer within 3 s: the bot replies in the background.
         out = self.get_output_channel(channel, thread_ts if self.use_threads else None)
-        message = UserMessage(
-            text,
-            out,
-            conversation_id(SLACK, user),
-            input_channel=self.name(),
-            metadata={"platform": "slack", "channel": channel},
+        task = asyncio.create_task(
+            self.hand_over(on_new_message, text, out, conversation_id(SLACK, user), request, channel=channel)
         )
-        task = asyncio.create_task(handle_safely(on_new_message, message, request))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        slack_webhook = Blueprint("slack_webhook", __name__)
-
-        @slack_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        slack_webhook = self.webhook_blueprint("slack_webhook")
 
         @slack_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            if not self.authentic(request):
-                logger.warning("slack: request without a valid signature refused")
-                return response.text("invalid signature", status=HTTPStatus.UNAUTHORIZED)
+            refusal = self.refused(request)
+            if refusal is not None:
+                return refusal
             if request.headers.get("X-Slack-Retry-Num"):
                 # We answered the first delivery at once; a retry would answer twice.
                 return response.text("", headers={"X-Slack-No-Retry": "1"})
@@ -295,9 +283,7 @@ class SlackInput(InputChannel):
         conversation = conversation_id(SLACK, user)
         value = await self._resolve(request, conversation, str(actions[0].get("value") or ""))
         if value is None:
-            await self.get_output_channel(channel).send_text_message(
-                conversation, "That choice has expired. Please ask your question again."
-            )
+            await self.get_output_channel(channel).send_text_message(conversation, EXPIRED_CHOICE)
             return response.text("")
         self._dispatch(
             on_new_message, value, user, channel, message.get("thread_ts") or message.get("ts"), request

@@ -13,7 +13,6 @@ update once the webhook is set with it; updates without it are refused.
 from __future__ import annotations
 
 import hmac
-import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
@@ -25,22 +24,19 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import (
+    EXPIRED_CHOICE,
     TELEGRAM,
-    DisabledInput,
+    ConnectorInput,
     MessagingOutput,
+    Refusal,
     SeenDeliveries,
     Setting,
-    announce_off,
     call_api,
     conversation_id,
-    handle_safely,
     platform_id,
-    read_settings,
 )
-from channels.options import conversation_events, is_short_code, payload_for_code, short_code
+from channels.options import is_short_code, short_code
 from channels.rendering import Choice, fit, plain_text, split_text
-
-logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64  # bytes
@@ -112,22 +108,30 @@ class TelegramOutput(MessagingOutput):
         return short_code(choice.payload)
 
 
-class TelegramInput(InputChannel):
+def secret_token_matches(expected: str, headers: Mapping[str, str]) -> bool:
+    """Telegram's check: the secret token set with the webhook comes back in a header."""
+    given = headers.get(SECRET_HEADER, "")
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+class TelegramInput(ConnectorInput):
     """Receives Telegram updates (messages and button presses)."""
+
+    SETTINGS = SETTINGS
+    REFUSAL = Refusal("update without the right secret token refused", "forbidden", HTTPStatus.FORBIDDEN)
 
     @classmethod
     def name(cls) -> str:
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        values, missing = read_settings(credentials, SETTINGS)
-        if missing:
-            announce_off(cls.name(), SETTINGS, missing)
-            return DisabledInput(cls.name())
+    def settings_problem(cls, values: dict[str, str]) -> str | None:
         if not SECRET_PATTERN.match(values["secret_token"]):
-            logger.warning("telegram connector is off: TELEGRAM_SECRET_TOKEN may only use A-Z a-z 0-9 _ -")
-            return DisabledInput(cls.name())
+            return "TELEGRAM_SECRET_TOKEN may only use A-Z a-z 0-9 _ -"
+        return None
+
+    @classmethod
+    def from_settings(cls, values: dict[str, str]) -> InputChannel:
         return cls(values["access_token"], values["secret_token"], values["webhook_url"], values["api_url"])
 
     def __init__(
@@ -142,26 +146,15 @@ class TelegramInput(InputChannel):
     def get_output_channel(self) -> TelegramOutput:
         return TelegramOutput(self.access_token, self.api_url)
 
-    def _authentic(self, request: Request) -> bool:
-        given = request.headers.get(SECRET_HEADER, "")
-        return hmac.compare_digest(given.encode(), self.secret_token.encode())
-
-    @staticmethod
-    async def _resolve(request: Request, conversation: str, data: str) -> str | None:
-        if not is_short_code(data):
-            return data
-        return payload_for_code(await conversation_events(request, conversation), data)
+    def authentic(self, request: Request) -> bool:
+        return secret_token_matches(self.secret_token, request.headers)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        telegram_webhook = Blueprint("telegram_webhook", __name__)
-
-        @telegram_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        telegram_webhook = self.webhook_blueprint("telegram_webhook")
 
         @telegram_webhook.route("/set_webhook", methods=["POST"])
         async def set_webhook(request: Request) -> HTTPResponse:
-            if not self._authentic(request):
+            if not self.authentic(request):
                 return response.text("forbidden", status=HTTPStatus.FORBIDDEN)
             if not self.webhook_url:
                 return response.text("TELEGRAM_WEBHOOK_URL is not set", status=HTTPStatus.BAD_REQUEST)
@@ -180,9 +173,9 @@ class TelegramInput(InputChannel):
 
         @telegram_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            if not self._authentic(request):
-                logger.warning("telegram: update without the right secret token refused")
-                return response.text("forbidden", status=HTTPStatus.FORBIDDEN)
+            refusal = self.refused(request)
+            if refusal is not None:
+                return refusal
             update = request.json if isinstance(request.json, dict) else {}
             if not await self.deliveries.first_delivery(TELEGRAM, update.get("update_id")):
                 return response.text("success")  # a retry of an update already handled
@@ -195,9 +188,7 @@ class TelegramInput(InputChannel):
                 conversation = conversation_id(TELEGRAM, chat_id)
                 text = await self._resolve(request, conversation, str(query.get("data") or ""))
                 if text is None:
-                    await out.send_text_message(
-                        conversation, "That choice has expired. Please ask your question again."
-                    )
+                    await out.send_text_message(conversation, EXPIRED_CHOICE)
                     return response.text("success")
             elif isinstance(update.get("message"), dict) and update["message"].get("text"):
                 message = update["message"]
@@ -207,17 +198,7 @@ class TelegramInput(InputChannel):
                     text = "/greet"
             # Edited messages, stickers, photos, joins...: nothing to answer.
             if chat_id and text:
-                await handle_safely(
-                    on_new_message,
-                    UserMessage(
-                        text,
-                        out,
-                        conversation_id(TELEGRAM, chat_id),
-                        input_channel=self.name(),
-                        metadata={"platform": "telegram"},
-                    ),
-                    request,
-                )
+                await self.hand_over(on_new_message, text, out, conversation_id(TELEGRAM, chat_id), request)
             return response.text("success")
 
         return telegram_webhook

@@ -15,8 +15,7 @@ from the conversation's last bot turn, so no state is kept in the server).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -28,25 +27,21 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from channels.base import (
+    ONLY_TEXT,
     SMS,
-    DisabledInput,
+    ConnectorInput,
     MessagingOutput,
+    Refusal,
     Setting,
-    announce_off,
     call_api,
     conversation_id,
-    handle_safely,
     platform_id,
-    read_settings,
 )
 from channels.options import conversation_events, offered_choices
 from channels.rendering import Choice, numbered_options, parse_number_reply, plain_text, split_text
 
-logger = logging.getLogger(__name__)
-
 BODY_LIMIT = 1600  # Twilio's limit for one message body
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-ONLY_TEXT = "Sorry, I can only read text messages. Please type your question."
 
 SETTINGS = (
     Setting("account_sid", "TWILIO_ACCOUNT_SID"),
@@ -95,19 +90,30 @@ class TwilioOutput(MessagingOutput):
             await self._send(recipient_id, part)
 
 
-class TwilioInput(InputChannel):
+def signed_by_twilio(auth_token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
+    """X-Twilio-Signature over the public URL and the POSTed parameters."""
+    return bool(signature) and RequestValidator(auth_token).validate(url, params, signature)
+
+
+def form_params(request: Request) -> dict[str, str]:
+    """The POSTed parameters, first value of each (as Twilio signs them)."""
+    return {key: values[0] for key, values in (request.form or {}).items() if values}
+
+
+class TwilioInput(ConnectorInput):
     """Receives Twilio's signed message webhooks."""
+
+    SETTINGS = SETTINGS
+    REFUSAL = Refusal(
+        "webhook call without a valid signature refused", "invalid signature", HTTPStatus.FORBIDDEN
+    )
 
     @classmethod
     def name(cls) -> str:
         return "twilio"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        values, missing = read_settings(credentials, SETTINGS)
-        if missing:
-            announce_off(cls.name(), SETTINGS, missing)
-            return DisabledInput(cls.name())
+    def from_settings(cls, values: dict[str, str]) -> InputChannel:
         return cls(
             values["account_sid"],
             values["auth_token"],
@@ -128,11 +134,14 @@ class TwilioInput(InputChannel):
     def get_output_channel(self) -> TwilioOutput:
         return TwilioOutput(self.account_sid, self.auth_token, self.number, self.api_url)
 
-    def authentic(self, request: Request, params: dict[str, str]) -> bool:
-        """X-Twilio-Signature over the public URL and the POSTed parameters."""
-        signature = request.headers.get("X-Twilio-Signature", "")
-        url = self.webhook_url or request.url
-        return bool(signature) and RequestValidator(self.auth_token).validate(url, params, signature)
+    def authentic(self, request: Request, params: Mapping[str, str] | None = None) -> bool:
+        """Signed by Twilio, for the public URL (TWILIO_WEBHOOK_URL behind a proxy)."""
+        return signed_by_twilio(
+            self.auth_token,
+            self.webhook_url or request.url,
+            form_params(request) if params is None else params,
+            request.headers.get("X-Twilio-Signature", ""),
+        )
 
     @staticmethod
     def understand(text: str, choices: Sequence[Choice]) -> tuple[str | None, str | None]:
@@ -146,18 +155,14 @@ class TwilioInput(InputChannel):
         return None, f"Please reply with a number from 1 to {len(choices)}, or type your question."
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        twilio_webhook = Blueprint("twilio_webhook", __name__)
-
-        @twilio_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        twilio_webhook = self.webhook_blueprint("twilio_webhook")
 
         @twilio_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            params = {key: values[0] for key, values in (request.form or {}).items() if values}
-            if not self.authentic(request, params):
-                logger.warning("twilio: webhook call without a valid signature refused")
-                return response.text("invalid signature", status=HTTPStatus.FORBIDDEN)
+            refusal = self.refused(request)
+            if refusal is not None:
+                return refusal
+            params = form_params(request)
             sender = params.get("From", "")
             conversation = conversation_id(SMS, sender)
             # Some carriers turn "@" into "¡".
@@ -174,17 +179,7 @@ class TwilioInput(InputChannel):
                 if reply:
                     await out.send_text_message(conversation, reply)
                 elif for_rasa:
-                    await handle_safely(
-                        on_new_message,
-                        UserMessage(
-                            for_rasa,
-                            out,
-                            conversation,
-                            input_channel=self.name(),
-                            metadata={"platform": "twilio"},
-                        ),
-                        request,
-                    )
+                    await self.hand_over(on_new_message, for_rasa, out, conversation, request)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return twilio_webhook

@@ -27,9 +27,9 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from actions.lexicon import load_treatments
 from actions.settings import PROJECT_ROOT
 from insights.analysis import GENERAL, Topic, UnansweredTurn
+from lexicon import load_treatments
 
 MAX_DISTINCT = 5_000
 BLOCK = 512

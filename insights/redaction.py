@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from actions.credentials import find_licence_number, find_person_name
-from actions.lexicon import LEXICON_DIR, load_conditions, load_credentials, load_states, load_treatments
+from lexicon import LEXICON_DIR, load_conditions, load_credentials, load_states, load_treatments
 
 EMAIL = "[email]"
 URL = "[link]"

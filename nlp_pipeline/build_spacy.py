@@ -20,8 +20,9 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
-from actions.lexicon import (
+from lexicon import (
     LEXICON_DIR,
+    PROJECT_ROOT,
     Term,
     load_conditions,
     load_credentials,
@@ -30,7 +31,6 @@ from actions.lexicon import (
     load_treatments,
     one_edit_variants,
 )
-from actions.settings import PROJECT_ROOT
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "build" / "spacy_en_headache"
 # Words that, in capitals, may precede an ambiguous state code ("in OR").

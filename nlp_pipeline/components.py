@@ -53,7 +53,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.settings import PROJECT_ROOT
+from lexicon import PROJECT_ROOT
 from nlp_pipeline.language import detect_language
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, Analysis, RedFlagMatcher

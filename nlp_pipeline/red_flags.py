@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from actions.lexicon import one_edit_variants
-from actions.settings import PROJECT_ROOT
+from lexicon import PROJECT_ROOT, one_edit_variants
 
 DEFAULT_PATTERNS = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 DEFAULT_MODEL = PROJECT_ROOT / "build" / "spacy_en_headache"

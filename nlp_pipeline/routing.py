@@ -34,7 +34,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.lexicon import load_treatments, normalize_term
+from lexicon import load_treatments, normalize_term
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 
 logger = logging.getLogger(__name__)

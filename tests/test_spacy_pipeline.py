@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from actions.lexicon import load_states
+from lexicon import load_states
 from nlp_pipeline.build_spacy import build_pipeline
 
 

@@ -16,7 +16,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import Engine
 
-from actions.lexicon import LEXICON_DIR, load_states
 from actions.settings import legal_max_age_months
 from actions.store.database import create_schema, session_scope
 from actions.store.legal_repository import (
@@ -31,6 +30,7 @@ from actions.store.legal_repository import (
     OtherPractitioner,
     SqlLegalRepository,
 )
+from lexicon import LEXICON_DIR, load_states
 
 SOURCES_FILE = "sources.yml"
 DRY_NEEDLING_FILE = "dry_needling.yml"

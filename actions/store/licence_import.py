@@ -40,7 +40,6 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.lexicon import load_states, normalize_state
 from actions.store.database import create_schema, display_url
 from actions.store.licence_models import (
     ACTIVE,
@@ -59,6 +58,7 @@ from actions.store.licence_models import (
     name_key,
     profession_for,
 )
+from lexicon import load_states, normalize_state
 
 CANONICAL_HEADER = (
     "state",

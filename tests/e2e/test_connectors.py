@@ -48,7 +48,7 @@ TWILIO_NUMBER = "+15550000000"
 ALLOWED_ORIGIN = "http://allowed.example"
 
 CREDENTIALS = """\
-server_plugins.rest.GuardedRestInput:
+channels.rest.GuardedRestInput:
 channels.socketio.WebChatInput:
   user_message_evt: user_uttered
   bot_message_evt: bot_uttered

@@ -42,7 +42,7 @@ def test_unreachable_redis_leaves_the_decision_to_this_process(caplog):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once closed
     deliveries = SeenDeliveries(redis_url=f"redis://127.0.0.1:{port}/1")
-    with caplog.at_level(logging.WARNING, logger="channels.base"):
+    with caplog.at_level(logging.WARNING, logger="channels.deliveries"):
         assert firsts(deliveries, (TELEGRAM, 1), (TELEGRAM, 1)) == [True, False]
     assert [record.getMessage() for record in caplog.records] == [
         "tg: Redis did not answer (ConnectionError); retries are recognised by this process only"

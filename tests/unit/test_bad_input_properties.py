@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from channels.rest import GuardedRestInput
 from server_plugins.balance import TurnBalancer
 from server_plugins.guard import EMPTY_MESSAGE, check_message, max_message_chars
-from server_plugins.rest import GuardedRestInput
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

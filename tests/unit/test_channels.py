@@ -323,9 +323,9 @@ def test_telegram_long_answers_are_split_at_4096(monkeypatch):
 
 def test_telegram_checks_the_secret_token():
     channel = telegram.TelegramInput("123:abc", "secret_1")
-    assert channel._authentic(FakeRequest({"X-Telegram-Bot-Api-Secret-Token": "secret_1"}))
-    assert not channel._authentic(FakeRequest({"X-Telegram-Bot-Api-Secret-Token": "secret_2"}))
-    assert not channel._authentic(FakeRequest({}))
+    assert channel.authentic(FakeRequest({"X-Telegram-Bot-Api-Secret-Token": "secret_1"}))
+    assert not channel.authentic(FakeRequest({"X-Telegram-Bot-Api-Secret-Token": "secret_2"}))
+    assert not channel.authentic(FakeRequest({}))
 
 
 # ---------------------------------------------------------------- Slack

@@ -1,4 +1,4 @@
-"""channels.base.SeenDeliveries: the connectors' memory of platform deliveries
+"""channels.deliveries.SeenDeliveries: the connectors' memory of platform deliveries
 already handled (issue 19), without a Redis server."""
 
 from __future__ import annotations

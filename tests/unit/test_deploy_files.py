@@ -243,7 +243,7 @@ def test_the_body_limit_is_set_wherever_the_server_starts(compose, helm):
     assert {item["name"]: item.get("value") for item in helm["extraEnv"]}["SANIC_REQUEST_MAX_SIZE"] == limit
     assert re.search(rf"^export SANIC_REQUEST_MAX_SIZE := {limit}$", (ROOT / "Makefile").read_text(), re.M)
     # Any other start (`rasa run` by hand, the tests' servers): the REST channel's listener.
-    assert "limit_request_size" in (ROOT / "server_plugins" / "rest.py").read_text()
+    assert "limit_request_size" in (ROOT / "channels" / "rest.py").read_text()
 
 
 # ---------------------------------------------------------------- finding 7: nginx

@@ -28,7 +28,6 @@ from actions.expectations import (
     render_personal,
     render_sources,
 )
-from actions.lexicon import load_conditions, load_treatments, normalize_term
 from actions.rendering import DISCLAIMER, ShortFirstAnswer, format_date
 from actions.safety.notice import privacy_notice
 from actions.store.evidence_data import read_evidence_table
@@ -38,6 +37,7 @@ from actions.store.evidence_repository import (
     EvidenceRow,
     InMemoryEvidenceRepository,
 )
+from lexicon import load_conditions, load_treatments, normalize_term
 from tests.conftest import (
     ROOT,
     SAFETY,

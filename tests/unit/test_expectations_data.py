@@ -13,9 +13,9 @@ import yaml
 from ruamel.yaml import YAML
 
 from actions.evidence_ranges import Frequency, parse_frequency
-from actions.lexicon import load_conditions, normalize_term
 from actions.store.evidence_data import EvidenceError, read_evidence_table
 from actions.store.evidence_repository import CONDITION_LABELS, TREATMENT_LABELS
+from lexicon import load_conditions, normalize_term
 from nlp_pipeline.build_spacy import build_pipeline
 from tests.conftest import ROOT
 

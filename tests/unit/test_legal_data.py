@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from actions.lexicon import load_states
 from actions.settings import PROJECT_ROOT
 from actions.store.legal_data import (
     LegalDataError,
@@ -19,6 +18,7 @@ from actions.store.legal_data import (
     stale_rows,
 )
 from actions.store.legal_repository import ALLOWED, NOT_ADDRESSED, PROHIBITED, UNCLEAR
+from lexicon import load_states
 
 DATA = PROJECT_ROOT / "data"
 CODES = {state.code for state in load_states()}

@@ -12,7 +12,7 @@ import pytest
 from rasa_sdk import Tracker
 
 from actions.legal import read_state_reply, state_in_message
-from actions.lexicon import load_states
+from lexicon import load_states
 from nlp_pipeline.build_spacy import build_pipeline
 
 STATES = load_states()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.lexicon import load_states, load_treatments, normalize_state, normalize_term
+from lexicon import load_states, load_treatments, normalize_state, normalize_term
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_treatment_normalisation(text, key):
 
 
 def test_one_edit_variants_is_the_one_typo_generator():
-    from actions.lexicon import one_edit_variants
+    from lexicon import one_edit_variants
 
     variants = one_edit_variants("hawaii")
     assert {"hawii", "hawaiii", "hwaaii", "hawaxi"} <= variants and "hawaii" not in variants

@@ -1,6 +1,6 @@
 """The public REST webhook never reaches another channel's conversation (issue 19, finding 1),
 and deeply nested JSON gets a 400, not a 500 (finding 8). Without a server: the handler of
-server_plugins/rest.py is called with a request-like object."""
+channels/rest.py is called with a request-like object."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from channels.base import MESSENGER, SLACK, SMS, TELEGRAM, WEB, conversation_id
+from channels.rest import GuardedRestInput
 from server_plugins.balance import TurnBalancer
-from server_plugins.rest import GuardedRestInput
 
 SESSION = "0123456789abcdef0123456789abcdef"
 
@@ -111,7 +111,7 @@ def test_a_short_first_answer_is_one_rest_reply_per_message():
     import asyncio
 
     from actions.rendering import CitedSource, ShortFirstAnswer
-    from server_plugins.rest import RestCollectingOutput
+    from channels.rest import RestCollectingOutput
 
     answer = ShortFirstAnswer(
         "k", "Short.", "Detail.", (CitedSource("S", "https://example.org/s"),), "Source: S", "Reviewed."

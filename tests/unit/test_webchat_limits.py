@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from channels.rate_limit import TOO_FAST, MessageRate, TokenBuckets
+from channels.rest import GuardedRestInput
 from channels.socketio import SessionTokens, WebChatConfigError, WebChatInput, session_secret
 from server_plugins.balance import TurnBalancer
 from server_plugins.guard import MAX_METADATA_BYTES, bounded_metadata
-from server_plugins.rest import GuardedRestInput
 from tests.conftest import ROOT
 
 SECRET = "k" * 40

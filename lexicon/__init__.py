@@ -1,7 +1,11 @@
 """The project's own vocabulary (data/lexicon): states, treatments, credentials.
 
-Shared by the spaCy pipeline builder (entity-ruler patterns) and by the actions
-(normalising what the user typed to a canonical key such as a USPS code).
+Shared by the Rasa server's NLU (nlp_pipeline: entity-ruler patterns, routing,
+red-flag typos) and by the action server (normalising what the user typed to a
+canonical key such as a USPS code). It lives outside both so that neither
+imports the other: nothing here needs more than the standard library and
+ruamel.yaml, so the action server never loads spaCy or Rasa, and the NLU
+components never load the actions' settings or database layer.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from actions.settings import PROJECT_ROOT
-
+# The repository (data/, build/ and var/ live here), for both servers and the tools.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LEXICON_DIR = PROJECT_ROOT / "data" / "lexicon"
 
 
