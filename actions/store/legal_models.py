@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declared_attr, relationship
 
-from actions.store.models import Base
+from actions.store.models import Base, child_rows
 
 
 class LegalSourceRow(Base):
@@ -52,12 +52,7 @@ class CitedStateColumns:
 
     @declared_attr
     def citations(cls) -> Any:
-        return relationship(
-            cls._citation_row,
-            order_by=f"{cls._citation_row}.position",
-            cascade="all, delete-orphan",
-            lazy="selectin",
-        )
+        return child_rows(cls._citation_row)
 
 
 class CitationColumns:
@@ -105,18 +100,8 @@ class DryNeedlingStateRow(CitedStateColumns, Base):
     board = Column(String(200), nullable=True)
     board_url = Column(String(500), nullable=True)
 
-    details = relationship(
-        "DryNeedlingDetailRow",
-        order_by="DryNeedlingDetailRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
-    practitioners = relationship(
-        "DryNeedlingPractitionerRow",
-        order_by="DryNeedlingPractitionerRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
+    details = child_rows("DryNeedlingDetailRow")
+    practitioners = child_rows("DryNeedlingPractitionerRow")
 
 
 class DryNeedlingDetailRow(Base):
@@ -172,12 +157,7 @@ class AcupunctureLicensureRow(CitedStateColumns, Base):
     exam = Column(Text, nullable=False)
     summary = Column(Text, nullable=False)
 
-    caveats = relationship(
-        "AcupunctureCaveatRow",
-        order_by="AcupunctureCaveatRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
+    caveats = child_rows("AcupunctureCaveatRow")
 
 
 class AcupunctureCaveatRow(Base):
