@@ -228,7 +228,7 @@ def _parse_row(
     return row
 
 
-def _parse_sources(items: Any, problems: list[str]) -> dict[str, EvidenceSource]:
+def _read_sources(items: Any, problems: list[str]) -> dict[str, EvidenceSource]:
     if not isinstance(items, list) or not items:
         problems.append("sources: expected a non-empty list")
         return {}
@@ -257,7 +257,7 @@ def read_evidence_table(directory: Path) -> EvidenceTable:
     version = str(data.get("version") or "")
     if not version:
         problems.append(f"{path.name}: missing version")
-    sources = _parse_sources(data.get("sources"), problems)
+    sources = _read_sources(data.get("sources"), problems)
     common_data: dict[str, Any] = data["common"] if isinstance(data.get("common"), dict) else {}
     if set(common_data) != set(COMMON_PARTS):
         problems.append(f"common: expected exactly the part(s) {', '.join(COMMON_PARTS)}")

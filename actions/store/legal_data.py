@@ -135,7 +135,7 @@ def _top_level(data: Any, filename: str, list_key: str, problems: list[str]) -> 
     return str(version), list(data[list_key])
 
 
-def _parse_sources(
+def _read_sources(
     items: list[Any], lines: list[Lines], problems: list[str], today: date
 ) -> dict[str, LegalSource]:
     def checker(index: int, item: Any) -> Checker:
@@ -383,7 +383,7 @@ def read_legal_data(data_dir: Path, today: date | None = None) -> LegalDataset:
         raise LegalDataError(problems)
 
     _, source_items = _top_level(raw_sources, SOURCES_FILE, "sources", problems)
-    sources = _parse_sources(source_items, source_lines, problems, today)
+    sources = _read_sources(source_items, source_lines, problems, today)
     dn_version, dn_items = _top_level(raw_dry_needling, DRY_NEEDLING_FILE, "states", problems)
     acu_version, acu_items = _top_level(raw_acupuncture, ACUPUNCTURE_FILE, "states", problems)
 
