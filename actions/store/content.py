@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
@@ -17,6 +13,7 @@ from actions.store.database import create_schema, get_engine, session_scope
 from actions.store.faq_repository import SqlFaqRepository
 from actions.store.models import FaqTopicRow
 from actions.store.records import FaqAnswer, Source
+from actions.store.validation import Checker, SourceFormat, ValidationError, parse_sources, read_yaml
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,79}$")
 TREATMENTS = frozenset(
@@ -25,14 +22,14 @@ TREATMENTS = frozenset(
 REQUIRED_FIELDS = ("key", "title", "treatment", "aspect", "short", "answer", "sources", "reviewed")
 # The short answer is what a phone shows first (issue 20): one or two sentences.
 SHORT_MAX_WORDS = 40
+# A topic lists its sources in place: a title and an address each.
+SOURCE_FORMAT = SourceFormat()
 
 
-class ContentError(ValueError):
+class ContentError(ValidationError):
     """The content files are invalid; the message lists every problem found."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid FAQ content:\n" + "\n".join(f"  - {p}" for p in problems))
-        self.problems = problems
+    heading = "invalid FAQ content"
 
 
 @dataclass(frozen=True)
@@ -47,57 +44,41 @@ class FaqContent:
         return {answer.key for answer in self.answers}
 
 
-def _parse_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-def _parse_topic(item: Any, where: str, problems: list[str]) -> FaqAnswer | None:
-    if not isinstance(item, dict):
-        problems.append(f"{where}: a topic must be a mapping")
+def _parse_topic(check: Checker) -> FaqAnswer | None:
+    if not check.is_mapping() or not check.missing(REQUIRED_FIELDS):
         return None
-    missing = [name for name in REQUIRED_FIELDS if not item.get(name)]
-    if missing:
-        problems.append(f"{where}: missing {', '.join(missing)}")
-        return None
+    item = check.item
     key = str(item["key"])
-    where = f"{where} ({key})"
+    check.named(key)
     if not KEY_PATTERN.match(key):
-        problems.append(f"{where}: key must be lower_snake_case, 3-80 characters")
+        check.problem("key must be lower_snake_case, 3-80 characters", "key")
     short = " ".join(str(item["short"]).split())
     if len(short.split()) > SHORT_MAX_WORDS:
-        problems.append(
-            f"{where}: short has {len(short.split())} words; at most {SHORT_MAX_WORDS} "
-            "(one or two sentences that answer the question; the detail goes in answer)"
+        check.problem(
+            f"short has {len(short.split())} words; at most {SHORT_MAX_WORDS} "
+            "(one or two sentences that answer the question; the detail goes in answer)",
+            "short",
         )
     if short.lstrip().startswith("- "):
-        problems.append(f"{where}: short must be a sentence, not a list item")
+        check.problem("short must be a sentence, not a list item", "short")
     if item["treatment"] not in TREATMENTS:
-        problems.append(f"{where}: unknown treatment {item['treatment']!r}")
-    try:
-        reviewed = _parse_date(item["reviewed"])
-    except ValueError:
-        problems.append(f"{where}: reviewed must be a date YYYY-MM-DD, got {item['reviewed']!r}")
+        check.problem(f"unknown treatment {item['treatment']!r}", "treatment")
+    reviewed = check.date_value("reviewed", label="reviewed date")
+    if reviewed is None:
         return None
-    if reviewed > date.today():
-        problems.append(f"{where}: reviewed date {reviewed} is in the future")
-    sources: list[Source] = []
-    for index, source in enumerate(item["sources"] or []):
-        if not isinstance(source, dict) or not source.get("title") or not source.get("url"):
-            problems.append(f"{where}: source {index + 1} needs a title and a url")
-            continue
-        url = str(source["url"]).strip()
-        if not url.startswith(("https://", "http://")):
-            problems.append(f"{where}: source {index + 1} url must start with http(s)://")
-        sources.append(Source(title=str(source["title"]).strip(), url=url))
+    items = item["sources"] if isinstance(item["sources"], list) else []
+    if not items:
+        check.problem("sources must be a list", "sources")
+    sources = parse_sources(
+        items, SOURCE_FORMAT, lambda index, source: check.child(source, f"source {index + 1}")
+    )
     return FaqAnswer(
         key=key,
         title=str(item["title"]).strip(),
         treatment=str(item["treatment"]),
         aspect=str(item["aspect"]),
         text=str(item["answer"]).strip(),
-        sources=tuple(sources),
+        sources=tuple(Source(title=s.title, url=s.url or "") for s in sources.values()),
         reviewed_on=reviewed,
         short=short,
     )
@@ -115,19 +96,17 @@ def read_faq_content(directory: Path) -> FaqContent:
     files = sorted((directory / "faq").glob("*.yml"))
     if not files:
         raise ContentError([f"no content files found in {directory / 'faq'}"])
-    yaml = YAML(typ="safe", pure=True)
     for path in files:
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"))
-        except YAMLError as error:
-            problems.append(f"{path.name}: not valid YAML: {error}")
+        parsed = read_yaml(path, problems)
+        if parsed is None:
             continue
+        data = parsed[0]
         if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
             problems.append(f"{path.name}: expected a mapping with a 'topics' list")
             continue
         versions.append(str(data.get("version", "")))
         for index, item in enumerate(data["topics"]):
-            answer = _parse_topic(item, f"{path.name} topic {index + 1}", problems)
+            answer = _parse_topic(Checker(problems, item, f"{path.name} topic {index + 1}"))
             if answer is not None:
                 answers.append(answer)
     seen: dict[str, int] = {}

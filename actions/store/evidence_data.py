@@ -18,8 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import Engine
 
 from actions.store import evidence_models  # noqa: F401  (registers the tables with Base)
@@ -40,10 +38,10 @@ from actions.store.evidence_repository import (
     EvidenceTable,
     SqlEvidenceRepository,
 )
+from actions.store.validation import Checker, SourceFormat, ValidationError, parse_sources, read_yaml
 
 EVIDENCE_DIR = "evidence"
 EVIDENCE_FILE = "expectations.yml"
-SOURCE_ID = re.compile(r"^[a-z][a-z0-9_]{2,59}$")
 PUBLISHED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 ROW_FIELDS = {"treatment", "condition", "evidence", "grade", "reviewed", "estimate", *ROW_PARTS}
 REQUIRED_ROW_FIELDS = ("treatment", "condition", "evidence", "grade", "reviewed", *ROW_PARTS)
@@ -52,12 +50,10 @@ _CURE = re.compile(r"\bcur(?:e|es|ed|ing)\b", re.IGNORECASE)
 _GUARANTEE = re.compile(r"\bguarantee", re.IGNORECASE)
 
 
-class EvidenceError(ValueError):
+class EvidenceError(ValidationError):
     """The evidence file is invalid; the message lists every problem found."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid evidence table:\n" + "\n".join(f"  - {p}" for p in problems))
-        self.problems = problems
+    heading = "invalid evidence table"
 
 
 def format_figure(value: float) -> str:
@@ -97,66 +93,33 @@ def _published_problem(value: str) -> str | None:
     return None
 
 
-def _parse_sources(items: Any, problems: list[str]) -> dict[str, EvidenceSource]:
-    sources: dict[str, EvidenceSource] = {}
-    if not isinstance(items, list) or not items:
-        problems.append("sources: expected a non-empty list")
-        return sources
-    for index, item in enumerate(items):
-        where = f"source {index + 1}"
-        if not isinstance(item, dict):
-            problems.append(f"{where}: must be a mapping")
-            continue
-        missing = [name for name in ("id", "title", "url", "published") if not item.get(name)]
-        if missing:
-            problems.append(f"{where}: missing {', '.join(missing)}")
-            continue
-        source_id = str(item["id"])
-        where = f"{where} ({source_id})"
-        unknown = sorted(set(item) - {"id", "title", "url", "published"})
-        if unknown:
-            problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
-        if not SOURCE_ID.match(source_id):
-            problems.append(f"{where}: id must be lower_snake_case, 3-60 characters")
-        if source_id in sources:
-            problems.append(f"{where}: duplicate source id")
-        url = str(item["url"]).strip()
-        if not url.startswith(("https://", "http://")):
-            problems.append(f"{where}: url must start with http(s)://")
-        published = str(item["published"]).strip()
-        problem = _published_problem(published)
-        if problem:
-            problems.append(f"{where}: {problem}")
-        sources[source_id] = EvidenceSource(
-            id=source_id, title=str(item["title"]).strip(), url=url, published=published
-        )
-    return sources
+# Sources are listed once at the top and cited by id; published is as precise as the source.
+SOURCE_FORMAT = SourceFormat(
+    key="id", key_lengths=(3, 60), dated="published", date_problem=_published_problem
+)
 
 
-def _parse_part(
-    name: str, item: Any, where: str, sources: dict[str, EvidenceSource], problems: list[str]
-) -> EvidencePart | None:
-    where = f"{where} {name}"
+def _parse_part(name: str, check: Checker, sources: dict[str, EvidenceSource]) -> EvidencePart | None:
+    item = check.item
     if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
-        problems.append(f"{where}: expected a mapping with a non-empty 'text' and a 'sources' list")
+        check.problem("expected a mapping with a non-empty 'text' and a 'sources' list")
         return None
-    unknown = sorted(set(item) - {"text", "sources"})
-    if unknown:
-        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    check.unknown(("text", "sources"))
     text = " ".join(item["text"].split())
     ids = item.get("sources")
     if ids is None or not isinstance(ids, list):
-        problems.append(f"{where}: 'sources' must be a list (empty if the text cites nothing)")
+        check.problem("'sources' must be a list (empty if the text cites nothing)", "sources")
         ids = []
     ids = [str(source_id) for source_id in ids]
     for source_id in ids:
         if source_id not in sources:
-            problems.append(f"{where}: unknown source {source_id!r}")
+            check.problem(f"unknown source {source_id!r}", "sources")
     if len(set(ids)) != len(ids):
-        problems.append(f"{where}: a source is listed twice")
+        check.problem("a source is listed twice", "sources")
     if re.search(r"\d", text) and not ids:
-        problems.append(f"{where}: the text contains a number but names no source for it")
-    problems.extend(f"{where}: {problem}" for problem in wording_problems(text))
+        check.problem("the text contains a number but names no source for it", "text")
+    for problem in wording_problems(text):
+        check.problem(problem, "text")
     return EvidencePart(
         name=name,
         text=text,
@@ -165,39 +128,35 @@ def _parse_part(
 
 
 def _parse_estimate(
-    item: Any,
-    where: str,
-    results: EvidencePart | None,
-    sources: dict[str, EvidenceSource],
-    problems: list[str],
+    check: Checker, results: EvidencePart | None, sources: dict[str, EvidenceSource]
 ) -> tuple[str | None, tuple[EvidenceFigure, ...]]:
-    where = f"{where} estimate"
+    item = check.item
     if not isinstance(item, dict) or not item.get("comparison") or not isinstance(item.get("figures"), dict):
-        problems.append(f"{where}: expected 'comparison' and a 'figures' mapping")
+        check.problem("expected 'comparison' and a 'figures' mapping")
         return None, ()
     figures: dict[str, EvidenceFigure] = {}
     given = item["figures"]
     missing = [name for name in ESTIMATE_FIGURES if name not in given]
     unknown = sorted(set(given) - set(ESTIMATE_FIGURES))
     if missing:
-        problems.append(f"{where}: missing figure(s) {', '.join(missing)}")
+        check.problem(f"missing figure(s) {', '.join(missing)}", "figures")
     if unknown:
-        problems.append(f"{where}: unknown figure(s) {', '.join(unknown)}")
+        check.problem(f"unknown figure(s) {', '.join(unknown)}", "figures")
     for name in ESTIMATE_FIGURES:
-        figure = given.get(name)
-        if figure is None:
+        figure = check.child(given.get(name), name)
+        if figure.item is None:
             continue
-        value = figure.get("value") if isinstance(figure, dict) else None
-        source_id = str(figure.get("source")) if isinstance(figure, dict) else ""
+        value = figure.item.get("value") if isinstance(figure.item, dict) else None
+        source_id = str(figure.item.get("source")) if isinstance(figure.item, dict) else ""
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            problems.append(f"{where} {name}: value must be a positive number")
+            figure.problem("value must be a positive number")
             continue
         if source_id not in sources:
-            problems.append(f"{where} {name}: unknown source {source_id!r}")
+            figure.problem(f"unknown source {source_id!r}")
             continue
         if results is not None and not mentions_number(results.text, value):
-            problems.append(
-                f"{where} {name}: {format_figure(value)} does not appear in the results text, "
+            figure.problem(
+                f"{format_figure(value)} does not appear in the results text, "
                 "so the answer would not show where it comes from"
             )
         figures[name] = EvidenceFigure(name=name, value=float(value), source=sources[source_id])
@@ -206,70 +165,54 @@ def _parse_estimate(
             figures[name].value for name in ESTIMATE_FIGURES
         )
         if not treated < comparison <= baseline:
-            problems.append(f"{where}: expected treated_days < comparison_days <= baseline_days")
+            check.problem("expected treated_days < comparison_days <= baseline_days")
         if responders > 100:
-            problems.append(f"{where}: responder_percent must be at most 100")
+            check.problem("responder_percent must be at most 100")
         if max_baseline < baseline:
-            problems.append(f"{where}: max_baseline_days must be at least baseline_days")
+            check.problem("max_baseline_days must be at least baseline_days")
     # Sorted by name, as the database returns them.
     return str(item["comparison"]).strip(), tuple(figures[name] for name in sorted(figures))
 
 
 def _parse_row(
-    item: Any,
-    where: str,
-    sources: dict[str, EvidenceSource],
-    common: tuple[EvidencePart, ...],
-    problems: list[str],
+    check: Checker, sources: dict[str, EvidenceSource], common: tuple[EvidencePart, ...]
 ) -> EvidenceRow | None:
-    if not isinstance(item, dict):
-        problems.append(f"{where}: a row must be a mapping")
+    if not check.is_mapping() or not check.missing(REQUIRED_ROW_FIELDS):
         return None
-    missing = [name for name in REQUIRED_ROW_FIELDS if not item.get(name)]
-    if missing:
-        problems.append(f"{where}: missing {', '.join(missing)}")
-        return None
+    item = check.item
     treatment, condition = str(item["treatment"]), str(item["condition"])
-    where = f"{where} ({treatment} x {condition})"
-    unknown = sorted(set(item) - ROW_FIELDS)
-    if unknown:
-        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    check.named(f"{treatment} x {condition}")
+    check.unknown(ROW_FIELDS)
     if treatment not in TREATMENT_LABELS:
-        problems.append(f"{where}: unknown treatment {treatment!r}")
+        check.problem(f"unknown treatment {treatment!r}", "treatment")
     if condition not in CONDITION_LABELS:
-        problems.append(f"{where}: unknown condition {condition!r}")
+        check.problem(f"unknown condition {condition!r}", "condition")
     evidence, grade = str(item["evidence"]), str(item["grade"])
     if evidence not in EVIDENCE_KINDS:
-        problems.append(f"{where}: evidence must be one of {', '.join(EVIDENCE_KINDS)}")
+        check.problem(f"evidence must be one of {', '.join(EVIDENCE_KINDS)}", "evidence")
     if grade not in GRADES:
-        problems.append(f"{where}: grade must be one of {', '.join(GRADES)}")
+        check.problem(f"grade must be one of {', '.join(GRADES)}", "grade")
     if evidence == "none" and grade != "no_direct_evidence":
-        problems.append(f"{where}: a row without evidence must have grade no_direct_evidence")
-    try:
-        reviewed = (
-            item["reviewed"]
-            if isinstance(item["reviewed"], date)
-            else date.fromisoformat(str(item["reviewed"]))
-        )
-    except ValueError:
-        problems.append(f"{where}: reviewed must be a date YYYY-MM-DD, got {item['reviewed']!r}")
+        check.problem("a row without evidence must have grade no_direct_evidence", "grade")
+    reviewed = check.date_value("reviewed", label="reviewed date")
+    if reviewed is None:
         return None
-    if reviewed > date.today():
-        problems.append(f"{where}: reviewed date {reviewed} is in the future")
-    parts = [_parse_part(name, item[name], where, sources, problems) for name in ROW_PARTS]
+    parts = [_parse_part(name, check.child(item[name], name), sources) for name in ROW_PARTS]
     comparison: str | None = None
     figures: tuple[EvidenceFigure, ...] = ()
     if item.get("estimate") is not None:
         if evidence != "direct":
-            problems.append(f"{where}: a personal estimate needs direct evidence for this pair")
+            check.problem("a personal estimate needs direct evidence for this pair", "estimate")
         comparison, figures = _parse_estimate(
-            item["estimate"], where, parts[ROW_PARTS.index("results")], sources, problems
+            check.child(item["estimate"], "estimate"), parts[ROW_PARTS.index("results")], sources
         )
     if any(part is None for part in parts):
         return None
     short = parts[ROW_PARTS.index("short")]
     if short is not None and len(short.text.split()) > SHORT_MAX_WORDS:
-        problems.append(f"{where} short: {len(short.text.split())} words; at most {SHORT_MAX_WORDS}")
+        check.child(item["short"], "short").problem(
+            f"{len(short.text.split())} words; at most {SHORT_MAX_WORDS}"
+        )
     row = EvidenceRow(
         treatment=treatment,
         condition=condition,
@@ -281,8 +224,21 @@ def _parse_row(
         reviewed_on=reviewed,
     )
     if not any(part.sources for part in row.parts[: len(ROW_PARTS)]):
-        problems.append(f"{where}: the row cites no source at all")
+        check.problem("the row cites no source at all")
     return row
+
+
+def _read_sources(items: Any, problems: list[str]) -> dict[str, EvidenceSource]:
+    if not isinstance(items, list) or not items:
+        problems.append("sources: expected a non-empty list")
+        return {}
+    sources = parse_sources(
+        items, SOURCE_FORMAT, lambda index, item: Checker(problems, item, f"source {index + 1}")
+    )
+    return {
+        key: EvidenceSource(id=key, title=source.title, url=source.url or "", published=source.dated)
+        for key, source in sources.items()
+    }
 
 
 def read_evidence_table(directory: Path) -> EvidenceTable:
@@ -290,27 +246,27 @@ def read_evidence_table(directory: Path) -> EvidenceTable:
     path = directory / EVIDENCE_FILE
     if not path.is_file():
         raise EvidenceError([f"evidence file not found: {path}"])
-    try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except YAMLError as error:
-        raise EvidenceError([f"{path.name}: not valid YAML: {error}"]) from error
+    problems: list[str] = []
+    parsed = read_yaml(path, problems)
+    if parsed is None:
+        raise EvidenceError(problems)
+    data = parsed[0]
     if not isinstance(data, dict):
         raise EvidenceError([f"{path.name}: expected a mapping with version, sources, common and rows"])
-    problems: list[str] = []
-    unknown = sorted(set(data) - TOP_FIELDS)
-    if unknown:
-        problems.append(f"{path.name}: unknown top-level field(s) {', '.join(unknown)}")
+    Checker(problems, data, path.name).unknown(TOP_FIELDS)
     version = str(data.get("version") or "")
     if not version:
         problems.append(f"{path.name}: missing version")
-    sources = _parse_sources(data.get("sources"), problems)
+    sources = _read_sources(data.get("sources"), problems)
     common_data: dict[str, Any] = data["common"] if isinstance(data.get("common"), dict) else {}
     if set(common_data) != set(COMMON_PARTS):
         problems.append(f"common: expected exactly the part(s) {', '.join(COMMON_PARTS)}")
+    common_check = Checker(problems, common_data, "common")
     common = tuple(
         part
         for part in (
-            _parse_part(name, common_data.get(name), "common", sources, problems) for name in COMMON_PARTS
+            _parse_part(name, common_check.child(common_data.get(name), name), sources)
+            for name in COMMON_PARTS
         )
         if part is not None
     )
@@ -318,7 +274,7 @@ def read_evidence_table(directory: Path) -> EvidenceTable:
     if not isinstance(data.get("rows"), list):
         problems.append(f"{path.name}: expected a 'rows' list")
     for index, item in enumerate(data.get("rows") or []):
-        row = _parse_row(item, f"row {index + 1}", sources, common, problems)
+        row = _parse_row(Checker(problems, item, f"row {index + 1}"), sources, common)
         if row is not None:
             rows.append(row)
     seen: dict[tuple[str, str], int] = {}

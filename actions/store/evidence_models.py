@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
-from actions.store.models import Base
+from actions.store.models import Base, child_rows
 
 
 class EvidenceSourceRow(Base):
@@ -45,18 +45,8 @@ class EvidencePairRow(Base):
     reviewed_on = Column(Date, nullable=False)
     content_version = Column(String(40), nullable=False)
 
-    parts = relationship(
-        "EvidencePartRow",
-        order_by="EvidencePartRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
-    figures = relationship(
-        "EvidenceFigureRow",
-        order_by="EvidenceFigureRow.name",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
+    parts = child_rows("EvidencePartRow")
+    figures = child_rows("EvidenceFigureRow", "name")
 
 
 class EvidencePartRow(Base):
@@ -71,12 +61,7 @@ class EvidencePartRow(Base):
     position = Column(Integer, nullable=False)
     text = Column(Text, nullable=False)
 
-    sources = relationship(
-        "EvidencePartSourceRow",
-        order_by="EvidencePartSourceRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
+    sources = child_rows("EvidencePartSourceRow")
 
 
 class EvidencePartSourceRow(Base):

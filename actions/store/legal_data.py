@@ -6,14 +6,12 @@ three files are valid. Loading replaces the legality tables in one transaction.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import Engine
 
 from actions.settings import legal_max_age_months
@@ -30,6 +28,16 @@ from actions.store.legal_repository import (
     OtherPractitioner,
     SqlLegalRepository,
 )
+from actions.store.validation import (
+    Checker,
+    Lines,
+    SourceFormat,
+    ValidationError,
+    item_lines,
+    lines_at,
+    parse_sources,
+    read_yaml,
+)
 from lexicon import LEXICON_DIR, load_states
 
 SOURCES_FILE = "sources.yml"
@@ -44,9 +52,10 @@ OTHER_PRACTITIONERS = (
     "occupational_therapist",
     "physical_therapist_assistant",
 )
-SOURCE_KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+# Sources are listed in sources.yml and cited by key; url is null where no complete address is known.
+SOURCE_FORMAT = SourceFormat(key="key", key_lengths=(2, 80), dated="dated", url_optional=True)
+Record = TypeVar("Record", DryNeedlingRule, AcupunctureLicensure)
 
-_SOURCE_FIELDS = ("key", "title", "url", "dated")
 _DRY_NEEDLING_FIELDS = (
     "state",
     "name",
@@ -85,12 +94,10 @@ _ACUPUNCTURE_FIELDS = (
 )
 
 
-class LegalDataError(ValueError):
+class LegalDataError(ValidationError):
     """The legality files are invalid; the message lists every problem found."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid legal data:\n" + "\n".join(f"  - {p}" for p in problems))
-        self.problems = problems
+    heading = "invalid legal data"
 
 
 @dataclass(frozen=True)
@@ -103,172 +110,16 @@ class StaleRow:
     verified_on: date
 
 
-def _is_sentence(text: str) -> bool:
-    return (text[0].isupper() or text[0].isdigit()) and text[-1] == "."
-
-
-Lines = dict[str, int]
-
-
-def _item_lines(text: str, list_key: str) -> list[Lines]:
-    """Line numbers (1-based) of each item of the top-level list ``list_key`` and of its fields.
-
-    The C YAML parser is fast but keeps no positions, so they are read from the text:
-    ``{"": <item line>, "<field>": <line>, "<field>#<n>": <line of its n-th entry>}``.
-    """
-    items: list[Lines] = []
-    lines = text.splitlines()
-    inside = False
-    indent: str | None = None
-    field = ""
-    entries = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace() and not line.startswith("-"):
-            inside = line.startswith(f"{list_key}:")
-            continue
-        if not inside:
-            continue
-        match = re.match(r"^(\s*)- ([A-Za-z_]\w*):", line)
-        if match and (indent is None or match.group(1) == indent):
-            indent = match.group(1)
-            items.append({"": number, match.group(2): number})
-            field, entries = match.group(2), 0
-            continue
-        if not items or indent is None:
-            continue
-        match = re.match(rf"^{indent}  ([A-Za-z_]\w*):", line)
-        if match:
-            field, entries = match.group(1), 0
-            items[-1][field] = number
-            continue
-        match = re.match(rf"^{indent}  \s*- ", line)
-        if match and field:
-            entries += 1
-            items[-1][f"{field}#{entries}"] = number
-    return items
-
-
-class _Checker:
-    """Collects problems with file and line; reads typed fields from one YAML mapping."""
-
-    def __init__(
-        self, problems: list[str], filename: str, item: Any, label: str, today: date, lines: Lines
-    ) -> None:
-        self.problems = problems
-        self.filename = filename
-        self.item = item
-        self.label = label
-        self.today = today
-        self.lines = lines
-
-    def line(self, field: str | None = None) -> int:
-        if field is not None and field in self.lines:
-            return self.lines[field]
-        return self.lines.get("", 0)
-
-    def problem(self, message: str, field: str | None = None) -> None:
-        self.problems.append(f"{self.filename}:{self.line(field)}: {self.label}: {message}")
-
-    def fields(self, allowed: tuple[str, ...], required: tuple[str, ...]) -> bool:
-        if not isinstance(self.item, dict):
-            self.problem("must be a mapping")
-            return False
-        unknown = sorted(set(self.item) - set(allowed))
-        if unknown:
-            self.problem(f"unknown field(s) {', '.join(map(str, unknown))}", unknown[0])
-        missing = [name for name in required if name not in self.item]
-        if missing:
-            self.problem(f"missing field(s) {', '.join(missing)}")
-        return not missing
-
-    def text(self, field: str, *, optional: bool = False, sentence: bool = False) -> str | None:
-        value = self.item.get(field)
-        if value is None and optional:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(f"{field} must be non-empty text", field)
-            return None
-        value = " ".join(value.split())
-        if sentence and not _is_sentence(value):
-            self.problem(f"{field} must be a sentence (capital letter first, full stop last)", field)
-        return value
-
-    def texts(self, field: str, *, sentence: bool = False) -> tuple[str, ...]:
-        value = self.item.get(field)
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            self.problem(f"{field} must be a list", field)
-            return ()
-        result = []
-        for index, entry in enumerate(value):
-            if not isinstance(entry, str) or not entry.strip():
-                self.problem(f"{field} entry {index + 1} must be non-empty text", field)
-                continue
-            entry = " ".join(entry.split())
-            if sentence and not _is_sentence(entry):
-                self.problem(f"{field} entry {index + 1} must be a sentence", field)
-            result.append(entry)
-        return tuple(result)
-
-    def url(self, field: str) -> str | None:
-        value = self.item.get(field)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.startswith(("https://", "http://")) or " " in value:
-            self.problem(f"{field} must be null or an address starting with http(s)://", field)
-            return None
-        return value
-
-    def choice(self, field: str, choices: tuple[str, ...]) -> str | None:
-        value = self.item.get(field)
-        if value not in choices:
-            self.problem(f"{field} must be one of {', '.join(choices)}, got {value!r}", field)
-            return None
-        return str(value)
-
-    def flag(self, field: str) -> bool | None:
-        value = self.item.get(field)
-        if not isinstance(value, bool):
-            self.problem(f"{field} must be true or false", field)
-            return None
-        return value
-
-    def date_value(self, field: str, *, optional: bool = False) -> date | None:
-        value = self.item.get(field)
-        if value is None and optional:
-            return None
-        if isinstance(value, str):
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                pass
-        if not isinstance(value, date):
-            self.problem(f"{field} must be a date YYYY-MM-DD, got {value!r}", field)
-            return None
-        if value > self.today:
-            self.problem(f"{field} {value.isoformat()} is in the future", field)
-        return value
-
-
 def _read_yaml(path: Path, list_key: str, problems: list[str]) -> tuple[Any, list[Lines]]:
     """The parsed file and the line numbers of its list items."""
     if not path.exists():
         problems.append(f"{path.name}: file missing from {path.parent}")
         return None, []
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = YAML(typ="safe").load(text)
-    except YAMLError as error:
-        problems.append(f"{path.name}: not valid YAML: {error}")
+    parsed = read_yaml(path, problems, pure=False)
+    if parsed is None:
         return None, []
-    return data, _item_lines(text, list_key)
-
-
-def _lines_at(lines: list[Lines], index: int) -> Lines:
-    return lines[index] if index < len(lines) else {}
+    data, text = parsed
+    return data, item_lines(text, list_key)
 
 
 def _top_level(data: Any, filename: str, list_key: str, problems: list[str]) -> tuple[str, list[Any]]:
@@ -282,27 +133,23 @@ def _top_level(data: Any, filename: str, list_key: str, problems: list[str]) -> 
     return str(version), list(data[list_key])
 
 
-def _parse_sources(
+def _read_sources(
     items: list[Any], lines: list[Lines], problems: list[str], today: date
 ) -> dict[str, LegalSource]:
-    sources: dict[str, LegalSource] = {}
-    for index, item in enumerate(items):
-        key = item.get("key") if isinstance(item, dict) else None
-        check = _Checker(
-            problems, SOURCES_FILE, item, f"source {key or index + 1}", today, _lines_at(lines, index)
+    def checker(index: int, item: Any) -> Checker:
+        return Checker(
+            problems,
+            item,
+            f"source {index + 1}",
+            filename=SOURCES_FILE,
+            lines=lines_at(lines, index),
+            today=today,
         )
-        if not check.fields(_SOURCE_FIELDS, ("key", "title", "url", "dated")):
-            continue
-        if not isinstance(key, str) or not SOURCE_KEY.match(key):
-            check.problem("key must be lower_snake_case", "key")
-            continue
-        if key in sources:
-            check.problem("duplicate key", "key")
-            continue
-        title, dated = check.text("title"), check.text("dated")
-        if title and dated:
-            sources[key] = LegalSource(key=key, title=title, url=check.url("url"), dated=dated)
-    return sources
+
+    return {
+        key: LegalSource(key=key, title=source.title, url=source.url, dated=source.dated)
+        for key, source in parse_sources(items, SOURCE_FORMAT, checker).items()
+    }
 
 
 @dataclass(frozen=True)
@@ -316,8 +163,20 @@ class _Common:
     source_date_precision: str
     verified_on: date
 
+    def record_fields(self) -> dict[str, Any]:
+        """Keyword arguments for either table's record."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
-def _row_common(check: _Checker, sources: dict[str, LegalSource], states: dict[str, str]) -> _Common | None:
+
+def _row_check(
+    filename: str, item: Any, index: int, problems: list[str], today: date, lines: Lines
+) -> Checker:
+    """A checker for one jurisdiction row, named by its state (its position until it has one)."""
+    label = str(item.get("state")) if isinstance(item, dict) and item.get("state") else f"row {index + 1}"
+    return Checker(problems, item, label, filename=filename, lines=lines, today=today)
+
+
+def _row_common(check: Checker, sources: dict[str, LegalSource], states: dict[str, str]) -> _Common | None:
     """Fields both tables share: state, name, sources and the two dates."""
     code, name = check.item.get("state"), check.item.get("name")
     ok = True
@@ -365,7 +224,7 @@ def _row_common(check: _Checker, sources: dict[str, LegalSource], states: dict[s
     )
 
 
-def _parse_others(check: _Checker, today: date) -> tuple[OtherPractitioner, ...]:
+def _parse_others(check: Checker) -> tuple[OtherPractitioner, ...]:
     value = check.item.get("others")
     if value is None:
         return ()
@@ -375,9 +234,7 @@ def _parse_others(check: _Checker, today: date) -> tuple[OtherPractitioner, ...]
     others: list[OtherPractitioner] = []
     for index, entry in enumerate(value):
         start = check.lines.get(f"others#{index + 1}", check.line("others"))
-        sub = _Checker(
-            check.problems, check.filename, entry, f"{check.label} others {index + 1}", today, {"": start}
-        )
+        sub = check.child(entry, f"others {index + 1}", lines={"": start})
         if not sub.fields(_OTHER_FIELDS, _OTHER_FIELDS):
             continue
         who = sub.choice("who", OTHER_PRACTITIONERS)
@@ -391,20 +248,8 @@ def _parse_others(check: _Checker, today: date) -> tuple[OtherPractitioner, ...]
     return tuple(others)
 
 
-def _parse_dry_needling(
-    item: Any,
-    index: int,
-    sources: dict[str, LegalSource],
-    states: dict[str, str],
-    problems: list[str],
-    today: date,
-    lines: Lines,
-) -> DryNeedlingRule | None:
-    label = str(item.get("state")) if isinstance(item, dict) and item.get("state") else f"row {index + 1}"
-    check = _Checker(problems, DRY_NEEDLING_FILE, item, label, today, lines)
-    if not check.fields(_DRY_NEEDLING_FIELDS + _DRY_NEEDLING_OPTIONAL, _DRY_NEEDLING_FIELDS):
-        return None
-    common = _row_common(check, sources, states)
+def _dry_needling_fields(check: Checker) -> dict[str, Any] | None:
+    """What only a dry needling row has (None when a required part is invalid)."""
     status = check.choice("status", DRY_NEEDLING_STATUSES)
     summary = check.text("summary", sentence=True)
     conflict = check.text("conflict", optional=True, sentence=True)
@@ -413,46 +258,28 @@ def _parse_dry_needling(
     if status == UNCLEAR and not (conflict or caveats):
         check.problem("an unclear status needs a conflict or caveats explaining why", "status")
     conditions = check.texts("conditions")
-    others = _parse_others(check, today)
+    others = _parse_others(check)
     pending = check.texts("pending")
     board = check.text("board", optional=True)
     board_url = check.url("board_url")
-    if common is None or status is None or summary is None:
+    if status is None or summary is None:
         return None
-    return DryNeedlingRule(
-        state_code=common.state_code,
-        state_name=common.state_name,
-        status=status,
-        summary=summary,
-        conditions=conditions,
-        others=others,
-        pending=pending,
-        caveats=caveats,
-        conflict=conflict,
-        board=board,
-        board_url=board_url,
-        sources=common.sources,
-        source_date=common.source_date,
-        source_date_precision=common.source_date_precision,
-        verified_on=common.verified_on,
-        check_first=check_first,
-    )
+    return {
+        "status": status,
+        "summary": summary,
+        "conditions": conditions,
+        "others": others,
+        "pending": pending,
+        "caveats": caveats,
+        "conflict": conflict,
+        "board": board,
+        "board_url": board_url,
+        "check_first": check_first,
+    }
 
 
-def _parse_acupuncture(
-    item: Any,
-    index: int,
-    sources: dict[str, LegalSource],
-    states: dict[str, str],
-    problems: list[str],
-    today: date,
-    lines: Lines,
-) -> AcupunctureLicensure | None:
-    label = str(item.get("state")) if isinstance(item, dict) and item.get("state") else f"row {index + 1}"
-    check = _Checker(problems, ACUPUNCTURE_FILE, item, label, today, lines)
-    if not check.fields(_ACUPUNCTURE_FIELDS, _ACUPUNCTURE_FIELDS):
-        return None
-    common = _row_common(check, sources, states)
+def _acupuncture_fields(check: Checker) -> dict[str, Any] | None:
+    """What only an acupuncture licensure row has (None when a required part is invalid)."""
     licensed = check.flag("licensed")
     title = check.text("title", optional=True)
     board = check.text("board", optional=True)
@@ -465,24 +292,63 @@ def _parse_acupuncture(
     exam = check.text("exam")
     notes = check.text("summary", sentence=True)
     caveats = check.texts("caveats", sentence=True)
-    if common is None or licensed is None or lookup_hint is None or exam is None or notes is None:
+    if licensed is None or lookup_hint is None or exam is None or notes is None:
         return None
-    return AcupunctureLicensure(
-        state_code=common.state_code,
-        state_name=common.state_name,
-        licensed=licensed,
-        licensed_title=title,
-        board_name=board,
-        lookup_url=lookup_url,
-        lookup_hint=lookup_hint,
-        exam=exam,
-        notes=notes,
-        caveats=caveats,
-        sources=common.sources,
-        source_date=common.source_date,
-        source_date_precision=common.source_date_precision,
-        verified_on=common.verified_on,
-    )
+    return {
+        "licensed": licensed,
+        "licensed_title": title,
+        "board_name": board,
+        "lookup_url": lookup_url,
+        "lookup_hint": lookup_hint,
+        "exam": exam,
+        "notes": notes,
+        "caveats": caveats,
+    }
+
+
+@dataclass(frozen=True)
+class _Table(Generic[Record]):
+    """One legality file: its fields, what only its rows have, and its record type."""
+
+    filename: str
+    allowed: tuple[str, ...]
+    required: tuple[str, ...]
+    own_fields: Callable[[Checker], dict[str, Any] | None]
+    record: Callable[..., Record]
+
+
+_DRY_NEEDLING = _Table(
+    DRY_NEEDLING_FILE,
+    _DRY_NEEDLING_FIELDS + _DRY_NEEDLING_OPTIONAL,
+    _DRY_NEEDLING_FIELDS,
+    _dry_needling_fields,
+    DryNeedlingRule,
+)
+_ACUPUNCTURE = _Table(
+    ACUPUNCTURE_FILE, _ACUPUNCTURE_FIELDS, _ACUPUNCTURE_FIELDS, _acupuncture_fields, AcupunctureLicensure
+)
+
+
+def _parse_rows(
+    table: _Table[Record],
+    items: list[Any],
+    lines: list[Lines],
+    sources: dict[str, LegalSource],
+    states: dict[str, str],
+    problems: list[str],
+    today: date,
+) -> list[Record]:
+    """Every valid row of one file: the fields both tables share, then the table's own."""
+    records = []
+    for index, item in enumerate(items):
+        check = _row_check(table.filename, item, index, problems, today, lines_at(lines, index))
+        if not check.fields(table.allowed, table.required):
+            continue
+        common = _row_common(check, sources, states)
+        own = table.own_fields(check)
+        if common is not None and own is not None:
+            records.append(table.record(**common.record_fields(), **own))
+    return records
 
 
 def _check_coverage(filename: str, codes: list[str], states: dict[str, str], problems: list[str]) -> None:
@@ -515,30 +381,12 @@ def read_legal_data(data_dir: Path, today: date | None = None) -> LegalDataset:
         raise LegalDataError(problems)
 
     _, source_items = _top_level(raw_sources, SOURCES_FILE, "sources", problems)
-    sources = _parse_sources(source_items, source_lines, problems, today)
+    sources = _read_sources(source_items, source_lines, problems, today)
     dn_version, dn_items = _top_level(raw_dry_needling, DRY_NEEDLING_FILE, "states", problems)
     acu_version, acu_items = _top_level(raw_acupuncture, ACUPUNCTURE_FILE, "states", problems)
 
-    dry_needling = [
-        rule
-        for index, item in enumerate(dn_items)
-        if (
-            rule := _parse_dry_needling(
-                item, index, sources, states, problems, today, _lines_at(dn_lines, index)
-            )
-        )
-        is not None
-    ]
-    acupuncture = [
-        row
-        for index, item in enumerate(acu_items)
-        if (
-            row := _parse_acupuncture(
-                item, index, sources, states, problems, today, _lines_at(acu_lines, index)
-            )
-        )
-        is not None
-    ]
+    dry_needling = _parse_rows(_DRY_NEEDLING, dn_items, dn_lines, sources, states, problems, today)
+    acupuncture = _parse_rows(_ACUPUNCTURE, acu_items, acu_lines, sources, states, problems, today)
     _check_coverage(
         DRY_NEEDLING_FILE, [str(i.get("state")) for i in dn_items if isinstance(i, dict)], states, problems
     )

@@ -6,10 +6,12 @@ the lists (conditions, caveats, other practitioners, cited sources) in display o
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import relationship
+from typing import Any
 
-from actions.store.models import Base
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declared_attr, relationship
+
+from actions.store.models import Base, child_rows
 
 
 class LegalSourceRow(Base):
@@ -23,10 +25,72 @@ class LegalSourceRow(Base):
     dated = Column(String(80), nullable=False)
 
 
-class DryNeedlingStateRow(Base):
+class CitedStateColumns:
+    """What a jurisdiction row of either table records about its citations, and its list of them.
+
+    Declared attributes, so the columns stay last in the table, in this order, as before the
+    mixin; ``_citation_row`` names the class holding the row's citations.
+    """
+
+    _citation_row: str
+
+    @declared_attr
+    def source_date(cls) -> Column:
+        return Column(Date, nullable=True)
+
+    @declared_attr
+    def source_date_precision(cls) -> Column:
+        return Column(String(10), nullable=False)
+
+    @declared_attr
+    def verified_on(cls) -> Column:
+        return Column(Date, nullable=False)
+
+    @declared_attr
+    def data_version(cls) -> Column:
+        return Column(String(40), nullable=False)
+
+    @declared_attr
+    def citations(cls) -> Any:
+        return child_rows(cls._citation_row)
+
+
+class CitationColumns:
+    """A source cited by a jurisdiction row, in display order; ``_state_table`` is that row's table."""
+
+    _state_table: str
+
+    @declared_attr
+    def id(cls) -> Column:
+        return Column(Integer, primary_key=True, autoincrement=True)
+
+    @declared_attr
+    def state_code(cls) -> Column:
+        return Column(
+            String(2),
+            ForeignKey(f"{cls._state_table}.state_code", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+
+    @declared_attr
+    def position(cls) -> Column:
+        return Column(Integer, nullable=False)
+
+    @declared_attr
+    def source_key(cls) -> Column:
+        return Column(String(80), ForeignKey("legal_sources.key"), nullable=False)
+
+    @declared_attr
+    def source(cls) -> Any:
+        return relationship(LegalSourceRow, lazy="joined")
+
+
+class DryNeedlingStateRow(CitedStateColumns, Base):
     """Whether physical therapists may dry needle in one jurisdiction, and on what terms."""
 
     __tablename__ = "legal_dry_needling"
+    _citation_row = "DryNeedlingCitationRow"
 
     state_code = Column(String(2), primary_key=True)
     state_name = Column(String(40), nullable=False)
@@ -35,29 +99,9 @@ class DryNeedlingStateRow(Base):
     conflict = Column(Text, nullable=True)
     board = Column(String(200), nullable=True)
     board_url = Column(String(500), nullable=True)
-    source_date = Column(Date, nullable=True)
-    source_date_precision = Column(String(10), nullable=False)
-    verified_on = Column(Date, nullable=False)
-    data_version = Column(String(40), nullable=False)
 
-    details = relationship(
-        "DryNeedlingDetailRow",
-        order_by="DryNeedlingDetailRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
-    practitioners = relationship(
-        "DryNeedlingPractitionerRow",
-        order_by="DryNeedlingPractitionerRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
-    citations = relationship(
-        "DryNeedlingCitationRow",
-        order_by="DryNeedlingCitationRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
+    details = child_rows("DryNeedlingDetailRow")
+    practitioners = child_rows("DryNeedlingPractitionerRow")
 
 
 class DryNeedlingDetailRow(Base):
@@ -90,25 +134,18 @@ class DryNeedlingPractitionerRow(Base):
     note = Column(Text, nullable=False)
 
 
-class DryNeedlingCitationRow(Base):
+class DryNeedlingCitationRow(CitationColumns, Base):
     """A source cited by a dry needling row, in display order (the first dates the row)."""
 
     __tablename__ = "legal_dry_needling_citations"
-
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    state_code = Column(
-        String(2), ForeignKey("legal_dry_needling.state_code", ondelete="CASCADE"), nullable=False, index=True
-    )
-    position = Column(Integer, nullable=False)
-    source_key = Column(String(80), ForeignKey("legal_sources.key"), nullable=False)
-
-    source = relationship(LegalSourceRow, lazy="joined")
+    _state_table = "legal_dry_needling"
 
 
-class AcupunctureLicensureRow(Base):
+class AcupunctureLicensureRow(CitedStateColumns, Base):
     """How one jurisdiction licenses acupuncturists: title, board, lookup, exam."""
 
     __tablename__ = "legal_acupuncture_licensure"
+    _citation_row = "AcupunctureCitationRow"
 
     state_code = Column(String(2), primary_key=True)
     state_name = Column(String(40), nullable=False)
@@ -119,23 +156,8 @@ class AcupunctureLicensureRow(Base):
     lookup_hint = Column(Text, nullable=False)
     exam = Column(Text, nullable=False)
     summary = Column(Text, nullable=False)
-    source_date = Column(Date, nullable=True)
-    source_date_precision = Column(String(10), nullable=False)
-    verified_on = Column(Date, nullable=False)
-    data_version = Column(String(40), nullable=False)
 
-    caveats = relationship(
-        "AcupunctureCaveatRow",
-        order_by="AcupunctureCaveatRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
-    citations = relationship(
-        "AcupunctureCitationRow",
-        order_by="AcupunctureCitationRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
+    caveats = child_rows("AcupunctureCaveatRow")
 
 
 class AcupunctureCaveatRow(Base):
@@ -154,19 +176,8 @@ class AcupunctureCaveatRow(Base):
     text = Column(Text, nullable=False)
 
 
-class AcupunctureCitationRow(Base):
+class AcupunctureCitationRow(CitationColumns, Base):
     """A source cited by an acupuncture licensure row, in display order."""
 
     __tablename__ = "legal_acupuncture_citations"
-
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    state_code = Column(
-        String(2),
-        ForeignKey("legal_acupuncture_licensure.state_code", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
-    position = Column(Integer, nullable=False)
-    source_key = Column(String(80), ForeignKey("legal_sources.key"), nullable=False)
-
-    source = relationship(LegalSourceRow, lazy="joined")
+    _state_table = "legal_acupuncture_licensure"

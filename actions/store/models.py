@@ -11,6 +11,13 @@ from sqlalchemy.orm import declarative_base, relationship
 Base: Any = declarative_base()
 
 
+def child_rows(class_name: str, order_by: str = "position") -> Any:
+    """A parent's list of child rows: in display order, loaded with it, deleted with it."""
+    return relationship(
+        class_name, order_by=f"{class_name}.{order_by}", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
 class FaqTopicRow(Base):
     """One answer, keyed by the topic key that NLU predicts (``faq/<key>``)."""
 
@@ -25,12 +32,7 @@ class FaqTopicRow(Base):
     reviewed_on = Column(Date, nullable=False)
     content_version = Column(String(40), nullable=False)
 
-    sources = relationship(
-        "FaqSourceRow",
-        order_by="FaqSourceRow.position",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-    )
+    sources = child_rows("FaqSourceRow")
 
 
 class FaqSourceRow(Base):
