@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from rasa_sdk import Tracker
 
-from actions.legal import read_state_reply, state_in_message
+from actions.legal import read_state_reply
 from actions.lexicon import load_states
+from actions.states import state_in_message
 from nlp_pipeline.build_spacy import build_pipeline
 
 STATES = load_states()
