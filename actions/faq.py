@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DataUnavailable, apologise_for_outage, entity_values, run_blocking
+from actions.base import DataUnavailable, apologise_for_outage, entity_values, intent_name, run_blocking
 from actions.rendering import faq_short_first, format_date
 from actions.safety.notice import first_answer_notes
 from actions.settings import SafetySettings, Settings, get_settings
@@ -129,7 +129,7 @@ class ActionAnswerFaq(Action):
         """Answer the FAQ question in ``message`` (parse data): the latest one, or an earlier
         one that the triage check-in held back until the visitor said it was general."""
         chosen = None
-        if (message.get("intent") or {}).get("name") == CHOOSE_TOPIC_INTENT:
+        if intent_name(message) == CHOOSE_TOPIC_INTENT:
             chosen = next(iter(entity_values(message, "topic_key")), None)
         mentioned = {
             key

@@ -92,7 +92,7 @@ def test_bad_answers_get_a_clear_message_and_stop_works(licence_bot):
     user = new_user()
     assert "Which US state" in licence_bot.say(user, "can you check a licence for me")
     reply = licence_bot.say(user, "Narnia")
-    assert "couldn't match that to a US state" in reply
+    assert "couldn't find a US state" in reply
     assert "Which US state" in reply
     assert licence_bot.say(user, "stop") == "OK, I've stopped the licence check. Ask me anything else."
 

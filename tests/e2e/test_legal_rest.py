@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from actions.legal import LEGAL_NOTE, dates_phrase
+from actions.legal import LEGAL_NOTE
+from actions.legal_answers import dates_phrase
 from actions.settings import PROJECT_ROOT
 from actions.store.legal_data import read_legal_data
 

@@ -15,10 +15,8 @@ from actions.credentials import ValidateLicenceCheckForm, ValidatePractitionerSe
 from actions.settings import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain" / "credentials.yml").read_text(encoding="utf-8"))
-STATE_PROBLEM = (
-    "Sorry, I couldn't match that to a US state. Please give the state's name or its two-letter code, "
-    'for example "Texas" or "TX".'
-)
+# The state's messages are the shared responses of actions.states (as state_form's).
+STATE_PROBLEM = "utter_state_not_recognised"
 
 
 def entity(name: str, text: str, message: str) -> dict[str, Any]:
@@ -55,7 +53,7 @@ def form_tracker(
 def run_form(action: Any, tracker: Tracker) -> tuple[list[str], list[dict[str, Any]]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
-    return [m["text"] for m in dispatcher.messages], events
+    return [m["text"] or m["response"] for m in dispatcher.messages], events
 
 
 @pytest.fixture
@@ -148,8 +146,9 @@ def test_the_third_unusable_answer_ends_the_form(licence_form):
     messages, events = run_form(licence_form, tracker)
 
     assert messages == [
-        f"{STATE_PROBLEM}\nLet's leave the licence check there for now. You can start again any time, "
-        'for example: "Check licence AC-12345 in Texas" or "Is Jane Example licensed in Texas?"'
+        "utter_state_give_up",
+        "Let's leave the licence check there for now. You can start again any time, "
+        'for example: "Check licence AC-12345 in Texas" or "Is Jane Example licensed in Texas?"',
     ]
     assert events == [
         SlotSet("us_state", None),

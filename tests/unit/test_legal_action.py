@@ -15,21 +15,17 @@ from sqlalchemy.exc import OperationalError
 
 from actions.legal import (
     LEGAL_NOTE,
-    STATUS_WORDS,
     ActionAnswerLegal,
     ActionListLegalStates,
     ValidateStateForm,
-    dates_lead,
-    list_kind,
-    place,
     read_state_reply,
     resolve_topic,
-    source_date_phrase,
-    state_in_message,
 )
+from actions.legal_answers import STATUS_WORDS, dates_lead, list_kind, place, source_date_phrase
 from actions.rendering import format_date
 from actions.safety.notice import privacy_notice
 from actions.settings import PROJECT_ROOT
+from actions.states import state_in_message
 from actions.store.legal_data import read_legal_data
 from actions.store.legal_repository import (
     AcupunctureLicensure,

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from rasa_sdk import Tracker
 
-from actions.legal import read_state_reply, state_in_message
+from actions.legal import read_state_reply
+from actions.states import state_in_message
 from lexicon import load_states
 from nlp_pipeline.build_spacy import build_pipeline
 
