@@ -198,14 +198,20 @@ def copied_content(tmp_path: Path) -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------- PostgreSQL
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL database, dropped afterwards."""
+def postgres_database(prefix: str) -> Iterator[str]:
+    """For a fixture: a throw-away PostgreSQL database named ``prefix``_<random>, dropped
+    afterwards (a skip without PostgreSQL, which CI turns into a failure)."""
     reason = postgres_available()
     if reason:
         pytest.skip(reason)
-    with throwaway_database("faqbot_test") as url:
+    with throwaway_database(prefix) as url:
         yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database, dropped afterwards."""
+    yield from postgres_database("faqbot_test")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,7 +14,7 @@ from actions.safety import FORGET_ME_PENDING_TEXT
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine
 from channels.base import REST, conversation_id
-from scripts.throwaway_db import postgres_available, throwaway_database
+from tests.conftest import postgres_database
 from tests.e2e import conftest as e2e
 
 pytestmark = pytest.mark.e2e
@@ -369,11 +369,7 @@ def postgres_bot(tmp_path_factory, request) -> Iterator[e2e.BotServers]:
 @pytest.fixture(scope="module")
 def postgres_url_module() -> Iterator[str]:
     """A throw-away PostgreSQL database for this module."""
-    reason = postgres_available()
-    if reason:
-        pytest.skip(reason)
-    with throwaway_database("faqbot_e2e") as url:
-        yield url
+    yield from postgres_database("faqbot_e2e")
 
 
 @pytest.mark.postgres
