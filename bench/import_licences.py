@@ -17,21 +17,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text
-
 from actions.store.database import build_engine
 from actions.store.licence_import import CANONICAL_HEADER, import_licences
+from scripts.throwaway_db import POSTGRES_ADMIN_URL, postgres_available, throwaway_database
 
 STATES = {
     "TX": ["Austin", "Houston", "Dallas", "San Antonio", "El Paso"],
@@ -43,7 +40,6 @@ STATES = {
 STATUSES = ["active"] * 8 + ["expired", "inactive", "suspended", "revoked", "probation"]
 FIRST = ["Jane", "Alex", "Sam", "Rosa", "Lee", "Morgan", "Avery", "Chris", "Pat", "Casey", "Jordan", "Robin"]
 LAST = ["Example", "Sample", "Placeholder", "Testcase", "Mockworth", "Dummyfield", "Fictional", "Notreal"]
-DEFAULT_POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def generate(path: Path, rows: int, seed: int, change_every: int = 0) -> None:
@@ -89,33 +85,11 @@ def run(label: str, url: str, files: dict[str, Path]) -> None:
         engine.dispose()
 
 
-def postgres_database(admin_url: str) -> tuple[str, object] | None:
-    try:
-        admin = build_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
-        name = f"licence_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # any driver/network error: skip PostgreSQL
-        print(f"PostgreSQL skipped ({type(error).__name__}: not reachable at {admin_url})")
-        return None
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
-
-
-def drop_postgres(handle: object) -> None:
-    admin, name = handle  # type: ignore[misc]
-    with admin.connect() as connection:
-        connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument(
-        "--postgres-url", default=DEFAULT_POSTGRES, help="an admin URL (a database is created)"
+        "--postgres-url", default=POSTGRES_ADMIN_URL, help="an admin URL (a database is created)"
     )
     args = parser.parse_args()
 
@@ -131,13 +105,12 @@ def main() -> int:
         )
         files = {"first import": first, "same file again": first, "10% of rows changed": changed}
         run("SQLite", f"sqlite:///{work / 'bench.db'}", files)
-        database = postgres_database(args.postgres_url)
-        if database is not None:
-            url, handle = database
-            try:
+        reason = postgres_available(args.postgres_url)
+        if reason:
+            print(f"PostgreSQL skipped ({reason})")
+        else:
+            with throwaway_database("licence_bench", args.postgres_url) as url:
                 run("PostgreSQL", url, files)
-            finally:
-                drop_postgres(handle)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak_mb:.0f} MB")
     return 0

@@ -41,8 +41,6 @@ import csv
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions.store.content import ContentError, read_faq_content  # noqa: E402
 from insights.spreadsheet import spreadsheet_cell, spreadsheet_row  # noqa: E402, F401  (re-exported)
+from scripts.servers import SERVER_ENV, start_bot  # noqa: E402
 
 DEFAULT_BASELINE = ROOT / "tests" / "nlu" / "check_answers_baseline.json"
 DEFAULT_REPORT = ROOT / "results" / "check_answers.csv"
@@ -132,75 +131,33 @@ def is_up(url: str) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def private_bot(model: Path, api_token: str | None = None) -> Iterator[str]:
     """Start an action server and a Rasa server for this check; yield the Rasa URL.
 
-    With ``api_token`` the Rasa server's HTTP API is on (trackers can be read with the token)."""
+    Conversations are kept in memory only (no tracker store in its endpoints). With
+    ``api_token`` the Rasa server's HTTP API is on (trackers can be read with the token)."""
     if not model.exists():
         raise BotUnreachable(f"{model} is missing: run `make train`")
-    rasa = str(Path(sys.executable).parent / "rasa")
-    action_port, rasa_port = _free_port(), _free_port()
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, **SERVER_ENV}
     with tempfile.TemporaryDirectory(prefix="check-answers-") as workdir:
-        endpoints = Path(workdir) / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-        log = (Path(workdir) / "servers.log").open("w")
-        processes = [
-            subprocess.Popen(
-                [rasa, "run", "actions", "--actions", "actions", "--port", str(action_port)],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            ),
-            subprocess.Popen(
-                [
-                    rasa,
-                    "run",
-                    "--model",
-                    str(model),
-                    "--port",
-                    str(rasa_port),
-                    "--endpoints",
-                    str(endpoints),
-                    "--credentials",
-                    str(ROOT / "credentials.yml"),
-                    *(["--enable-api", f"--auth-token={api_token}"] if api_token else []),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            ),
-        ]
-        url = f"http://127.0.0.1:{rasa_port}"
+        print(f"starting a bot for the check ({model.name}; about a minute)...", flush=True)
         try:
-            print(f"starting a bot for the check ({model.name}; about a minute)...", flush=True)
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not (is_up(url) and is_up(f"http://127.0.0.1:{action_port}/health")):
-                if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                    log.flush()
-                    tail = (Path(workdir) / "servers.log").read_text(errors="replace")[-2000:]
-                    raise BotUnreachable(f"the bot did not start:\n{tail}")
-                time.sleep(1)
-            yield url
+            bot = start_bot(
+                Path(workdir),
+                model,
+                env,
+                rasa_args=["--enable-api", f"--auth-token={api_token}"] if api_token else [],
+                endpoints_source=None,
+                timeout=START_TIMEOUT_S,
+                interval=1,
+            )
+        except RuntimeError as error:
+            raise BotUnreachable(f"the bot did not start:\n{error}") from error
+        try:
+            yield bot.rasa_url
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            log.close()
+            bot.stop()
 
 
 def ask(url: str, sender: str, text: str, timeout: float = 60) -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ import tempfile
 from pathlib import Path
 
 from actions.settings import PROJECT_ROOT
-from tests.e2e.channel_servers import free_port, start_channel_servers
+from scripts.servers import free_port, wait_http
+from tests.e2e.channel_servers import start_channel_servers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                     servers.rasa_url,
                 ],
             )
-            servers.wait_for(f"{origin}/index.html", web, "web", timeout=30)
+            wait_http(web, f"{origin}/index.html", timeout=30)
             result = subprocess.run(
                 ["node", str(PROJECT_ROOT / "scripts" / "screenshots.js")],
                 cwd=PROJECT_ROOT,

@@ -17,7 +17,8 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
 LOG_DIR=${LOG_DIR:-var/log}
 mkdir -p "$LOG_DIR"
 
-free_port() { "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# Free ports and the endpoints file come from the harness the tests and benchmarks use.
+free_port() { "$VENV/bin/python" -m scripts.servers free-port; }
 SHELL_ACTION_PORT=${SHELL_ACTION_PORT:-$(free_port)}
 SHELL_RASA_PORT=${SHELL_RASA_PORT:-$(free_port)}
 
@@ -31,16 +32,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The project's endpoints (tracker store, ...) with this shell's action server.
-"$VENV/bin/python" - "$ENDPOINTS" "$workdir/endpoints.yml" "http://127.0.0.1:$SHELL_ACTION_PORT/webhook" <<'PY'
-import sys
-import yaml
-source, target, url = sys.argv[1:]
-with open(source, encoding="utf-8") as handle:
-    endpoints = yaml.safe_load(handle) or {}
-endpoints["action_endpoint"] = {"url": url}
-with open(target, "w", encoding="utf-8") as handle:
-    yaml.safe_dump(endpoints, handle)
-PY
+"$VENV/bin/python" -m scripts.servers write-endpoints "$ENDPOINTS" "$workdir/endpoints.yml" "$SHELL_ACTION_PORT"
 
 echo "starting the staff shell (answer inspector: $STAFF_INSPECTOR; the model takes 20-40 s to load)..."
 "$VENV/bin/rasa" run actions --actions actions --port "$SHELL_ACTION_PORT" > "$LOG_DIR/actions-shell.log" 2>&1 &

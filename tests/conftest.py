@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from actions.rendering import ShortFirstAnswer
@@ -22,6 +20,7 @@ from actions.settings import PROJECT_ROOT, SafetySettings, Settings
 from actions.store.database import build_engine
 from actions.store.faq_repository import FaqRepository, InMemoryFaqRepository
 from actions.store.records import FaqAnswer, Source
+from scripts.throwaway_db import postgres_available, throwaway_database
 
 ROOT = PROJECT_ROOT
 
@@ -126,17 +125,20 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     sender_id: str = "test-user",
     events: list[dict[str, Any]] | None = None,
+    active_loop: dict[str, Any] | None = None,
+    latest_action_name: str = "action_listen",
 ) -> Tracker:
-    """A tracker built in code (no JSON dumps)."""
+    """A tracker built in code (no JSON dumps), as the action server receives it;
+    ``active_loop`` e.g. ``{"name": "state_form"}`` while a form waits for a slot."""
     return Tracker(
         sender_id=sender_id,
         slots=slots or {},
         latest_message=latest_message or {"text": "", "intent": {}, "entities": []},
-        events=events or [],
+        events=list(events or []),
         paused=False,
         followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
+        active_loop=active_loop or {},
+        latest_action_name=latest_action_name,
     )
 
 
@@ -195,42 +197,20 @@ def copied_content(tmp_path: Path) -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------- PostgreSQL
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def postgres_available() -> str | None:
-    """None if reachable, else the reason."""
-    try:
-        engine = build_engine(POSTGRES_ADMIN_URL)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as error:  # any driver/network error means "not here"
-        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}"
+def postgres_database(prefix: str) -> Iterator[str]:
+    """For a fixture: a throw-away PostgreSQL database named ``prefix``_<random>, dropped
+    afterwards (a skip without PostgreSQL, which CI turns into a failure)."""
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    with throwaway_database(prefix) as url:
+        yield url
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A throw-away PostgreSQL database, dropped afterwards."""
-    reason = postgres_available()
-    if reason:
-        pytest.skip(reason)
-    name = f"faqbot_test_{uuid.uuid4().hex[:10]}"
-    admin = build_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    yield from postgres_database("faqbot_test")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -30,7 +30,8 @@ from actions.store.content import load_faq_content
 from actions.store.database import build_engine
 from channels.base import WEB, conversation_id
 from channels.socketio import SessionTokens
-from tests.e2e.channel_servers import free_port, start_channel_servers
+from scripts.servers import free_port, wait_http
+from tests.e2e.channel_servers import start_channel_servers
 
 pytestmark = pytest.mark.e2e
 
@@ -90,7 +91,7 @@ def widget_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
             "web",
             [sys.executable, "scripts/serve_web.py", "--port", str(web_port), "--rasa-url", servers.rasa_url],
         )
-        servers.wait_for(f"http://127.0.0.1:{web_port}/index.html", web, "web", timeout=30)
+        wait_http(web, f"http://127.0.0.1:{web_port}/index.html", timeout=30)
         yield f"http://127.0.0.1:{web_port}", servers.tracker_db
     finally:
         servers.stop()

@@ -201,7 +201,7 @@ def channel_bot(tmp_path_factory) -> Iterator[ChannelBot]:
     try:
         servers = start_channel_servers(tmp_path_factory.mktemp("channels"), env, CREDENTIALS)
         try:
-            yield ChannelBot(servers.rasa_url, stub, servers.logs["rasa"], servers.tracker_db)
+            yield ChannelBot(servers.rasa_url, stub, servers.rasa.log, servers.tracker_db)
         finally:
             servers.stop()
     finally:

@@ -19,9 +19,9 @@ from sqlalchemy import text
 from actions.store.database import build_engine, create_schema
 from actions.store.loaders import load_all
 from channels.base import REST, conversation_id
+from scripts.throwaway_db import admin_sql, create_database, drop_database, postgres_available
 from server_plugins.guard import APOLOGY
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_available
-from tests.e2e.conftest import BotServers, start_servers, stop
+from tests.e2e.conftest import BotServers, start_servers
 
 pytestmark = pytest.mark.e2e
 
@@ -31,27 +31,6 @@ SERVICE_PROBLEM = "I can't reach my answer library right now"
 
 def new_user() -> str:
     return f"fault-{uuid.uuid4().hex[:8]}"
-
-
-def create_database(name: str) -> str:
-    admin = build_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def admin_sql(statement: str, **params: str) -> None:
-    admin = build_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(statement), params)
-    admin.dispose()
-
-
-def drop_database(name: str) -> None:
-    admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-    admin_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n", n=name)
-    admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +59,7 @@ def postgres_bot(tmp_path_factory) -> Iterator[tuple[BotServers, str, str]]:
     try:
         yield servers, answers_db, tracker_url
     finally:
-        stop(list(servers.processes.values()))
+        servers.stop()
         drop_database(answers_db)
         drop_database(tracker_db)
 

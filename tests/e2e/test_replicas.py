@@ -7,6 +7,7 @@ must hold every turn exactly once, in order, each turn complete before the next.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,20 +20,17 @@ from sqlalchemy import text
 
 from actions.store.database import build_engine
 from channels.base import REST, conversation_id
-from tests.conftest import postgres_available
-from tests.e2e.conftest import (
-    MODEL,
-    PROJECT_ROOT,
-    VENV_BIN,
-    BotServers,
+from scripts.servers import (
+    RASA,
     free_port,
     launch,
-    start_servers,
-    stop,
-    wait_for,
+    rasa_server_command,
+    stop_servers,
+    wait_http,
     write_endpoints,
 )
-from tests.e2e.test_faults import create_database, drop_database
+from scripts.throwaway_db import create_database, drop_database, postgres_available
+from tests.e2e.conftest import MODEL, START_TIMEOUT_S, BotServers, start_servers
 from tests.e2e.test_socketio import TOO_FAST, WidgetClient, texts
 
 pytestmark = pytest.mark.e2e
@@ -70,36 +68,23 @@ def replicas(tmp_path_factory) -> Iterator[tuple[list[BotServers], str]]:
     first = start_servers(tmp_path_factory.mktemp("replica_a"), extra_env=shared_env)
     # A second Rasa server on the same action server, tracker store and lock store.
     port = free_port()
-    log = first.workdir / "rasa_b.log"
-    second_process = launch(
-        [
-            str(VENV_BIN / "rasa"),
-            "run",
-            "--model",
-            str(MODEL),
-            "--port",
-            str(port),
-            "--endpoints",
-            str(first.workdir / "endpoints.yml"),
-            "--credentials",
-            str(PROJECT_ROOT / "credentials.yml"),
-        ],
+    second_server = launch(
+        "rasa (b)",
+        rasa_server_command(MODEL, port, first.workdir / "endpoints.yml"),
         first.env,
-        log,
+        first.workdir / "rasa_b.log",
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/", second_process, log)
+        wait_http(second_server, f"http://127.0.0.1:{port}/", START_TIMEOUT_S, 0.5)
     except Exception:
-        stop([second_process, *first.processes.values()])
+        stop_servers([second_server, *first.servers])
         drop_database(tracker_db)
         raise
-    second = BotServers(
-        **{**first.__dict__, "rasa_url": f"http://127.0.0.1:{port}", "processes": {"rasa": second_process}}
-    )
+    second = dataclasses.replace(first, rasa_url=f"http://127.0.0.1:{port}", rasa=second_server, actions=None)
     try:
         yield [first, second], tracker_url
     finally:
-        stop([second_process, *first.processes.values()])
+        stop_servers([second_server, *first.servers])
         drop_database(tracker_db)
 
 
@@ -230,15 +215,15 @@ def test_several_workers_without_redis_refuse_to_start(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     write_endpoints(endpoints, free_port())
     log = tmp_path / "rasa.log"
-    command = [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(free_port())]
-    process = launch([*command, "--endpoints", str(endpoints)], env, log)
+    command = [RASA, "run", "--model", str(MODEL), "--port", str(free_port())]
+    server = launch("rasa", [*command, "--endpoints", str(endpoints)], env, log)
     try:
-        process.wait(timeout=120)
+        server.process.wait(timeout=120)
     except subprocess.TimeoutExpired:
-        stop([process])
+        stop_servers([server])
         pytest.fail(
             f"the server kept running with SANIC_WORKERS=2 and no REDIS_URL:\n{log.read_text()[-2000:]}"
         )
-    stop([process])
+    stop_servers([server])
     output = log.read_text()
     assert "needs a shared lock store: set REDIS_URL" in output, output[-2000:]

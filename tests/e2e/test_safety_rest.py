@@ -14,6 +14,7 @@ from actions.safety.texts import FORGET_ME_PENDING_TEXT
 from actions.settings import PROJECT_ROOT
 from actions.store.database import build_engine
 from channels.base import REST, conversation_id
+from tests.conftest import postgres_database
 from tests.e2e import conftest as e2e
 
 pytestmark = pytest.mark.e2e
@@ -362,30 +363,13 @@ def postgres_bot(tmp_path_factory, request) -> Iterator[e2e.BotServers]:
     try:
         yield servers
     finally:
-        e2e.stop(list(servers.processes.values()))
+        servers.stop()
 
 
 @pytest.fixture(scope="module")
 def postgres_url_module() -> Iterator[str]:
     """A throw-away PostgreSQL database for this module."""
-    from tests.conftest import POSTGRES_ADMIN_URL, postgres_available
-
-    reason = postgres_available()
-    if reason:
-        pytest.skip(reason)
-    name = f"faqbot_e2e_{uuid.uuid4().hex[:10]}"
-    admin = build_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    yield from postgres_database("faqbot_e2e")
 
 
 @pytest.mark.postgres

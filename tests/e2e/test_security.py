@@ -11,7 +11,6 @@ does not exist at all.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shlex
@@ -26,20 +25,8 @@ from typing import Any
 
 import pytest
 
-from actions.store.database import build_engine, create_schema
-from actions.store.loaders import load_all
 from channels.base import REST, conversation_id
-from tests.e2e.conftest import (
-    MODEL,
-    PROJECT_ROOT,
-    VENV_BIN,
-    action_server_command,
-    free_port,
-    launch,
-    stop,
-    wait_for,
-    write_endpoints,
-)
+from tests.e2e.conftest import MODEL, PROJECT_ROOT, start_servers
 
 ALLOWED_ORIGIN = "http://allowed.example"
 FOREIGN_ORIGIN = "http://evil.example"
@@ -87,56 +74,18 @@ def api_server(tmp_path_factory) -> Iterator[ApiServer]:
     """Action server + a Rasa server with the API on, a random token and one CORS origin."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
-    workdir = tmp_path_factory.mktemp("secure_bot")
-    env = {
-        **os.environ,
-        "DATA_DIR": str(PROJECT_ROOT / "data"),
-        "DATABASE_URL": f"sqlite:///{workdir / 'faq.db'}",
-        "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    engine = build_engine(env["DATABASE_URL"])
-    create_schema(engine)
-    load_all(PROJECT_ROOT / "data", engine)
-    engine.dispose()
-
     # Starts with "-" on purpose: token_urlsafe gives one in 64 such tokens, and
     # "--auth-token <token>" then fails to parse; the =-form always works.
     token = "-" + secrets.token_urlsafe(24)
-    action_port, rasa_port = free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
-    write_endpoints(endpoints, action_port)
-    action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
-    processes = [launch(action_server_command(action_port), env, action_log)]
-    processes.append(
-        launch(
-            [
-                str(VENV_BIN / "rasa"),
-                "run",
-                "--model",
-                str(MODEL),
-                "--port",
-                str(rasa_port),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(PROJECT_ROOT / "credentials.yml"),
-                "--enable-api",
-                f"--auth-token={token}",
-                "--cors",
-                ALLOWED_ORIGIN,
-            ],
-            env,
-            rasa_log,
-        )
+    servers = start_servers(
+        tmp_path_factory.mktemp("secure_bot"),
+        copy_data=False,
+        rasa_args=("--enable-api", f"--auth-token={token}", "--cors", ALLOWED_ORIGIN),
     )
     try:
-        wait_for(f"http://127.0.0.1:{action_port}/health", processes[0], action_log)
-        wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1], rasa_log)
-        yield ApiServer(f"http://127.0.0.1:{rasa_port}", token, rasa_log)
+        yield ApiServer(servers.rasa_url, token, servers.rasa.log)
     finally:
-        stop(processes)
+        servers.stop()
 
 
 def new_user() -> str:

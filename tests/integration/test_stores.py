@@ -646,8 +646,8 @@ def test_an_unreachable_redis_raises_rasas_lock_error():
     """Rasa turns a LockError into a clear failure of the turn; any Redis error must become one."""
     from rasa.core.lock_store import LockError
 
+    from scripts.servers import free_port
     from server_plugins.lock_store import AtomicRedisLockStore
-    from tests.e2e.conftest import free_port
 
     store = AtomicRedisLockStore(host="127.0.0.1", port=free_port(), db=1, socket_timeout=1)
     with pytest.raises(LockError, match="Error while acquiring lock"):

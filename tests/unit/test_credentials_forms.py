@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.credentials import ValidateLicenceCheckForm, ValidatePractitionerSearchForm
 from actions.settings import PROJECT_ROOT
+from tests.conftest import make_tracker
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain" / "credentials.yml").read_text(encoding="utf-8"))
 # The state's messages are the shared responses of actions.states (as state_form's).
@@ -34,18 +35,11 @@ def form_tracker(
 ) -> Tracker:
     """The temporary tracker Rasa sends to validate_<form>: ends with the form's own action."""
     all_slots = {"requested_slot": requested, **(slots or {})}
-    return Tracker(
-        sender_id="test-user",
-        slots=all_slots,
-        latest_message={
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.9},
-            "entities": entities or [],
-        },
+    return make_tracker(
+        {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
+        all_slots,
         events=[{"event": "action", "name": form}],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": form} if requested else {},
+        active_loop={"name": form} if requested else None,
         latest_action_name=form,
     )
 

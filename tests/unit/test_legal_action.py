@@ -34,7 +34,7 @@ from actions.store.legal_repository import (
     LegalSource,
     OtherPractitioner,
 )
-from tests.conftest import SAFETY, response_message, text_message
+from tests.conftest import SAFETY, make_tracker, response_message, text_message
 
 TODAY = date(2026, 11, 21)
 DATASET = read_legal_data(PROJECT_ROOT / "data", today=TODAY)
@@ -93,19 +93,12 @@ def tracker(
     slots = dict(slots or {})
     if asking:
         slots["requested_slot"] = "us_state"
-    return Tracker(
+    return make_tracker(
+        {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []},
+        slots,
         sender_id="legal-test",
-        slots=slots,
-        latest_message={
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.99},
-            "entities": entities or [],
-        },
-        events=list(events or []),
-        paused=False,
-        followup_action=None,
-        active_loop={"name": "state_form"} if asking else {},
-        latest_action_name="action_listen",
+        events=events,
+        active_loop={"name": "state_form"} if asking else None,
     )
 
 

@@ -15,6 +15,7 @@ from actions.legal import read_state_reply
 from actions.states import state_in_message
 from lexicon import load_states
 from nlp_pipeline.build_spacy import build_pipeline
+from tests.conftest import make_tracker
 
 STATES = load_states()
 NAMES = [(state.name, state.code) for state in STATES]
@@ -35,15 +36,8 @@ def parse(nlp, text: str) -> dict[str, Any]:
 
 def reply(message: dict[str, Any]) -> Tracker:
     """The tracker while state_form waits for the state."""
-    return Tracker(
-        "states",
-        {"requested_slot": "us_state"},
-        message,
-        [],
-        False,
-        None,
-        {"name": "state_form"},
-        "action_listen",
+    return make_tracker(
+        message, {"requested_slot": "us_state"}, sender_id="states", active_loop={"name": "state_form"}
     )
 
 

@@ -35,16 +35,7 @@ def detected(tier: str, rule: str = "some_rule", **extra: Any) -> dict[str, Any]
 
 
 def tracker_in_form(latest: dict[str, Any]) -> Tracker:
-    return Tracker(
-        sender_id="test-user",
-        slots={"requested_slot": "us_state"},
-        latest_message=latest,
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": "state_form"},
-        latest_action_name="action_listen",
-    )
+    return make_tracker(latest, {"requested_slot": "us_state"}, active_loop={"name": "state_form"})
 
 
 # ---------------------------------------------------------------- guidance
