@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import DataUnavailable, apologise_for_outage, entity_values, run_blocking
+from actions.base import DataUnavailable, apologise_for_outage, entity_values, intent_name, run_blocking
 from actions.lexicon import load_conditions, load_treatments, normalize_term
 from actions.rendering import faq_short_first, format_date
 from actions.safety import SafetySettings, first_answer_notes
@@ -29,6 +29,8 @@ from actions.store.records import FaqAnswer
 RepositoryFactory = Callable[[], AbstractContextManager[FaqRepository]]
 
 CHOOSE_TOPIC_INTENT = "choose_topic"
+# A bare follow-up ("what about dry needling?"), made so by nlp_pipeline.routing.FollowUpRouter.
+FOLLOW_UP_INTENTS = frozenset({"inform_treatment", "inform_condition"})
 MAX_CHOICES = 3
 
 
@@ -140,11 +142,14 @@ class ActionAnswerFaq(Action):
         }
         context = tracker.get_slot("treatment_context")
         ranking = ranked_topics(message)
-        if not ranking and not chosen:
+        follow_up = intent_name(message) in FOLLOW_UP_INTENTS
+        if not chosen and (follow_up or not ranking):
             # "and dry needling?", "what about tension headaches?" right after an answer:
-            # the same question, about the treatment or headache just named.
+            # the same question, about the treatment or headache just named. The topic
+            # classifier may have ranked the words alone ("what about dry needling" ->
+            # what dry needling is) before the router saw a follow-up: the last question wins.
             conditions = entity_values(message, "condition")
-            ranking = follow_up_ranking(tracker.get_slot("last_topic"), mentioned, conditions)
+            ranking = follow_up_ranking(tracker.get_slot("last_topic"), mentioned, conditions) or ranking
         try:
             plan = await run_blocking(self._plan, chosen, ranking, mentioned, context)
         except DataUnavailable:
