@@ -29,6 +29,8 @@ from lexicon import load_conditions, load_treatments, normalize_term
 RepositoryFactory = Callable[[], AbstractContextManager[FaqRepository]]
 
 CHOOSE_TOPIC_INTENT = "choose_topic"
+# A bare follow-up ("what about dry needling?"), made so by nlp_pipeline.routing.FollowUpRouter.
+FOLLOW_UP_INTENTS = frozenset({"inform_treatment", "inform_condition"})
 MAX_CHOICES = 3
 
 
@@ -140,11 +142,14 @@ class ActionAnswerFaq(Action):
         }
         context = tracker.get_slot("treatment_context")
         ranking = ranked_topics(message)
-        if not ranking and not chosen:
+        follow_up = intent_name(message) in FOLLOW_UP_INTENTS
+        if not chosen and (follow_up or not ranking):
             # "and dry needling?", "what about tension headaches?" right after an answer:
-            # the same question, about the treatment or headache just named.
+            # the same question, about the treatment or headache just named. The topic
+            # classifier may have ranked the words alone ("what about dry needling" ->
+            # what dry needling is) before the router saw a follow-up: the last question wins.
             conditions = entity_values(message, "condition")
-            ranking = follow_up_ranking(tracker.get_slot("last_topic"), mentioned, conditions)
+            ranking = follow_up_ranking(tracker.get_slot("last_topic"), mentioned, conditions) or ranking
         try:
             plan = await run_blocking(self._plan, chosen, ranking, mentioned, context)
         except DataUnavailable:

@@ -78,6 +78,7 @@ ACUPUNCTURE_INTENT = "ask_acupuncture_licensure"
 LIST_INTENT = "ask_legal_state_list"
 INFORM_STATE_INTENT = "inform_state"
 QUESTION_INTENTS = {DRY_NEEDLING_INTENT: DRY_NEEDLING, ACUPUNCTURE_INTENT: ACUPUNCTURE}
+INFORM_TREATMENT_INTENT = "inform_treatment"
 # While the bot waits for a state, these replies count as a (failed) attempt at one...
 ANSWER_INTENTS = frozenset({INFORM_STATE_INTENT, "nlu_fallback", "out_of_scope", "nonsense"})
 # ... and these mean "never mind" (goodbye has its own rule).
@@ -131,14 +132,21 @@ def read_state_reply(tracker: Tracker) -> tuple[str | None, str]:
 def question_events(tracker: Tracker) -> list[dict[str, Any]]:
     """Remember the question type and profession when the message is a legality question."""
     intent = latest_intent(tracker)
-    if intent not in QUESTION_INTENTS:
-        return []
     treatments = {
         key
         for key in (normalize_term(v, load_treatments()) for v in latest_entity_values(tracker, "treatment"))
         if key
     }
-    topic = QUESTION_INTENTS[intent]
+    if intent in QUESTION_INTENTS:
+        topic = QUESTION_INTENTS[intent]
+    elif (
+        intent == INFORM_TREATMENT_INTENT and len(treatments) == 1 and treatments <= TOPIC_OF_TREATMENT.keys()
+    ):
+        # "dry needling too?" right after a legal answer (data/rules/legal.yml): the same
+        # state, asked about the treatment just named.
+        topic = TOPIC_OF_TREATMENT[next(iter(treatments))]
+    else:
+        return []
     if len(treatments) == 1:
         treatment = next(iter(treatments))
         topic = TOPIC_OF_TREATMENT.get(treatment, treatment)

@@ -10,9 +10,9 @@ the measurements).
 Its output has the ResponseSelector's shape (``response_selector.faq.response`` and
 ``.ranking`` with ``intent_response_key``), so Rasa sets the full retrieval intent
 (``faq/<key>``) as it does for its own selector, and ``actions.faq`` reads the ranking as
-before. Like the selector behind ``server_plugins.speedups``, it runs only on messages
-whose intent is the retrieval intent: a bare follow-up ("and dry needling?") must carry no
-ranking, so that the FAQ action asks the last question again about what it names.
+before. It runs on messages whose intent is the retrieval intent, and on those where DIET
+nearly tied the retrieval intent with another one (within ``near_tie_margin``), so that
+:class:`FaqNearTieRouter` can decide them after the fallback classifier.
 
 config.yml::
 
@@ -30,12 +30,21 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
+
+from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +90,36 @@ def selector_output(retrieval_intent: str, ranking: list[tuple[str, float]]) -> 
     }
 
 
+# DIET's confidence in the retrieval intent at most this far below its best intent counts
+# as a near tie (e.g. "faq" 0.31 against "ask_not_covered_yet" 0.32).
+NEAR_TIE_MARGIN = 0.1
+
+
+def near_tie(message: Message, intent: str, margin: float) -> bool:
+    """Whether DIET ranked ``intent`` within ``margin`` of its best other intent (the fallback
+    classifier's ``nlu_fallback`` aside)."""
+    confidences = {
+        str(item.get(INTENT_NAME_KEY)): float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        for item in message.get(INTENT_RANKING_KEY) or []
+        if item.get(INTENT_NAME_KEY) != "nlu_fallback"
+    }
+    mine = confidences.pop(intent, 0.0)
+    return mine > 0.0 and mine >= max(confidences.values(), default=0.0) - margin
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class FaqTopicClassifier(GraphComponent):
     """Ranks the FAQ answer keys of a message whose intent is the retrieval intent."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"retrieval_intent": "faq", "regularisation": 20.0, "ranking_length": 10, "random_seed": 42}
+        return {
+            "retrieval_intent": "faq",
+            "regularisation": 20.0,
+            "ranking_length": 10,
+            "random_seed": 42,
+            "near_tie_margin": NEAR_TIE_MARGIN,
+        }
 
     def __init__(
         self,
@@ -158,11 +190,54 @@ class FaqTopicClassifier(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != self.retrieval_intent:
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != self.retrieval_intent and not near_tie(
+                message, self.retrieval_intent, float(self._config["near_tie_margin"])
+            ):
                 continue
             ranking = self.ranking(str(message.get(TEXT) or ""))
             if ranking:
                 message.set(
                     RESPONSE_SELECTOR, selector_output(self.retrieval_intent, ranking), add_to_output=True
                 )
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class FaqNearTieRouter(ConfiguredComponent):
+    """An FAQ question DIET could not tell from "a theme we do not cover" (or that the fallback
+    classifier therefore dropped) is answered when the topic classifier is sure of one answer:
+    DIET's retrieval intent within ``near_tie_margin`` of its best intent, and the first FAQ
+    topic at ``min_topic_confidence`` or more. Runs after the FallbackClassifier; the red-flag
+    detector still comes later and overrides everything."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "retrieval_intent": "faq",
+            "near_tie_margin": NEAR_TIE_MARGIN,
+            "min_topic_confidence": 0.6,
+            "intents": ["nlu_fallback", "ask_not_covered_yet"],
+        }
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        retrieval_intent = str(self._config["retrieval_intent"])
+        for message in messages:
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) not in self._config["intents"]:
+                continue
+            if not near_tie(message, retrieval_intent, float(self._config["near_tie_margin"])):
+                continue
+            selected = (message.get(RESPONSE_SELECTOR) or {}).get(retrieval_intent) or {}
+            best = (selected.get("response") or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            if float(best) < float(self._config["min_topic_confidence"]):
+                continue
+            diet = next(
+                (
+                    float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                    for item in message.get(INTENT_RANKING_KEY) or []
+                    if item.get(INTENT_NAME_KEY) == retrieval_intent
+                ),
+                0.0,
+            )
+            override_intent(message, retrieval_intent, confidence=diet)
+            logger.debug("near tie decided for %s (topic confidence %.2f)", retrieval_intent, best)
         return messages

@@ -284,3 +284,48 @@ def test_ranked_topics_reads_the_rasa_36_payload():
 
     assert [(t.key, t.confidence) for t in ranked_topics(message)] == [("b_topic", 0.7), ("a_topic", 0.2)]
     assert ranked_topics({"text": "hi"}) == []
+
+
+def test_a_follow_up_asks_the_last_question_even_when_the_topic_classifier_ranked_it(action):
+    # "what about dry needling" after the acupuncture side-effects answer: DIET said faq, so the
+    # topic classifier ranked "what dry needling is" before the router made it a follow-up.
+    tracker = make_tracker(
+        {
+            "text": "what about dry needling",
+            "intent": {"name": "inform_treatment", "confidence": 1.0},
+            "entities": [{"entity": "treatment", "value": "dry needling"}],
+            "response_selector": {
+                "faq": {"ranking": [{"intent_response_key": "faq/dry_needling_what_is", "confidence": 0.98}]}
+            },
+        },
+        slots={
+            "disclaimer_shown": True,
+            "privacy_notice_shown": True,
+            "last_topic": "acupuncture_side_effects",
+        },
+    )
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_side_effects"]))
+    assert SlotSet("last_topic", "dry_needling_side_effects") in events
+
+
+def test_a_treatment_named_first_is_answered_from_the_topic_ranking(action):
+    # No earlier answer: "what about dry needling" is a question about dry needling itself.
+    tracker = make_tracker(
+        {
+            "text": "what about dry needling",
+            "intent": {"name": "inform_treatment", "confidence": 1.0},
+            "entities": [{"entity": "treatment", "value": "dry needling"}],
+            "response_selector": {
+                "faq": {"ranking": [{"intent_response_key": "faq/dry_needling_what_is", "confidence": 0.98}]}
+            },
+        },
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
+    )
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_what_is"]))
+    assert SlotSet("last_topic", "dry_needling_what_is") in events

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.faq import ranked_topics
-from nlp_pipeline.faq_topics import FaqTopicClassifier
+from nlp_pipeline.faq_topics import FaqNearTieRouter, FaqTopicClassifier
 
 EXAMPLES = {
     "faq/cost": [
@@ -114,3 +114,43 @@ def test_without_faq_examples_nothing_is_ranked(storage):
 
     [message] = loaded.process([faq_message("how much does it cost")])
     assert message.get("response_selector") is None
+
+
+def diet_message(text: str, ranking: list[tuple[str, float]], fallback: bool = False) -> Message:
+    """A message as DIET (and, with ``fallback``, the FallbackClassifier) left it."""
+    items = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    if fallback:
+        items.insert(0, {"name": "nlu_fallback", "confidence": 0.6})
+    return Message(data={"text": text, "intent": dict(items[0]), "intent_ranking": items})
+
+
+def test_a_near_tie_with_the_retrieval_intent_is_ranked_too(storage):
+    component = trained(storage, Resource("faq_topics"))
+    tie = diet_message("is it expensive", [("ask_not_covered_yet", 0.32), ("faq", 0.31)])
+    clear = diet_message("is it expensive", [("ask_not_covered_yet", 0.62), ("faq", 0.31)])
+
+    component.process([tie, clear])
+
+    assert ranked_topics(tie.as_dict_nlu())[0].key == "cost"
+    assert clear.get("response_selector") is None
+
+
+def test_a_near_tie_is_answered_when_the_topic_is_clear(storage):
+    classifier = trained(storage, Resource("faq_topics"))
+    router = FaqNearTieRouter.create({}, storage, Resource("router"), context())
+    dropped = diet_message(
+        "how much does it cost", [("ask_not_covered_yet", 0.34), ("faq", 0.3)], fallback=True
+    )
+    unsure_topic = diet_message("hmm", [("ask_not_covered_yet", 0.34), ("faq", 0.3)], fallback=True)
+    not_a_tie = diet_message(
+        "how much does it cost", [("ask_not_covered_yet", 0.5), ("faq", 0.3)], fallback=True
+    )
+    medicine = diet_message("how much does it cost", [("ask_medication_advice", 0.45), ("faq", 0.4)])
+
+    router.process(classifier.process([dropped, unsure_topic, not_a_tie, medicine]))
+
+    assert dropped.get("intent") == {"name": "faq", "confidence": 0.3}
+    assert [item["name"] for item in dropped.get("intent_ranking")][:2] == ["faq", "nlu_fallback"]
+    assert unsure_topic.get("intent")["name"] == "nlu_fallback"  # no topic is clear enough
+    assert not_a_tie.get("intent")["name"] == "nlu_fallback"
+    assert medicine.get("intent")["name"] == "ask_medication_advice"  # only the listed intents

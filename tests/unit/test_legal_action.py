@@ -184,6 +184,30 @@ def test_acupuncture_named_in_a_dry_needling_question_asks_about_acupuncture():
     assert SlotSet("us_state", "AL") in events
 
 
+def test_a_treatment_named_after_a_legal_answer_switches_the_question_and_keeps_the_state():
+    # "same question for dry needling" after the Vermont acupuncture answer (rule in
+    # data/rules/legal.yml): the state stays, the question becomes dry needling's.
+    messages, events = run(
+        ValidateStateForm(),
+        tracker(
+            "same question for dry needling",
+            "inform_treatment",
+            [entity("treatment", "dry needling")],
+            slots={"us_state": "VT", "legal_question": "acupuncture"},
+        ),
+    )
+    assert messages == []
+    assert events == [SlotSet("legal_question", "dry_needling"), SlotSet("legal_practitioner", None)]
+
+
+def test_a_treatment_without_state_rules_leaves_the_question_alone():
+    _, events = run(
+        ValidateStateForm(),
+        tracker("and tui na?", "inform_treatment", [entity("treatment", "tui na")], slots={"us_state": "VT"}),
+    )
+    assert events == []
+
+
 @pytest.mark.parametrize(
     ("text", "entities", "code"),
     [
