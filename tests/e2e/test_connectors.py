@@ -31,6 +31,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from actions.safety.texts import FORGET_ME_PENDING_TEXT
+from channels.rendering import MORE_HINT
 from tests.e2e.channel_servers import start_channel_servers
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +63,8 @@ channels.twilio.TwilioInput:
 DRY_NEEDLING_TITLE = "What dry needling is"
 DRY_NEEDLING_PAYLOAD = '/choose_topic{"topic_key": "dry_needling_what_is"}'
 ANSWER_START = "Dry needling is a technique"
+# A source of the dry-needling answer: sent with its detail, on request (issue 20).
+SOURCE = "https://pubmed.ncbi.nlm.nih.gov/33609358/"
 
 
 # ---------------------------------------------------------------- platform stub
@@ -307,10 +310,17 @@ def test_telegram_native_buttons_then_the_sourced_answer(channel_bot):
     assert calls[0].json() == {"callback_query_id": "4382bfdwdsb323b2d9"}
     texts = sent_texts(calls)
     answer = next(text for text in texts if text.startswith(ANSWER_START))
-    assert "https://pubmed.ncbi.nlm.nih.gov/33609358/" in answer
-    assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", answer)
-    assert all(len(text) <= 4096 for text in texts)
-    assert no_staff_lines(texts)
+    # Short answer first; the detail and the sources on request (issue 20).
+    assert answer.endswith(MORE_HINT) and "https://" not in answer
+
+    assert telegram_post(channel_bot, telegram_message(9003, "MORE", 5)) == 200
+    calls = channel_bot.stub.wait(
+        "/telegram/", lambda calls: any(SOURCE in text for text in sent_texts(calls))
+    )
+    detail = next(text for text in sent_texts(calls) if SOURCE in text)
+    assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", detail)
+    assert all(len(text) <= 4096 for text in [*texts, *sent_texts(calls)])
+    assert no_staff_lines([*texts, *sent_texts(calls)])
 
 
 # ---------------------------------------------------------------- Slack
@@ -427,8 +437,12 @@ def test_slack_native_buttons_then_the_sourced_answer(channel_bot):
         "/slack/", lambda calls: any(p["text"].startswith(ANSWER_START) for p in slack_posts(calls))
     )
     texts = [post["text"] for post in slack_posts(calls)]
-    answer = next(text for text in texts if text.startswith(ANSWER_START))
-    assert "https://pubmed.ncbi.nlm.nih.gov/33609358/" in answer
+    answer = next(post for post in slack_posts(calls) if post["text"].startswith(ANSWER_START))
+    # Native blocks: the short answer, the sources as links, a "More details" button (issue 20).
+    block_types = [block["type"] for block in answer["blocks"]]
+    assert block_types == ["section", "context", "actions"]
+    assert SOURCE in json.dumps(answer["blocks"][1])
+    assert answer["blocks"][2]["elements"][0]["text"]["text"] == "More details"
     assert all(len(text) <= 3000 for text in texts)
     assert no_staff_lines(texts)
     # Only one "Did you mean" was ever posted: the retry was not answered.
@@ -516,9 +530,17 @@ def test_messenger_at_most_three_buttons_per_message_then_the_answer(channel_bot
     )
     texts = [send["message"]["text"] for send in messenger_sends(calls) if "text" in send["message"]]
     answer = next(text for text in texts if text.startswith(ANSWER_START))
-    assert "https://pubmed.ncbi.nlm.nih.gov/33609358/" in answer
-    assert all(len(text) <= 2000 for text in texts)
-    assert no_staff_lines(texts)
+    assert answer.endswith(MORE_HINT) and "https://" not in answer
+
+    body = messenger_body("FB_ANN", {"text": "more please"})
+    assert channel_bot.post("/webhooks/facebook/webhook", body, messenger_headers(body))[0] == 200
+    calls = channel_bot.stub.wait(
+        "/graph/", lambda calls: any(SOURCE in s["message"].get("text", "") for s in messenger_sends(calls))
+    )
+    details = [send["message"]["text"] for send in messenger_sends(calls) if "text" in send["message"]]
+    assert any(re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", text) for text in details)
+    assert all(len(text) <= 2000 for text in [*texts, *details])
+    assert no_staff_lines([*texts, *details])
 
 
 def test_messenger_attachments_get_a_clear_message(channel_bot):
@@ -601,10 +623,16 @@ def test_twilio_numbered_options_and_a_reply_of_a_number(channel_bot):
     )
     bodies = [m["Body"] for m in twilio_bodies(calls)]
     answer = next(body for body in bodies if body.startswith(ANSWER_START))
-    assert "https://pubmed.ncbi.nlm.nih.gov/33609358/" in answer
-    assert re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", answer)
-    assert all(len(body) <= 1600 for body in bodies)
-    assert no_staff_lines(bodies)
+    assert answer.endswith(MORE_HINT) and "https://" not in answer
+
+    assert twilio_post(channel_bot, sender, "more") == 200
+    calls = channel_bot.stub.wait(
+        "/twilio/", lambda calls: any(SOURCE in m["Body"] for m in twilio_bodies(calls))
+    )
+    details = [m["Body"] for m in twilio_bodies(calls)]
+    assert any(re.search(r"Last reviewed \d{1,2} \w+ 20\d\d\.", body) for body in details)
+    assert all(len(body) <= 1600 for body in [*bodies, *details])
+    assert no_staff_lines([*bodies, *details])
 
 
 def test_twilio_whatsapp_replies_from_the_whatsapp_number(channel_bot):
