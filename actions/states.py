@@ -6,8 +6,8 @@ A state is read, in order, from:
 
 1. the ``us_state`` entities of the spaCy entity ruler ("Calif.", "in OR", "washington state"),
    leaving out those inside a span the caller ignores (a licence number: "MD-12345") and those
-   that begin a city name ("Kansas City"); the last one named counts ("a Texas-trained PT in
-   Oklahoma" is about Oklahoma);
+   that begin a city name ("Kansas City") and those said not to be meant ("washington, not
+   dc"); the last one named counts ("a Texas-trained PT in Oklahoma" is about Oklahoma);
 2. "in/from/for/about/of/at <words>" in the text, which catches what the ruler misses ("in ny");
 3. when the message answers "which state?", the whole reply, with typos and filler words
    ("im from calfornia", "ny please").
@@ -33,6 +33,8 @@ GIVE_UP_RESPONSE = "utter_state_give_up"
 _PREPOSITION = re.compile(r"\b(?:in|from|for|about|of|at)\s+", re.IGNORECASE)
 _WORDS = re.compile(r"(?:[A-Za-z][A-Za-z.']*\s*){1,3}")
 _CITY_AFTER = re.compile(r"\s+city\b", re.IGNORECASE)
+# "washington (the state, not dc)", "anywhere but texas": a state named only to rule it out.
+_RULED_OUT_BEFORE = re.compile(r"\b(?:not|but|except|isn'?t)\s+(?:in\s+|the\s+)?$", re.IGNORECASE)
 
 Span = tuple[int, int]
 
@@ -65,6 +67,8 @@ def entity_mentions(message: dict[str, Any], ignore: Sequence[Span] = ()) -> lis
         if start >= 0 and _overlaps(start, end, ignore):
             continue
         if end >= 0 and _CITY_AFTER.match(text[end:]):
+            continue
+        if start >= 0 and _RULED_OUT_BEFORE.search(text[:start]):
             continue
         mentions.append(StateMention(code, start, end))
     return mentions

@@ -30,7 +30,10 @@ def nlp():
 
 def parse(nlp, text: str) -> dict[str, Any]:
     """The latest_message Rasa builds with SpacyEntityExtractor (value = the matched text)."""
-    entities = [{"entity": ent.label_, "value": ent.text} for ent in nlp(text).ents]
+    entities = [
+        {"entity": ent.label_, "value": ent.text, "start": ent.start_char, "end": ent.end_char}
+        for ent in nlp(text).ents
+    ]
     return {"text": text, "intent": {"name": "inform_state", "confidence": 0.9}, "entities": entities}
 
 
@@ -111,3 +114,15 @@ def test_replies_with_extra_words_lower_case_and_typos(nlp, text, code):
 def test_words_and_places_that_are_not_states(nlp, text):
     code, outcome = read_state_reply(reply(parse(nlp, text)))
     assert code is None and outcome == "failed"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("who licenses acupuncturists in washington state, not washington dc", "WA"),
+        ("dry needling rules in oregon, but not in california", "OR"),
+        ("not texas, oklahoma: can PTs dry needle there", "OK"),
+    ],
+)
+def test_a_state_ruled_out_is_not_the_one_asked_about(nlp, text, code):
+    assert state_in_message(parse(nlp, text)) == code
