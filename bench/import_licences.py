@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from actions.store.database import build_engine
-from actions.store.licence_import import CANONICAL_HEADER, import_licences
+from actions.store.licence_csv import CANONICAL_HEADER
+from actions.store.licence_import import import_licences
 from scripts.throwaway_db import POSTGRES_ADMIN_URL, postgres_available, throwaway_database
 
 STATES = {

@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 from actions.credentials import ActionCheckLicence, ActionFindPractitioners, StaticBoardDirectory
 from actions.settings import PROJECT_ROOT
 from actions.store.database import session_scope
+from actions.store.licence_csv import ImportOptions, MalformedFile
 from actions.store.licence_import import (
     BATCH_SIZE,
-    ImportOptions,
-    MalformedFile,
     import_licences,
     load_demo_licences,
 )

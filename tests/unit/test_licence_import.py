@@ -10,15 +10,17 @@ from sqlalchemy import func, select
 
 from actions.settings import PROJECT_ROOT
 from actions.store import licence_import
-from actions.store.licence_import import (
+from actions.store.licence_csv import (
     ImportOptions,
     MalformedFile,
     Rejection,
+    normalise_status,
+    parse_date,
+)
+from actions.store.licence_import import (
     import_licences,
     load_demo_licences,
     main,
-    normalise_status,
-    parse_date,
     remove_demo_licences,
 )
 from actions.store.licence_models import LicenceRow
