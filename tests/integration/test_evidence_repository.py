@@ -12,7 +12,8 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
-from actions.expectations import ActionAnswerExpectations, render_answer
+from actions.expectations import ActionAnswerExpectations
+from actions.expectations_text import render_answer
 from actions.store.database import session_scope
 from actions.store.evidence_data import EvidenceError, load_evidence_data, read_evidence_table
 from actions.store.evidence_models import EvidencePairRow, EvidenceSourceRow

@@ -24,10 +24,8 @@ from actions.expectations import (
     ActionAskExpectCondition,
     ActionAskExpectTreatment,
     ValidateExpectationsForm,
-    render_answer,
-    render_personal,
-    render_sources,
 )
+from actions.expectations_text import render_answer, render_personal, render_sources
 from actions.rendering import DISCLAIMER, ShortFirstAnswer, format_date
 from actions.safety.notice import privacy_notice
 from actions.store.evidence_data import read_evidence_table
