@@ -200,3 +200,18 @@ def normalize_term(text: str | None, terms: tuple[Term, ...]) -> str | None:
         if any(_fold(phrase) == folded for phrase in term.phrases):
             return term.key
     return None
+
+
+# "can an MD do acupuncture", "my MD said": an article or a possessive right before it.
+_TITLE_BEFORE = re.compile(r"\b(?:a|an|my|your|his|her|their|our|the|this|that)\s+$", re.IGNORECASE)
+
+
+def state_code_is_a_title(text: str, start: int, end: int) -> bool:
+    """Whether the state found at ``text[start:end]`` is a practitioner's title here: the same
+    letters name a practitioner ("MD": Maryland or a medical doctor) and an article or a
+    possessive comes right before them ("an MD"; "in MD" stays Maryland)."""
+    if not 0 <= start < end <= len(text):
+        return False
+    if normalize_term(text[start:end], load_practitioners()) is None:
+        return False
+    return bool(_TITLE_BEFORE.search(text[:start]))

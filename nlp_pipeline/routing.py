@@ -34,7 +34,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from lexicon import load_treatments, normalize_term
+from lexicon import load_treatments, normalize_term, state_code_is_a_title
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 
 logger = logging.getLogger(__name__)
@@ -83,11 +83,32 @@ class StateQuestionRouter(ConfiguredComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
+            relabel_titles(message)
             intent = route(message)
             if intent is not None:
                 override_intent(message, intent)
                 logger.debug("state question routed to %s", intent)
         return messages
+
+
+def relabel_titles(message: Message) -> None:
+    """A state code that is a practitioner's title here ("can an MD do acupuncture") becomes
+    the practitioner entity, so neither this router nor the actions read it as a state."""
+    text = message.get(TEXT)
+    entities = message.get(ENTITIES) or []
+    if not isinstance(text, str) or not any(e.get("entity") == "us_state" for e in entities):
+        return
+    relabelled = [
+        {**entity, "entity": "practitioner"}
+        if entity.get("entity") == "us_state"
+        and isinstance(entity.get("start"), int)
+        and isinstance(entity.get("end"), int)
+        and state_code_is_a_title(text, entity["start"], entity["end"])
+        else entity
+        for entity in entities
+    ]
+    if relabelled != entities:
+        message.set(ENTITIES, relabelled, add_to_output=True)
 
 
 def route(message: Message) -> str | None:

@@ -112,3 +112,21 @@ def test_a_question_is_not_a_bare_follow_up(text):
     message = parsed(text, "faq")
     FollowUpRouter({}).process([message])
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "practitioners", "states"),
+    [
+        # "MD" is Maryland's code and a medical doctor's title: an article or possessive decides.
+        ("is it legal for an MD to practise acupuncture", "faq", ["MD"], []),
+        ("my MD suggested dry needling, is that a good idea", "faq", ["MD"], []),
+        ("is dry needling legal in MD", "ask_dry_needling_legality", [], ["MD"]),
+    ],
+)
+def test_a_state_code_that_is_a_title_is_the_practitioner(text, intent, practitioners, states):
+    message = parsed(text, "faq")
+    StateQuestionRouter({}).process([message])
+    entities = message.get("entities")
+    assert [e["value"] for e in entities if e["entity"] == "practitioner"] == practitioners
+    assert [e["value"] for e in entities if e["entity"] == "us_state"] == states
+    assert message.get("intent")["name"] == intent
