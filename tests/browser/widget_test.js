@@ -126,6 +126,7 @@ async function main() {
     await desktop(browser);
     await phone(browser);
     await triage(browser);
+    await forgetMe(browser);
   } finally {
     await browser.close();
   }
@@ -432,6 +433,41 @@ async function triage(browser) {
     check("triage: \"Yes, it's happening now\" gives the emergency guidance", added[0] === checkIn.reply,
       JSON.stringify(added));
   }
+  await context.close();
+}
+
+// "forget me" + yes: the reply says the conversation is being deleted, and the widget keeps
+// nothing of it in the browser (issue 19): a new session token, a transcript without it.
+async function forgetMe(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  await page.goto(`${WEB_URL}/index.html`);
+  await page.click(".faqbot-launcher");
+  await page.waitForSelector("#faqbot-panel:not([hidden])", { timeout: TIMEOUT });
+  await waitForBotText(page, "Privacy: the clinic stores this chat");
+  const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_token")));
+  await page.fill("#faqbot-input", "forget me");
+  await page.keyboard.press("Enter");
+  await waitForBotText(page, "Do you want me to delete this conversation");
+  const yes = page.locator(".faqbot-choice", { hasText: "Yes, delete it" }).last();
+  await yes.waitFor({ state: "visible", timeout: TIMEOUT });
+  await yes.click();
+  await waitForBotText(page, "are being deleted from the clinic's records");
+  // The widget asks for a new session once the bot confirmed: wait for its token.
+  await page.waitForFunction((old) => {
+    const token = JSON.parse(sessionStorage.getItem("faqbot.session_token") || "null");
+    return typeof token === "string" && token !== old;
+  }, before, { timeout: TIMEOUT });
+  const stored = await page.evaluate(() => sessionStorage.getItem("faqbot.transcript") || "[]");
+  check("forget me: the widget keeps a new session token, not the forgotten one",
+    /^[0-9a-f]{64}$/.test(JSON.parse(await page.evaluate(() => sessionStorage.getItem("faqbot.session_token")))));
+  // (The new conversation's greeting may already be there: its privacy notice mentions "forget me".)
+  const kept = JSON.parse(stored);
+  check("forget me: the stored transcript holds nothing of the forgotten conversation",
+    !kept.some((m) => m.from === "user" || (m.text || "").startsWith("Do you want me to delete")),
+    stored.slice(0, 300));
+  summary.forgetMeChecked = true;
   await context.close();
 }
 

@@ -159,6 +159,7 @@ def test_widget_in_headless_chromium(widget_site, tmp_path):
     assert result.returncode == 0 and not failures, output[-6000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["failed"] == 0 and summary["passed"] >= 30, summary
+    assert summary.get("forgetMeChecked") is True, summary  # the forget-me flow ran to its end
     assert sum("triage:" in line for line in result.stdout.splitlines() if line.startswith("ok")) == 6
     assert (shots / "widget.png").stat().st_size > 10_000
 
