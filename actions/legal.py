@@ -137,16 +137,14 @@ def question_events(tracker: Tracker) -> list[dict[str, Any]]:
         for key in (normalize_term(v, load_treatments()) for v in latest_entity_values(tracker, "treatment"))
         if key
     }
-    if intent in QUESTION_INTENTS:
-        topic = QUESTION_INTENTS[intent]
-    elif (
+    # "dry needling too?" right after a legal answer (data/rules/legal.yml): the same state,
+    # asked about the treatment just named (the topic is set from it below).
+    switches_treatment = (
         intent == INFORM_TREATMENT_INTENT and len(treatments) == 1 and treatments <= TOPIC_OF_TREATMENT.keys()
-    ):
-        # "dry needling too?" right after a legal answer (data/rules/legal.yml): the same
-        # state, asked about the treatment just named.
-        topic = TOPIC_OF_TREATMENT[next(iter(treatments))]
-    else:
+    )
+    if intent not in QUESTION_INTENTS and not switches_treatment:
         return []
+    topic = QUESTION_INTENTS.get(intent, "")
     if len(treatments) == 1:
         treatment = next(iter(treatments))
         topic = TOPIC_OF_TREATMENT.get(treatment, treatment)

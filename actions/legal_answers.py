@@ -255,13 +255,27 @@ def dry_needling_answer(
         lines.append("Please note: " + " ".join(rule.caveats))
     if (rule.conflict or rule.caveats) and not rule.check_first:
         lines.append(f"Please check with {pt_board(rule)} before relying on this.")
-    lines += _stale_line(rule.verified_on, today, months)
+    return _state_answer("dry_needling", rule, short, lines, dates, today, months)
+
+
+def _state_answer(
+    kind: str,
+    record: DryNeedlingRule | AcupunctureLicensure,
+    short: str,
+    lines: list[str],
+    dates: str,
+    today: date,
+    months: int,
+) -> ShortFirstAnswer:
+    """What both state tables' answers end with: the staleness line, the cited sources with
+    their dates, and the dates as the answer's note."""
+    citation = (record.sources, record.source_date, record.source_date_precision)
     return ShortFirstAnswer(
-        key=f"legal_dry_needling_{rule.state_code.lower()}",
+        key=f"legal_{kind}_{record.state_code.lower()}",
         short=short,
-        detail="\n".join(lines),
-        sources=cited_sources(rule.sources, rule.source_date, rule.source_date_precision),
-        sources_text=render_sources(rule.sources, rule.source_date, rule.source_date_precision),
+        detail="\n".join([*lines, *_stale_line(record.verified_on, today, months)]),
+        sources=cited_sources(*citation),
+        sources_text=render_sources(*citation),
         note=_sentence_case(dates) + ".",
     )
 
@@ -286,15 +300,7 @@ def acupuncture_answer(row: AcupunctureLicensure, today: date, months: int) -> S
         lines.append("Please note: " + " ".join(row.caveats))
         who = f"the {row.board_name}" if row.board_name else "the state's health department"
         lines.append(f"Please confirm with {who} before relying on this.")
-    lines += _stale_line(row.verified_on, today, months)
-    return ShortFirstAnswer(
-        key=f"legal_acupuncture_{row.state_code.lower()}",
-        short=short,
-        detail="\n".join(lines),
-        sources=cited_sources(row.sources, row.source_date, row.source_date_precision),
-        sources_text=render_sources(row.sources, row.source_date, row.source_date_precision),
-        note=_sentence_case(dates) + ".",
-    )
+    return _state_answer("acupuncture", row, short, lines, dates, today, months)
 
 
 # ---------------------------------------------------------------- list questions

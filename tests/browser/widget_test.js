@@ -393,9 +393,9 @@ async function phone(browser) {
 }
 
 // Each safety tier's guidance reaches the page alone; the check-in's button gives the guidance.
-async function triage(browser) {
-  const cases = JSON.parse(process.env.TRIAGE_CASES || "[]");
-  const checkIn = JSON.parse(process.env.CHECK_IN || "null");
+// A new desktop visitor opens the chat and waits for the whole greeting turn: it ends with
+// the privacy notice, and counting replies before that arrives would count it.
+async function openGreetedChat(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
@@ -403,8 +403,14 @@ async function triage(browser) {
   await page.click(".faqbot-launcher");
   await page.waitForSelector("#faqbot-panel:not([hidden])", { timeout: TIMEOUT });
   await waitForBotText(page, "Hello! I answer questions");
-  // The greeting's turn ends with the privacy notice; counting replies before it arrives would count it.
   await waitForBotText(page, "Privacy: the clinic stores this chat");
+  return { context, page };
+}
+
+async function triage(browser) {
+  const cases = JSON.parse(process.env.TRIAGE_CASES || "[]");
+  const checkIn = JSON.parse(process.env.CHECK_IN || "null");
+  const { context, page } = await openGreetedChat(browser);
   for (const { message, reply } of cases) {
     const before = (await botTexts(page)).length;
     await page.fill("#faqbot-input", message);
@@ -439,13 +445,7 @@ async function triage(browser) {
 // "forget me" + yes: the reply says the conversation is being deleted, and the widget keeps
 // nothing of it in the browser (issue 19): a new session token, a transcript without it.
 async function forgetMe(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  await page.goto(`${WEB_URL}/index.html`);
-  await page.click(".faqbot-launcher");
-  await page.waitForSelector("#faqbot-panel:not([hidden])", { timeout: TIMEOUT });
-  await waitForBotText(page, "Privacy: the clinic stores this chat");
+  const { context, page } = await openGreetedChat(browser);
   const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem("faqbot.session_token")));
   await page.fill("#faqbot-input", "forget me");
   await page.keyboard.press("Enter");

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy.exc import OperationalError
 
@@ -286,10 +287,10 @@ def test_ranked_topics_reads_the_rasa_36_payload():
     assert ranked_topics({"text": "hi"}) == []
 
 
-def test_a_follow_up_asks_the_last_question_even_when_the_topic_classifier_ranked_it(action):
-    # "what about dry needling" after the acupuncture side-effects answer: DIET said faq, so the
-    # topic classifier ranked "what dry needling is" before the router made it a follow-up.
-    tracker = make_tracker(
+def what_about_dry_needling(**slots: object) -> Tracker:
+    """ "what about dry needling", made a follow-up by the router after DIET said faq, so it
+    still carries the topic classifier's ranking of its words alone."""
+    return make_tracker(
         {
             "text": "what about dry needling",
             "intent": {"name": "inform_treatment", "confidence": 1.0},
@@ -298,14 +299,13 @@ def test_a_follow_up_asks_the_last_question_even_when_the_topic_classifier_ranke
                 "faq": {"ranking": [{"intent_response_key": "faq/dry_needling_what_is", "confidence": 0.98}]}
             },
         },
-        slots={
-            "disclaimer_shown": True,
-            "privacy_notice_shown": True,
-            "last_topic": "acupuncture_side_effects",
-        },
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, **slots},
     )
 
-    messages, events = run_action(action, tracker)
+
+def test_a_follow_up_asks_the_last_question_even_when_the_topic_classifier_ranked_it(action):
+    # After the acupuncture side-effects answer, the last question wins.
+    messages, events = run_action(action, what_about_dry_needling(last_topic="acupuncture_side_effects"))
 
     assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_side_effects"]))
     assert SlotSet("last_topic", "dry_needling_side_effects") in events
@@ -313,19 +313,7 @@ def test_a_follow_up_asks_the_last_question_even_when_the_topic_classifier_ranke
 
 def test_a_treatment_named_first_is_answered_from_the_topic_ranking(action):
     # No earlier answer: "what about dry needling" is a question about dry needling itself.
-    tracker = make_tracker(
-        {
-            "text": "what about dry needling",
-            "intent": {"name": "inform_treatment", "confidence": 1.0},
-            "entities": [{"entity": "treatment", "value": "dry needling"}],
-            "response_selector": {
-                "faq": {"ranking": [{"intent_response_key": "faq/dry_needling_what_is", "confidence": 0.98}]}
-            },
-        },
-        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
-    )
-
-    messages, events = run_action(action, tracker)
+    messages, events = run_action(action, what_about_dry_needling())
 
     assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_what_is"]))
     assert SlotSet("last_topic", "dry_needling_what_is") in events
