@@ -7,7 +7,6 @@ ranking and offers "Did you mean ..." buttons when the top answers are close.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, intent_name, run_blocking
-from actions.rendering import faq_short_first, format_date
+from actions.rendering import CHOOSE_TOPIC_INTENT, faq_short_first, format_date, topic_button
 from actions.safety.notice import first_answer_notes
 from actions.settings import SafetySettings, Settings, get_settings
 from actions.store.faq_repository import FaqRepository, sql_faq_repository
@@ -28,7 +27,6 @@ from lexicon import load_conditions, load_treatments, normalize_term
 
 RepositoryFactory = Callable[[], AbstractContextManager[FaqRepository]]
 
-CHOOSE_TOPIC_INTENT = "choose_topic"
 # A bare follow-up ("what about dry needling?"), made so by nlp_pipeline.routing.FollowUpRouter.
 FOLLOW_UP_INTENTS = frozenset({"inform_treatment", "inform_condition"})
 MAX_CHOICES = 3
@@ -92,10 +90,7 @@ def follow_up_ranking(last_topic: Any, treatments: set[str], conditions: Sequenc
 
 def choice_buttons(choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     """Buttons for "Did you mean": one per topic, then "Something else"."""
-    buttons = [
-        {"title": title, "payload": f"/{CHOOSE_TOPIC_INTENT}{json.dumps({'topic_key': key})}"}
-        for key, title in choices
-    ]
+    buttons = [topic_button(title, key) for key, title in choices]
     buttons.append({"title": "Something else", "payload": "/something_else"})
     return buttons
 

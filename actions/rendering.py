@@ -18,6 +18,7 @@ Every answer is sent as two messages (issue 20, short answer first):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,6 +35,13 @@ DISCLAIMER = (
 ANSWER = "answer"  # custom key of the first message (the structured answer)
 ANSWER_DETAIL = "answer_detail"  # custom key of the second message (the plain-text detail)
 BULLET = "- "
+# A tap on a topic button is this intent with the topic key (answered by action_answer_faq).
+CHOOSE_TOPIC_INTENT = "choose_topic"
+
+
+def topic_button(title: str, topic_key: str) -> dict[str, str]:
+    """A button that answers one FAQ topic when tapped."""
+    return {"title": title, "payload": f"/{CHOOSE_TOPIC_INTENT}{json.dumps({'topic_key': topic_key})}"}
 
 
 def format_date(value: date) -> str:

@@ -34,8 +34,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.expectations import ActionAnswerExpectations
-from actions.faq import CHOOSE_TOPIC_INTENT, ActionAnswerFaq
+from actions.faq import ActionAnswerFaq
 from actions.legal import ActionAnswerLegal, ActionListLegalStates
+from actions.rendering import CHOOSE_TOPIC_INTENT
 from actions.settings import PROJECT_ROOT, SafetySettings, get_settings
 from actions.store.content import read_faq_content
 from actions.store.evidence_data import read_evidence_table

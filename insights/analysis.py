@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from actions.faq import CHOOSE_TOPIC_INTENT
+from actions.rendering import CHOOSE_TOPIC_INTENT
 from actions.safety.texts import BOOK_INTENT, NOT_COVERED_INTENT
 from actions.triage import GUIDANCE
 from insights.redaction import redact

@@ -45,6 +45,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from actions.safety.texts import NOT_COVERED_INTENT  # noqa: E402
 from channels.base import REST, conversation_id  # noqa: E402
 from scripts.check_answers import (  # noqa: E402
     DEFAULT_MODEL,
@@ -56,7 +57,6 @@ from scripts.check_answers import (  # noqa: E402
 
 SET_DIR = ROOT / "tests" / "nlu"
 DEFAULT_REPORT = ROOT / "results" / "independent_check.csv"
-NOT_COVERED_INTENT = "ask_not_covered_yet"
 LEGAL_TOPICS = {"dry_needling_legality": "dry_needling", "acupuncture_licensure": "acupuncture"}
 SAFETY_ACTIONS = {"action_red_flag_triage", "action_triage_check_in"}
 EXPECTATION_ACTIONS = {

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Any
@@ -21,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, latest_intent, run_blocking
+from actions.rendering import topic_button
 from actions.safety.eraser import FORGET_MARKER_SLOT, ConversationEraser, resume_when_the_action_server_starts
 from actions.safety.notice import privacy_notice_events
 from actions.safety.texts import (
@@ -34,14 +34,6 @@ from actions.safety.texts import (
 from actions.settings import SafetySettings, Settings, get_settings
 
 logger = logging.getLogger(__name__)
-
-CHOOSE_TOPIC = "/choose_topic"
-
-
-def topic_button(title: str, topic_key: str) -> dict[str, str]:
-    """A button answering one FAQ topic (handled by action_answer_faq)."""
-    return {"title": title, "payload": f"{CHOOSE_TOPIC}{json.dumps({'topic_key': topic_key})}"}
-
 
 # ---------------------------------------------------------------- scope limits
 DIAGNOSIS_BUTTONS = (
