@@ -321,3 +321,21 @@ def test_nginx_gives_the_signed_platform_webhooks_their_own_zone(nginx):
     # The platforms' zone allows more than a visitor's.
     rate = {name: int(words[-1].split("=")[1].rstrip("r/s")) for name, words in zones.items()}
     assert rate["platforms"] > rate["chat"]
+
+
+@pytest.mark.parametrize("dockerfile", ["Dockerfile.rasa", "Dockerfile.actions"])
+def test_dependency_layer_stubs_every_package_pyproject_lists(dockerfile):
+    """The cached install step runs before the code is copied: each listed package needs its stub."""
+    text = (DEPLOY / dockerfile).read_text()
+    stubbed = re.search(r"for package in ([^;]+); do", text)
+    assert stubbed is not None
+    listed = re.search(r"^packages = \[(.*?)\]", (ROOT / "pyproject.toml").read_text(), re.S | re.M)
+    assert listed is not None
+    packages = {name.replace(".", "/") for name in re.findall(r'"([\w.]+)"', listed.group(1))}
+    assert set(stubbed.group(1).split()) == packages
+    # ... and the list names every package folder the code has under those top-level packages.
+    tops = {name.split("/")[0] for name in packages}
+    on_disk = {
+        str(init.parent.relative_to(ROOT)) for top in tops for init in (ROOT / top).glob("**/__init__.py")
+    }
+    assert on_disk == packages
