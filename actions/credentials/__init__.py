@@ -10,7 +10,8 @@ Two forms collect what is missing (``forms``):
   ``action_find_practitioners`` lists at most 5 active licences there.
 
 Modules: ``text`` (reading licence numbers, names, cities), ``boards`` (the board directory),
-``wording`` (every sentence said), ``forms`` (the validation actions), ``actions`` (the answers).
+``wording`` (puts the replies together; their words are in
+``data/content/credential_replies.yml``), ``forms`` (the validation actions), ``actions`` (the answers).
 """
 
 from actions.credentials.actions import ActionCheckLicence, ActionFindPractitioners

@@ -30,7 +30,14 @@ from actions.credentials.forms import (
     PROFESSION_SLOT,
     US_STATE_SLOT,
 )
-from actions.credentials.wording import MAX_LISTED, licence_reply, search_reply
+from actions.credentials.wording import (
+    MAX_LISTED,
+    asked_about,
+    licence_reply,
+    load_credential_replies,
+    search_reply,
+)
+from actions.reply_templates import ReplyTemplates
 from actions.safety import SafetySettings, privacy_notice_events
 from actions.store.licence_models import ACUPUNCTURE, PHYSICAL_THERAPY, licence_number_key, name_key
 from actions.store.licence_repository import (
@@ -56,7 +63,8 @@ class LicenceLookup:
 
 
 class _CredentialAction(Action, ABC):
-    """Repository, board directory and clock come in through the constructor (tests pass fakes).
+    """Repository, board directory, clock and wording come in through the constructor (tests
+    pass fakes; the wording defaults to data/content/credential_replies.yml, read when first needed).
 
     Abstract (no ``name``), so the action server does not try to register it.
     """
@@ -71,11 +79,17 @@ class _CredentialAction(Action, ABC):
         board_directory: BoardDirectory | None = None,
         today: Callable[[], date] | None = None,
         safety_settings: SafetySettings | None = None,
+        replies: ReplyTemplates | None = None,
     ) -> None:
         self._repository_factory = repository_factory or sql_licence_repository
         self._board_directory = board_directory or LegalBoardDirectory()
         self._today = today or date.today
         self._safety_settings = safety_settings
+        self._replies = replies
+
+    def replies(self) -> ReplyTemplates:
+        """The wording given, else the shipped file's (read once)."""
+        return self._replies or load_credential_replies()
 
     def _board(self, state: str) -> BoardInfo | None:
         try:
@@ -130,8 +144,8 @@ class ActionCheckLicence(_CredentialAction):
             coverage = None if records else repository.coverage(state)
         return LicenceLookup(records=records, coverage=coverage, board=self._board(state))
 
-    @staticmethod
     def compose(
+        self,
         state: str,
         number: str | None,
         name: str | None,
@@ -139,11 +153,12 @@ class ActionCheckLicence(_CredentialAction):
         lookup: LicenceLookup,
         today: date,
     ) -> tuple[str, list[dict[str, str]]]:
-        """The reply text and buttons (pure: unit-tested directly)."""
-        asked = f"licence {number}" if number else str(name)
+        """The reply text and buttons (no I/O but the wording's first read)."""
+        replies = self.replies()
+        asked = asked_about(replies, number, name)
         exact = _exact_match(lookup.records, number, name)
         return licence_reply(
-            state, asked, profession, lookup.records, lookup.coverage, lookup.board, exact, today
+            replies, state, asked, profession, lookup.records, lookup.coverage, lookup.board, exact, today
         )
 
 
@@ -189,7 +204,9 @@ class ActionFindPractitioners(_CredentialAction):
             apologise_for_outage(dispatcher)
             return list(SEARCH_RESET)
         dispatcher.utter_message(
-            text=search_reply(city, state, profession, records, coverage, board, self._today())
+            text=search_reply(
+                self.replies(), city, state, profession, records, coverage, board, self._today()
+            )
         )
         return list(SEARCH_RESET) + privacy_notice_events(dispatcher, tracker, self._safety_settings)
 

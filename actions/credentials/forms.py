@@ -14,7 +14,6 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.base import latest_intent
-from actions.credentials import wording
 from actions.credentials.text import (
     find_city,
     find_licence_number,
@@ -22,6 +21,8 @@ from actions.credentials.text import (
     is_stop_request,
     profession_mentioned,
 )
+from actions.credentials.wording import load_credential_replies
+from actions.reply_templates import ReplyTemplates
 from actions.states import (
     MAX_STATE_ATTEMPTS,
     STATE_SLOT,
@@ -82,17 +83,26 @@ class _CredentialFormValidation(FormValidationAction, ABC):
     Abstract (no ``name``), so the action server does not try to register it.
     """
 
-    form_label = wording.LICENCE_CHECK_LABEL
-    restart_hint = wording.LICENCE_CHECK_HINT
+    # The replies (data/content/credential_replies.yml) that name this form and show how to restart it.
+    label_reply = "licence_check_label"
+    hint_reply = "licence_check_hint"
     # What this form looks for; left over from an earlier, unfinished form, they are cleared
     # when the form starts unless the starting message gives them again.
     subject_slots: tuple[str, ...] = ()
     # Intents read as an answer even when nothing usable is in the message (see _reading).
     answer_intents: frozenset[str] = frozenset()
 
+    def __init__(self, replies: ReplyTemplates | None = None) -> None:
+        super().__init__()
+        self._replies = replies
+
     @abstractmethod
     def name(self) -> str:
         """validate_<form name>."""
+
+    def replies(self) -> ReplyTemplates:
+        """The wording; by default data/content/credential_replies.yml, read when first needed."""
+        return self._replies or load_credential_replies()
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -134,11 +144,13 @@ class _CredentialFormValidation(FormValidationAction, ABC):
     ) -> dict[str, Any]:
         """The answer could not be used: say why, count the attempt, give up after
         MAX_STATE_ATTEMPTS (the state's messages are the shared responses of actions.states)."""
+        replies = self.replies()
+        label = replies(self.label_reply)
         if is_stop_request(_text(tracker)):
-            dispatcher.utter_message(text=wording.STOPPED.format(label=self.form_label))
+            dispatcher.utter_message(text=replies("stopped", label=label))
             return {slot: None, ATTEMPTS_SLOT: MAX_STATE_ATTEMPTS}
         attempts, giving_up = failed_attempts(tracker.get_slot(ATTEMPTS_SLOT))
-        give_up = wording.GIVE_UP.format(label=self.form_label, hint=self.restart_hint)
+        give_up = replies("give_up", label=label, hint=replies(self.hint_reply))
         if slot == US_STATE_SLOT:
             say_state_not_recognised(dispatcher, giving_up)
             if giving_up:
@@ -225,7 +237,7 @@ class ValidateLicenceCheckForm(_CredentialFormValidation):
             return self._succeeded(tracker, {NAME_SLOT: name, **_cleared(tracker, NUMBER_SLOT)})
         if not asked or mode == "strict":
             return {}
-        return self._problem(dispatcher, tracker, NUMBER_SLOT, wording.NO_NUMBER_OR_NAME)
+        return self._problem(dispatcher, tracker, NUMBER_SLOT, self.replies()("no_number_or_name"))
 
     def validate_licence_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -258,10 +270,10 @@ def _without_states(tracker: Tracker) -> str:
 class ValidatePractitionerSearchForm(_CredentialFormValidation):
     """Collects the state and the city to search."""
 
-    form_label = wording.SEARCH_LABEL
+    label_reply = "search_label"
     subject_slots = (CITY_SLOT,)
     answer_intents = SEARCH_ANSWER_INTENTS
-    restart_hint = wording.SEARCH_HINT
+    hint_reply = "search_hint"
 
     def name(self) -> str:
         return "validate_practitioner_search_form"
@@ -282,7 +294,7 @@ class ValidatePractitionerSearchForm(_CredentialFormValidation):
             return self._succeeded(tracker, {CITY_SLOT: city})
         if not asked or mode == "strict":
             return {}
-        return self._problem(dispatcher, tracker, CITY_SLOT, wording.NO_CITY)
+        return self._problem(dispatcher, tracker, CITY_SLOT, self.replies()("no_city"))
 
     def validate_search_city(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             create_schema(get_engine())
             print(f"schema ready in {display_url(settings.database_url)}")
         elif args.command == "check-content":
+            from actions.credentials.wording import load_credential_replies
             from actions.store.evidence_data import read_evidence_table
             from actions.store.legal_data import read_legal_data
 
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"legal OK: {len(legal.dry_needling)} dry needling rows, "
                 f"{len(legal.acupuncture)} licensure rows"
             )
+            replies = load_credential_replies()
+            print(f"credential replies OK: {len(replies.texts)} replies")
         elif args.command == "purge-conversations":
             return _purge_conversations()
         else:
