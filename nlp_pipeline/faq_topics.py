@@ -1,6 +1,7 @@
 """Which FAQ answer a question asks for: a linear classifier over word and character n-grams.
 
-DIET decides that a message is an FAQ question (intent ``faq``); this component then ranks
+The intent classifier (``nlp_pipeline.intents``) decides that a message is an FAQ question
+(intent ``faq``); this component then ranks
 the answer keys (``faq/<key>`` in data/nlu/faq). It replaces Rasa's ResponseSelector: a
 regularised logistic regression over TF-IDF word 1-2 grams and character 2-5 grams
 generalises better to wordings nobody here wrote (typos land near the right words through
@@ -10,8 +11,8 @@ the measurements).
 Its output has the ResponseSelector's shape (``response_selector.faq.response`` and
 ``.ranking`` with ``intent_response_key``), so Rasa sets the full retrieval intent
 (``faq/<key>``) as it does for its own selector, and ``actions.faq`` reads the ranking as
-before. It runs on messages whose intent is the retrieval intent, and on those where DIET
-nearly tied the retrieval intent with another one (within ``near_tie_margin``), so that
+before. It runs on messages whose intent is the retrieval intent, and on those where the intent
+classifier nearly tied the retrieval intent with another one (within ``near_tie_margin``), so that
 :class:`FaqNearTieRouter` can decide them after the fallback classifier.
 
 config.yml::
@@ -52,13 +53,17 @@ MODEL_FILE = "faq_topics.joblib"
 RESPONSE_SELECTOR = "response_selector"
 
 
-def topic_pipeline(regularisation: float, seed: int) -> Pipeline:
-    """TF-IDF word 1-2 grams and character 2-5 grams, then a logistic regression."""
+def topic_pipeline(regularisation: float, seed: int, class_weight: str | None = None) -> Pipeline:
+    """TF-IDF word 1-2 grams and character 2-5 grams, then a logistic regression
+    (``class_weight="balanced"`` weighs a label's examples by how rare it is)."""
     features = make_union(
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True, min_df=2),
     )
-    return make_pipeline(features, LogisticRegression(C=regularisation, max_iter=3000, random_state=seed))
+    return make_pipeline(
+        features,
+        LogisticRegression(C=regularisation, max_iter=3000, random_state=seed, class_weight=class_weight),
+    )
 
 
 def topic_examples(training_data: TrainingData, retrieval_intent: str) -> tuple[list[str], list[str]]:
@@ -90,14 +95,14 @@ def selector_output(retrieval_intent: str, ranking: list[tuple[str, float]]) -> 
     }
 
 
-# DIET's confidence in the retrieval intent at most this far below its best intent counts
+# The intent classifier's confidence in the retrieval intent at most this far below its best intent counts
 # as a near tie (e.g. "faq" 0.31 against "ask_not_covered_yet" 0.32).
 NEAR_TIE_MARGIN = 0.1
 
 
 def near_tie(message: Message, intent: str, margin: float) -> bool:
-    """Whether DIET ranked ``intent`` within ``margin`` of its best other intent (the fallback
-    classifier's ``nlu_fallback`` aside)."""
+    """Whether the intent classifier ranked ``intent`` within ``margin`` of its best other
+    intent (the fallback classifier's ``nlu_fallback`` aside)."""
     confidences = {
         str(item.get(INTENT_NAME_KEY)): float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         for item in message.get(INTENT_RANKING_KEY) or []
@@ -204,11 +209,11 @@ class FaqTopicClassifier(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class FaqNearTieRouter(ConfiguredComponent):
-    """An FAQ question DIET could not tell from "a theme we do not cover" (or that the fallback
-    classifier therefore dropped) is answered when the topic classifier is sure of one answer:
-    DIET's retrieval intent within ``near_tie_margin`` of its best intent, and the first FAQ
-    topic at ``min_topic_confidence`` or more. Runs after the FallbackClassifier; the red-flag
-    detector still comes later and overrides everything."""
+    """An FAQ question the intent classifier could not tell from "a theme we do not cover" (or
+    that the fallback classifier therefore dropped) is answered when the topic classifier is
+    sure of one answer: the retrieval intent within ``near_tie_margin`` of the best intent,
+    and the first FAQ topic at ``min_topic_confidence`` or more. Runs after the
+    FallbackClassifier; the red-flag detector still comes later and overrides everything."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:

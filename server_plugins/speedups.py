@@ -25,17 +25,6 @@ throughput.
   name that resolves to nothing is passed as the bare name, and the same clash check
   and error wrapping apply. Training (``rasa train``) does not load our plug-ins and
   keeps dask.
-- ``RasaModel._rasa_predict`` (DIET) calls its ``tf.function`` with a fixed input
-  signature; TensorFlow then matches and casts the inputs against that signature in
-  Python on every call. After the first call (which traces, as before) the traced
-  concrete function is called with the inputs converted to tensors; TensorFlow still
-  checks their shapes, and any error falls back to Rasa's own path. Same graph, same
-  outputs (tests/integration/test_speedups.py).
-- ``Features._combine_sparse_features`` joins the sparse features of a message with
-  ``scipy.sparse.hstack``, which goes through ``bmat``'s general block machinery.
-  Here two COO matrices are joined by concatenating their entries, in the order and
-  with the dtypes ``hstack`` gives (tests/unit/test_speedups.py compares both);
-  anything else takes Rasa's path.
 - ``EndpointConfig.session`` (every call to the action server) opened a new
   ``aiohttp.ClientSession`` per call, so every custom action paid for a new TCP
   connection on both servers. Here ``async with endpoint.session()`` yields one
@@ -78,8 +67,6 @@ FINGERPRINTS = {
     "RemoteAction._validate_action_result": "f8cdb4be68123961",
     "Event.resolve_by_type": "b5cf570fa7f286c7",
     "DaskGraphRunner.run": "45f0f52f574f3aa9",
-    "RasaModel._rasa_predict": "7f745b0f9cb647c9",
-    "Features._combine_sparse_features": "9837d864e5983243",
     "EndpointConfig.session": "e55aa13d9d4fb4bc",
 }
 
@@ -112,8 +99,6 @@ def install() -> bool:
                 _cache_action_response_validator,
                 _cache_event_classes,
                 _run_graphs_in_order,
-                _call_traced_predictions_directly,
-                _concatenate_sparse_features,
                 _keep_endpoint_sessions_open,
             ):
                 try:
@@ -236,70 +221,6 @@ def _run_graphs_in_order() -> None:
         return dict(results.get(target, target) for target in run_targets)
 
     DaskGraphRunner.run = run
-
-
-def _call_traced_predictions_directly() -> None:
-    import tensorflow as tf
-    from keras.utils import tf_utils
-    from rasa.shared.constants import DIAGNOSTIC_DATA
-    from rasa.utils.tensorflow import models
-
-    rasa_predict = models.RasaModel._rasa_predict
-    if not _may_replace(rasa_predict):
-        return
-
-    def _rasa_predict(self: models.RasaModel, batch_in: Any) -> Any:
-        concrete = self.__dict__.get("_faqbot_traced_predict")
-        if concrete is None:
-            outputs = rasa_predict(self, batch_in)  # traces the function on first use
-            if self._tf_predict_step is not None and not self._run_eagerly:
-                self.__dict__["_faqbot_traced_predict"] = self._tf_predict_step.get_concrete_function()
-            return outputs
-        self._training = False
-        try:
-            tensors = [tf.convert_to_tensor(array) for array in batch_in]
-            raw = concrete._call_flat(tensors, concrete.captured_inputs)
-        except (TypeError, ValueError):
-            return rasa_predict(self, batch_in)
-        outputs = tf_utils.sync_to_numpy_or_python_type(raw)
-        if DIAGNOSTIC_DATA in outputs:
-            outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
-        return outputs
-
-    models.RasaModel._rasa_predict = _rasa_predict
-
-
-def hstack_coo(left: Any, right: Any) -> Any:
-    """``scipy.sparse.hstack([left, right])`` for two COO matrices with the same rows."""
-    import numpy as np
-    from scipy.sparse import coo_matrix
-
-    rows, left_columns = left.shape
-    shape = (rows, left_columns + right.shape[1])
-    index_dtype = np.int32 if max(shape) <= np.iinfo(np.int32).max else np.int64
-    data = np.concatenate((left.data, right.data)).astype(np.result_type(left.dtype, right.dtype), copy=False)
-    row = np.concatenate((left.row, right.row)).astype(index_dtype, copy=False)
-    col = np.concatenate((left.col, right.col + left_columns)).astype(index_dtype, copy=False)
-    return coo_matrix((data, (row, col)), shape=shape)
-
-
-def _concatenate_sparse_features() -> None:
-    from rasa.shared.nlu.training_data.features import Features
-    from scipy.sparse import coo_matrix
-
-    combine = Features._combine_sparse_features
-    if not _may_replace(combine):
-        return
-
-    def _combine_sparse_features(self: Features, additional_features: Features) -> None:
-        left, right = self.features, additional_features.features
-        if type(left) is not coo_matrix or type(right) is not coo_matrix or left.shape[0] != right.shape[0]:
-            combine(self, additional_features)  # Rasa's path, with its error for mismatched rows
-            return
-        self.features = hstack_coo(left, right)
-        self._cached_fingerprint = None
-
-    Features._combine_sparse_features = _combine_sparse_features
 
 
 # Below the 5 s keep-alive timeout of the action server (Sanic's default), so the

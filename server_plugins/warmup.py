@@ -3,9 +3,9 @@
 Registered by our REST channel (always configured) as an ``after_server_start``
 listener, so it runs in every Sanic worker once Rasa has loaded the model:
 
-1. One NLU parse of a fixed text. TensorFlow traces DIET's and the
-   ResponseSelector's prediction functions on their first call (about a second);
-   without this, the first visitor of each worker waited for it.
+1. One NLU parse of a fixed text: the first parse of a worker loads what the pipeline
+   loads lazily (the spaCy pipeline's lookups, the classifiers' first call); without
+   this, the first visitor of each worker waited for it.
 2. ``gc.collect()`` then ``gc.freeze()``. A loaded model is about 680,000 Python
    objects that live as long as the process. Every full garbage collection walks
    all of them: measured with a ``gc.callbacks`` probe, each took 250-440 ms while

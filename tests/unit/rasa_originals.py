@@ -9,9 +9,7 @@ import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
-from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.endpoints import EndpointConfig
-from rasa.utils.tensorflow.models import RasaModel
 
 from server_plugins import speedups
 
@@ -20,8 +18,6 @@ OWNERS = {
     "RemoteAction._validate_action_result": (RemoteAction, "_validate_action_result"),
     "Event.resolve_by_type": (Event, "resolve_by_type"),
     "DaskGraphRunner.run": (DaskGraphRunner, "run"),
-    "RasaModel._rasa_predict": (RasaModel, "_rasa_predict"),
-    "Features._combine_sparse_features": (Features, "_combine_sparse_features"),
     "EndpointConfig.session": (EndpointConfig, "session"),
 }
 REPLACED = {name: getattr(owner, attribute) for name, (owner, attribute) in OWNERS.items()}

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 import pytest
-import scipy.sparse
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
-from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.endpoints import EndpointConfig
 
 from server_plugins import speedups
@@ -107,39 +104,6 @@ def test_graph_nodes_run_after_the_nodes_they_need():
         ("b", ("a",)),
         ("c", ("b", "__input__")),
     ]
-
-
-@pytest.mark.parametrize("right_dtype", [np.float64, np.float32, np.int64])
-def test_sparse_features_combine_exactly_as_scipy_hstack(right_dtype):
-    left = scipy.sparse.random(6, 300, density=0.05, format="coo", dtype=np.float32, random_state=1)
-    right = scipy.sparse.random(6, 12_000, density=0.002, format="coo", dtype=right_dtype, random_state=2)
-    expected = scipy.sparse.hstack([left, right])
-    combined = speedups.hstack_coo(left, right)
-    assert type(combined) is type(expected)
-    assert (combined.shape, combined.dtype, combined.row.dtype) == (
-        expected.shape,
-        expected.dtype,
-        expected.row.dtype,
-    )
-    for part in ("data", "row", "col"):
-        assert np.array_equal(getattr(combined, part), getattr(expected, part))
-
-
-def test_message_features_combine_as_before():
-    def features(matrix, origin):
-        return Features(matrix, "sequence", "text", origin)
-
-    first = scipy.sparse.random(4, 50, density=0.2, format="coo", random_state=3)
-    second = scipy.sparse.random(4, 70, density=0.2, format="coo", random_state=4)
-    patched = features(first, "a")
-    patched.combine_with_features(features(second, "b"))
-    assert (patched.features != scipy.sparse.hstack([first, second])).nnz == 0
-    # Other formats and mismatched rows keep Rasa's path (and its error).
-    csr = features(first.tocsr(), "a")
-    csr.combine_with_features(features(second, "b"))
-    assert csr.features.shape == (4, 120)
-    with pytest.raises(ValueError, match="sequence dimensions do not match"):
-        features(first, "a").combine_with_features(features(scipy.sparse.coo_matrix((3, 5)), "b"))
 
 
 # ---------------------------------------------------------------- endpoint sessions
