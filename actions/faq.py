@@ -21,6 +21,7 @@ from actions.base import DataUnavailable, apologise_for_outage, entity_values, i
 from actions.rendering import CHOOSE_TOPIC_INTENT, faq_short_first, format_date, topic_button
 from actions.safety.notice import first_answer_notes
 from actions.settings import SafetySettings, Settings, get_settings
+from actions.store.evidence_repository import TREATMENT_LABELS
 from actions.store.faq_repository import FaqRepository, sql_faq_repository
 from actions.store.records import FaqAnswer
 from lexicon import load_conditions, load_treatments, normalize_term
@@ -47,6 +48,8 @@ class FaqPlan:
     answer: FaqAnswer | None = None
     ranking: list[RankedTopic] = field(default_factory=list)
     choices: list[tuple[str, str]] = field(default_factory=list)
+    # The treatment the question was about (named, or carried from the conversation).
+    asked_about: str | None = None
 
 
 def ranked_topics(latest_message: dict[str, Any]) -> list[RankedTopic]:
@@ -86,6 +89,11 @@ def follow_up_ranking(last_topic: Any, treatments: set[str], conditions: Sequenc
     if condition in EVIDENCE_BY_CONDITION and key in EVIDENCE_BY_CONDITION.values():
         key = EVIDENCE_BY_CONDITION[condition]
     return [RankedTopic(key, 1.0)]
+
+
+def treatment_label(key: str) -> str:
+    """How a reply names a treatment ("dry needling", "Tui Na")."""
+    return TREATMENT_LABELS.get(key) or key.replace("_", " ")
 
 
 def choice_buttons(choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
@@ -161,10 +169,26 @@ class ActionAnswerFaq(Action):
             return []
 
         answer = plan.answer
+        nearest = bool(plan.asked_about) and answer.treatment not in ("general", plan.asked_about)
+        if nearest:
+            # No reviewed answer on this for the treatment asked about: say so, give the nearest.
+            dispatcher.utter_message(
+                response="utter_nearest_answer",
+                asked=treatment_label(str(plan.asked_about)),
+                answered=treatment_label(answer.treatment),
+            )
         faq_short_first(answer).send(dispatcher)
         events: list[dict[str, Any]] = [SlotSet("last_topic", answer.key)]
-        if answer.treatment != "general":
-            events.append(SlotSet("treatment_context", answer.treatment))
+        # What the next "is it safe?" is about: the treatment asked about when only a nearest
+        # answer was given, else the answer's own, or the one treatment the question named when
+        # the answer is general ("is dry needling covered?").
+        treatment = answer.treatment if answer.treatment != "general" else None
+        if nearest:
+            treatment = plan.asked_about
+        elif treatment is None and len(mentioned) == 1:
+            treatment = next(iter(mentioned))
+        if treatment is not None:
+            events.append(SlotSet("treatment_context", treatment))
         events += first_answer_notes(dispatcher, tracker, self._safety_settings)
         if self.settings.staff_inspector:
             dispatcher.utter_message(text=self._inspection(answer, plan.ranking))
@@ -206,7 +230,7 @@ class ActionAnswerFaq(Action):
                 best.confidence >= settings.answer_min_confidence
                 and best.confidence - runner_up >= settings.answer_min_margin
             ):
-                return FaqPlan(answer=repository.get(best.key), ranking=ordered)
+                return FaqPlan(answer=repository.get(best.key), ranking=ordered, asked_about=target)
             candidates = [topic.key for topic in ordered[:MAX_CHOICES]]
             titles = repository.titles(candidates)
             return FaqPlan(

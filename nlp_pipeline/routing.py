@@ -34,7 +34,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from lexicon import load_treatments, normalize_term, state_code_is_a_title
+from lexicon import load_practitioners, load_treatments, normalize_term, state_code_is_a_title
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 
 logger = logging.getLogger(__name__)
@@ -158,6 +158,8 @@ FOLLOW_UP_WORDS = frozenset(
 _WHAT_ABOUT = re.compile(r"\b(?:what|how) about\b")
 # What the follow-up names -> its intent.
 FOLLOW_UP_INTENTS = {"treatment": INFORM_TREATMENT_INTENT, "condition": INFORM_CONDITION_INTENT}
+# A practitioner who practises one treatment only: "and acupuncturists?" asks about acupuncture.
+PRACTITIONER_TREATMENTS = {"acupuncturist": "acupuncture"}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -166,6 +168,7 @@ class FollowUpRouter(ConfiguredComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
+            practitioner_as_treatment(message)
             intent = follow_up_intent(message)
             if intent is not None and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != intent:
                 override_intent(message, intent)
@@ -173,12 +176,32 @@ class FollowUpRouter(ConfiguredComponent):
         return messages
 
 
+def practitioner_as_treatment(message: Message) -> None:
+    """In a bare follow-up, "acupuncturists" names their treatment: the entity becomes the
+    treatment (acupuncture), so the follow-up asks the last question about it."""
+    entities = message.get(ENTITIES) or []
+    if len(entities) != 1 or entities[0].get("entity") != "practitioner":
+        return
+    treatment = PRACTITIONER_TREATMENTS.get(
+        str(normalize_term(entities[0].get("value"), load_practitioners()))
+    )
+    if treatment is None:
+        return
+    as_treatment = [{**entities[0], "entity": "treatment", "value": treatment}]
+    if bare_follow_up_intent(message.get(TEXT), as_treatment) is not None:
+        message.set(ENTITIES, as_treatment, add_to_output=True)
+
+
 def follow_up_intent(message: Message) -> str | None:
     """inform_treatment / inform_condition for a message that is only "and <one thing>?"."""
-    text = message.get(TEXT)
+    return bare_follow_up_intent(message.get(TEXT), message.get(ENTITIES) or [])
+
+
+def bare_follow_up_intent(text: object, found: list[dict]) -> str | None:
+    """The follow-up intent of ``text`` with the entities ``found`` in it, or None."""
     if not isinstance(text, str) or text.startswith("/"):
         return None
-    entities = [e for e in message.get(ENTITIES) or [] if isinstance(e.get("start"), int)]
+    entities = [e for e in found if isinstance(e.get("start"), int)]
     if len(entities) != 1 or entities[0].get("entity") not in FOLLOW_UP_INTENTS:
         return None
     entity = entities[0]

@@ -317,3 +317,41 @@ def test_a_treatment_named_first_is_answered_from_the_topic_ranking(action):
 
     assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_what_is"]))
     assert SlotSet("last_topic", "dry_needling_what_is") in events
+
+
+def test_a_general_answer_to_a_question_naming_a_treatment_keeps_that_treatment(action):
+    # "is dry needling covered by insurance?": the answer is general; "is it safe?" next is
+    # about dry needling.
+    tracker = make_tracker(
+        faq_message(
+            [("insurance_coverage", 0.97)], entities=[{"entity": "treatment", "value": "dry needling"}]
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "tui_na"},
+    )
+
+    _, events = run_action(action, tracker)
+
+    assert events == [
+        SlotSet("last_topic", "insurance_coverage"),
+        SlotSet("treatment_context", "dry_needling"),
+    ]
+
+
+def test_no_answer_for_the_treatment_in_context_says_so_and_gives_the_nearest(action):
+    # "any side effects?" after a Tui Na answer, with no Tui Na side-effects answer.
+    tracker = make_tracker(
+        faq_message([("acupuncture_side_effects", 0.9), ("acupuncture_what_is", 0.05)]),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "tui_na"},
+    )
+
+    messages, events = run_action(action, tracker)
+
+    assert messages == [
+        {**response_message("utter_nearest_answer"), "asked": "Tui Na", "answered": "acupuncture"},
+        *answer_messages(faq_short_first(ANSWERS["acupuncture_side_effects"])),
+    ]
+    # The next follow-up is still about Tui Na.
+    assert events == [
+        SlotSet("last_topic", "acupuncture_side_effects"),
+        SlotSet("treatment_context", "tui_na"),
+    ]

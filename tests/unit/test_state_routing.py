@@ -114,6 +114,27 @@ def test_a_question_is_not_a_bare_follow_up(text):
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}
 
 
+@pytest.mark.parametrize("text", ["and acupuncturists?", "what about acupuncturists"])
+def test_acupuncturists_in_a_bare_follow_up_are_their_treatment(text):
+    message = parsed(text, "faq")
+    FollowUpRouter({}).process([message])
+    assert message.get("intent") == {"name": "inform_treatment", "confidence": 1.0}
+    [entity] = message.get("entities")
+    assert (entity["entity"], entity["value"]) == ("treatment", "acupuncture")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["are acupuncturists licensed in texas", "how are acupuncturists trained", "and physical therapists?"],
+)
+def test_practitioners_elsewhere_stay_practitioners(text):
+    message = parsed(text, "faq")
+    before = message.get("entities")
+    FollowUpRouter({}).process([message])
+    assert message.get("intent") == {"name": "faq", "confidence": 0.4}
+    assert message.get("entities") == before
+
+
 @pytest.mark.parametrize(
     ("text", "intent", "practitioners", "states"),
     [
