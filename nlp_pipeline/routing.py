@@ -68,10 +68,14 @@ LEGAL_WORDS = frozenset(
 LICENCE_WORDS = frozenset("license licensed licence licenced licensing".split())
 # "vs", "difference", "mean": a question about titles ("registered vs licensed"), not the law.
 TITLE_WORDS = frozenset("vs versus difference different mean means meaning stand stands".split())
-# "can a dentist do acupuncture in new york": who may practise.
-_WHO_CAN = re.compile(r"\bcan (?:a|an|my|the)\b.*\b(?:do|perform|practi[cs]e|give|offer)\b")
+# "can a dentist do acupuncture in new york", "who does it in ohio": who may practise.
+_WHO_CAN = re.compile(
+    r"\bcan (?:a|an|my|the)\b.*\b(?:do|perform|practi[cs]e|give|offer)\b"
+    r"|\bwho(?:'s| is| are)? (?:can|may|could|does|do|gets to|is allowed to|are allowed to|allowed to)\b"
+)
+# "there" at the end, or closing a clause ("acupuncture there, who does it"): the state named before.
 _STATE_REFERENCE = re.compile(
-    r"\b(?:there|that state|same state|this state)(?:\s+(?:anyway|too|as well|then))?\s*[?.!]*\s*$"
+    r"\b(?:there|that state|same state|this state)(?:\s+(?:anyway|too|as well|then))?\s*(?:[?.!]*\s*$|[,;])"
 )
 SHORT_MESSAGE_WORDS = 6
 _WORD = re.compile(r"[a-z]+")

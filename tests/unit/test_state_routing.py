@@ -36,6 +36,10 @@ def parsed(text: str, intent: str = "nlu_fallback") -> Message:
         ("same deal in oklahoma?", "inform_state"),
         ("south carolina too?", "inform_state"),
         ("is it legal in texas", "inform_state"),
+        # Who may practise, asked with "who".
+        ("who does dry needling in oregon", "ask_dry_needling_legality"),
+        ("ok and acupuncture in arizona, who's allowed to do it", "ask_acupuncture_licensure"),
+        ("and tui na over there, who can do that?", "inform_state"),
     ],
 )
 def test_state_questions_are_routed(text, intent):
