@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -145,4 +147,36 @@ def test_no_independent_question_is_added_to_the_training_data():
     assert len(texts) > 700
     known = set(OVERLAP_BEFORE_THE_INDEPENDENT_SETS.read_text(encoding="utf-8").splitlines()[1:])
     added = sorted({text.strip().lower() for text in texts if text.strip().lower() in training} - known)
+    assert added == []
+
+
+# Near copies: a training example of four words or more sharing at least this share of the
+# words of an evaluation message (of the longer of the two). The ones data/nlu held when this
+# check was added (7 December 2026: common wordings written by people who never saw the sets,
+# or older than them) are listed; no other may be added: new examples are written fresh.
+NEAR_COPY_SHARE = 0.7
+NEAR_COPIES_BEFORE_THE_SETS = ROOT / "tests" / "nlu" / "near_copies_before_the_sets.txt"
+_WORDS = re.compile(r"[a-z0-9']+")
+
+
+def near_copies(training: set[str], texts: list[str]) -> set[str]:
+    evaluation = [words for words in (set(_WORDS.findall(text.lower())) for text in texts) if len(words) >= 4]
+    holding: dict[str, list[int]] = {}
+    for index, words in enumerate(evaluation):
+        for word in words:
+            holding.setdefault(word, []).append(index)
+    found = set()
+    for example in training:
+        words = set(_WORDS.findall(example))
+        if len(words) < 4:
+            continue
+        shared = Counter(index for word in words for index in holding.get(word, ()))
+        if any(n >= NEAR_COPY_SHARE * max(len(words), len(evaluation[i])) for i, n in shared.items()):
+            found.add(example)
+    return found
+
+
+def test_no_near_copy_of_an_evaluation_message_is_added_to_the_training_data():
+    known = set(NEAR_COPIES_BEFORE_THE_SETS.read_text(encoding="utf-8").splitlines()[1:])
+    added = sorted(near_copies(training_examples(), independent_texts()) - known)
     assert added == []
