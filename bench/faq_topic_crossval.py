@@ -2,7 +2,10 @@
 training data (data/nlu/faq): macro F1, accuracy, and what the FAQ action's confidence gate
 would do with the held-out folds (answer right, answer wrong, or "Did you mean").
 
-    .venv/bin/python bench/faq_topic_crossval.py [--gate 0.3 0.1]
+    .venv/bin/python bench/faq_topic_crossval.py [--gate 0.3 0.1] [--question-type-weight 0.5]
+
+Also prints the question types' macro F1 (the answers' ``aspect``: what is asked, whatever
+the treatment).
 
 Run on demand (about a minute); the figures go in docs/understanding.md.
 """
@@ -22,7 +25,13 @@ from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from nlp_pipeline.faq_topics import FaqTopicClassifier, topic_examples, topic_pipeline  # noqa: E402
+from nlp_pipeline.faq_topics import (  # noqa: E402
+    FaqTopicClassifier,
+    TopicModels,
+    question_types,
+    topic_examples,
+    topic_pipeline,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,19 +40,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--gate", nargs=2, type=float, default=(0.3, 0.1), metavar=("MIN_CONFIDENCE", "MIN_MARGIN")
     )
     parser.add_argument("--folds", type=int, default=5)
-    args = parser.parse_args(argv)
     config = FaqTopicClassifier.get_default_config()
+    parser.add_argument("--question-type-weight", type=float, default=float(config["question_type_weight"]))
+    args = parser.parse_args(argv)
     texts, labels = topic_examples(
         load_data(str(ROOT / "data" / "nlu" / "faq")), str(config["retrieval_intent"])
     )
+    type_of = question_types()
+    kinds = [type_of.get(label.split("/", 1)[-1], label) for label in labels]
     predicted = [""] * len(texts)
     outcomes: Counter[str] = Counter()
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=0)
     for train, test in folds.split(texts, labels):
-        model = topic_pipeline(float(config["regularisation"]), int(config["random_seed"]))
-        model.fit([texts[i] for i in train], [labels[i] for i in train])
-        for index, probabilities in zip(test, model.predict_proba([texts[i] for i in test]), strict=True):
-            ranked = sorted(zip(model.classes_, probabilities, strict=True), key=lambda p: p[1], reverse=True)
+        regularisation, seed = float(config["regularisation"]), int(config["random_seed"])
+        topics, types = topic_pipeline(regularisation, seed), topic_pipeline(regularisation, seed)
+        topics.fit([texts[i] for i in train], [labels[i] for i in train])
+        types.fit([texts[i] for i in train], [kinds[i] for i in train])
+        model = TopicModels(topics, types, type_of)
+        for index in test:
+            ranked = model.ranking(texts[index], args.question_type_weight)
             (best, confidence), runner_up = ranked[0], ranked[1][1]
             predicted[index] = str(best)
             if confidence >= args.gate[0] and confidence - runner_up >= args.gate[1]:
@@ -53,7 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = len(texts)
     accuracy = sum(p == gold for p, gold in zip(predicted, labels, strict=True)) / total
     print(f"{total} examples, {len(set(labels))} answer keys, {args.folds}-fold cross-validation")
+    print(f"question-type weight {args.question_type_weight}")
     print(f"macro F1 {f1_score(labels, predicted, average='macro'):.3f}, accuracy {accuracy:.3f}")
+    predicted_kinds = [type_of.get(key.split("/", 1)[-1], key) for key in predicted]
+    kinds_f1 = f1_score(kinds, predicted_kinds, average="macro")
+    print(f"question types ({len(set(kinds))}): macro F1 {kinds_f1:.3f}")
     gate = f"gate {args.gate[0]} / {args.gate[1]}"
     print(
         f"{gate}: " + ", ".join(f"{k} {outcomes[k] / total:.1%}" for k in ("right", "wrong", "did you mean"))

@@ -24,6 +24,8 @@ config.yml::
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -41,6 +43,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from ruamel.yaml import YAML
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
@@ -51,6 +54,57 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "faq_topics.joblib"
 RESPONSE_SELECTOR = "response_selector"
+# The answers' content files: each topic's ``aspect`` is its question type.
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "data" / "content" / "faq"
+
+
+def question_types(content_dir: Path = CONTENT_DIR) -> dict[str, str]:
+    """Answer key -> question type (the topic's ``aspect``: "pain", "side_effects", ...)."""
+    types: dict[str, str] = {}
+    for path in sorted(content_dir.glob("*.yml")):
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+        for topic in data.get("topics") or []:
+            if isinstance(topic, dict) and topic.get("key") and topic.get("aspect"):
+                types[str(topic["key"])] = str(topic["aspect"])
+    return types
+
+
+@dataclass
+class TopicModels:
+    """What is asked about which treatment (the answer key), and what is asked (its question
+    type): a question about a treatment with one answer ("is electroacupuncture painful")
+    leans on its words for the kind of question, not only on the treatment's name."""
+
+    topics: Pipeline
+    question_types: Pipeline | None
+    question_type_of: dict[str, str]
+
+    def ranking(self, text: str, question_type_weight: float) -> list[tuple[str, float]]:
+        """(``faq/<key>``, confidence) for every key, best first: the topic's probability, mixed
+        with its question type's probability shared among that type's keys by their own."""
+        topic_probabilities = self.topics.predict_proba([text])[0]
+        keys = [str(key) for key in self.topics.classes_]
+        scores = dict(zip(keys, (float(p) for p in topic_probabilities), strict=True))
+        if self.question_types is not None and question_type_weight > 0:
+            type_probabilities = dict(
+                zip(
+                    (str(kind) for kind in self.question_types.classes_),
+                    (float(p) for p in self.question_types.predict_proba([text])[0]),
+                    strict=True,
+                )
+            )
+            kind_of = {key: self.question_type_of.get(key.split("/", 1)[-1], key) for key in keys}
+            total_by_kind: dict[str, float] = {}
+            for key in keys:
+                total_by_kind[kind_of[key]] = total_by_kind.get(kind_of[key], 0.0) + scores[key]
+            scores = {
+                key: (1 - question_type_weight) * scores[key]
+                + question_type_weight
+                * type_probabilities.get(kind_of[key], 0.0)
+                * (scores[key] / total_by_kind[kind_of[key]] if total_by_kind[kind_of[key]] else 0.0)
+                for key in keys
+            }
+        return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
 
 
 def topic_pipeline(regularisation: float, seed: int, class_weight: str | None = None) -> Pipeline:
@@ -124,6 +178,8 @@ class FaqTopicClassifier(GraphComponent):
             "ranking_length": 10,
             "random_seed": 42,
             "near_tie_margin": NEAR_TIE_MARGIN,
+            # Share of the question-type classifier in the ranking (bench/faq_topic_crossval.py).
+            "question_type_weight": 0.5,
         }
 
     def __init__(
@@ -131,12 +187,14 @@ class FaqTopicClassifier(GraphComponent):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: Pipeline | None = None,
+        model: TopicModels | None = None,
+        content_dir: Path = CONTENT_DIR,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._content_dir = content_dir
 
     @classmethod
     def create(
@@ -160,6 +218,8 @@ class FaqTopicClassifier(GraphComponent):
         try:
             with model_storage.read_from(resource) as directory:
                 model = joblib.load(directory / MODEL_FILE)
+            if not isinstance(model, TopicModels):
+                raise ValueError("a topic model from before question types: retrain")
         except (ValueError, FileNotFoundError):
             # Trained without FAQ examples: every message passes through unranked.
             logger.warning("no FAQ topic model in this model; FAQ questions get no ranking")
@@ -175,8 +235,16 @@ class FaqTopicClassifier(GraphComponent):
         if len(set(labels)) < 2:
             logger.warning("fewer than two FAQ answer keys in the training data: nothing to train")
             return self._resource
-        self._model = topic_pipeline(float(self._config["regularisation"]), int(self._config["random_seed"]))
-        self._model.fit(texts, labels)
+        regularisation, seed = float(self._config["regularisation"]), int(self._config["random_seed"])
+        topics = topic_pipeline(regularisation, seed)
+        topics.fit(texts, labels)
+        type_of = question_types(self._content_dir)
+        kinds = [type_of.get(label.split("/", 1)[-1], label) for label in labels]
+        types: Pipeline | None = None
+        if len(set(kinds)) >= 2:
+            types = topic_pipeline(regularisation, seed)
+            types.fit(texts, kinds)
+        self._model = TopicModels(topics, types, type_of)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
@@ -185,10 +253,7 @@ class FaqTopicClassifier(GraphComponent):
         """(``faq/<key>``, confidence) for ``text``, best first, at most ``ranking_length``."""
         if self._model is None:
             return []
-        probabilities = self._model.predict_proba([text])[0]
-        ranked = sorted(
-            zip(self._model.classes_, probabilities, strict=True), key=lambda pair: pair[1], reverse=True
-        )
+        ranked = self._model.ranking(text, float(self._config["question_type_weight"]))
         return [
             (str(key), float(confidence)) for key, confidence in ranked[: int(self._config["ranking_length"])]
         ]

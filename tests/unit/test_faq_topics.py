@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import joblib
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -154,3 +155,82 @@ def test_a_near_tie_is_answered_when_the_topic_is_clear(storage):
     assert unsure_topic.get("intent")["name"] == "nlu_fallback"  # no topic is clear enough
     assert not_a_tie.get("intent")["name"] == "nlu_fallback"
     assert medicine.get("intent")["name"] == "ask_medication_advice"  # only the listed intents
+
+
+QUESTION_TYPE_EXAMPLES = {
+    "faq/acupuncture_pain": [
+        "does acupuncture hurt",
+        "is acupuncture painful",
+        "will the needles hurt",
+        "does it sting",
+    ],
+    "faq/cupping_pain": [
+        "does cupping hurt",
+        "is cupping painful",
+        "will the cups hurt",
+        "does cupping sting",
+    ],
+    "faq/electro_what_is": [
+        "what is electroacupuncture",
+        "electroacupuncture explained",
+        "tell me about electroacupuncture",
+        "electroacupuncture, what's that",
+    ],
+    "faq/acupuncture_what_is": ["what is acupuncture", "acupuncture explained", "tell me about acupuncture"],
+}
+ASPECTS = {
+    "acupuncture_pain": "pain",
+    "cupping_pain": "pain",
+    "electro_what_is": "overview",
+    "acupuncture_what_is": "overview",
+}
+
+
+def question_type_component(storage: LocalModelStorage, tmp_path: Path, weight: float) -> FaqTopicClassifier:
+    content = tmp_path / "content"
+    content.mkdir(exist_ok=True)
+    topics = "\n".join(f"  - key: {key}\n    aspect: {aspect}" for key, aspect in ASPECTS.items())
+    (content / "faq.yml").write_text(f"version: 1\ntopics:\n{topics}\n", encoding="utf-8")
+    component = FaqTopicClassifier(
+        {"question_type_weight": weight}, storage, Resource(f"t{weight}"), content_dir=content
+    )
+    examples = [
+        Message(data={"text": text, "intent": "faq", "intent_response_key": key})
+        for key, texts in QUESTION_TYPE_EXAMPLES.items()
+        for text in texts
+    ]
+    component.train(TrainingData(training_examples=examples))
+    return component
+
+
+def test_the_question_type_shares_its_probability_among_its_answers(storage, tmp_path):
+    # Electroacupuncture has one answer (what it is); asked whether it hurts, the kind of
+    # question carries the pain answers up (the FAQ action then says no electroacupuncture
+    # answer exists and gives the nearest).
+    text = "is electroacupuncture painful, does it hurt"
+    blended = dict(question_type_component(storage, tmp_path, 0.5).ranking(text))
+    topic_only = dict(question_type_component(storage, tmp_path, 0.0).ranking(text))
+
+    assert sum(blended.values()) == pytest.approx(1.0)
+    pain = blended["faq/acupuncture_pain"] + blended["faq/cupping_pain"]
+    assert pain > topic_only["faq/acupuncture_pain"] + topic_only["faq/cupping_pain"]
+    assert max(blended, key=blended.__getitem__) in {"faq/acupuncture_pain", "faq/cupping_pain"}
+
+
+def test_keys_without_a_question_type_are_their_own_type(storage, tmp_path):
+    # The content has no aspect for these keys: each is its own question type.
+    component = question_type_component(storage, tmp_path, 0.5)
+    component.train(training_data())
+
+    assert component.ranking("how much is a session")[0][0] == "faq/cost"
+
+
+def test_a_model_trained_before_question_types_ranks_nothing(storage):
+    resource = Resource("faq_topics")
+    with storage.write_to(resource) as directory:
+        joblib.dump({"an": "older model"}, directory / "faq_topics.joblib")
+
+    loaded = FaqTopicClassifier.load({}, storage, resource, context())
+
+    [message] = loaded.process([faq_message("how much does it cost")])
+    assert message.get("response_selector") is None
