@@ -35,6 +35,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from lexicon import load_practitioners, load_treatments, normalize_term, state_code_is_a_title
+from lexicon.licence_numbers import find_licence_number
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,32 @@ def route(message: Message) -> str | None:
         # "dry needling NY physical therapist", "sc dry needling pt": a state, dry needling and a profession.
         return DRY_NEEDLING_INTENT
     return None
+
+
+CHECK_LICENCE_INTENT = "check_licence"
+# Intents that already handle a licence number, or must not be overridden.
+LICENCE_KEEP_INTENTS = frozenset(
+    {CHECK_LICENCE_INTENT, "inform_licence_number", "find_practitioner", "forget_me", "request_human"}
+)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LicenceNumberRouter(ConfiguredComponent):
+    """A message with a licence number in it ("look up licence demo-ac-00123 in TX") is a
+    licence check, whatever the classifier guessed: a number shaped like a licence is found
+    deterministically (``lexicon.licence_numbers``), the classifier has seen few of them."""
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or text.startswith("/"):
+                continue
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in LICENCE_KEEP_INTENTS:
+                continue
+            if find_licence_number(text) is not None:
+                override_intent(message, CHECK_LICENCE_INTENT)
+                logger.debug("licence number: routed to %s", CHECK_LICENCE_INTENT)
+        return messages
 
 
 INFORM_TREATMENT_INTENT = "inform_treatment"

@@ -17,7 +17,8 @@ Modules: ``text`` (reading licence numbers, names, cities), ``boards`` (the boar
 from actions.credentials.actions import ActionCheckLicence, ActionFindPractitioners
 from actions.credentials.boards import BoardInfo, LegalBoardDirectory, StaticBoardDirectory
 from actions.credentials.forms import ValidateLicenceCheckForm, ValidatePractitionerSearchForm
-from actions.credentials.text import find_city, find_licence_number, find_person_name, is_stop_request
+from actions.credentials.text import find_city, find_person_name, is_stop_request
+from lexicon.licence_numbers import find_licence_number
 
 __all__ = [
     "ActionCheckLicence",

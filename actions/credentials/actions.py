@@ -39,7 +39,7 @@ from actions.credentials.wording import (
 )
 from actions.reply_templates import ReplyTemplates
 from actions.safety import SafetySettings, privacy_notice_events
-from actions.store.licence_models import ACUPUNCTURE, PHYSICAL_THERAPY, licence_number_key, name_key
+from actions.store.licence_models import ACUPUNCTURE, PHYSICAL_THERAPY, name_key
 from actions.store.licence_repository import (
     Coverage,
     LicenceRecord,
@@ -47,6 +47,7 @@ from actions.store.licence_repository import (
     split_name,
     sql_licence_repository,
 )
+from lexicon.licence_numbers import licence_number_key
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from rasa_sdk.types import DomainDict
 from actions.base import latest_intent
 from actions.credentials.text import (
     find_city,
-    find_licence_number,
     find_person_name,
     is_stop_request,
     profession_mentioned,
@@ -32,9 +31,9 @@ from actions.states import (
     state_in_reply,
     state_mentions,
 )
-from actions.store.licence_models import licence_number_key
 from actions.store.licence_repository import split_name
 from lexicon import normalize_state
+from lexicon.licence_numbers import find_licence_number, licence_number_key
 
 US_STATE_SLOT = STATE_SLOT
 NUMBER_SLOT = "licence_number"

@@ -26,11 +26,11 @@ from actions.store.licence_models import (
     SURRENDERED,
     SUSPENDED,
     city_key,
-    licence_number_key,
     name_key,
     profession_for,
 )
 from lexicon import load_states, normalize_state
+from lexicon.licence_numbers import licence_number_key
 
 CANONICAL_HEADER = (
     "state",
@@ -46,6 +46,7 @@ CANONICAL_HEADER = (
     "source",
     "retrieved_on",
 )
+
 # Extra columns understood besides the canonical ones.
 OPTIONAL_FIELDS = ("national_certification", "full_name")
 

@@ -119,11 +119,6 @@ def _fold(text: str) -> str:
     return _NOT_ALNUM.sub(" ", text.lower()).strip()
 
 
-def licence_number_key(number: str) -> str:
-    """'AC-12345', 'ac 12345', 'AC12345' -> 'AC12345' (letters and digits only, upper case)."""
-    return _fold(number).replace(" ", "").upper()
-
-
 def name_key(name: str) -> str:
     """'José  O'Neil-Smith' -> 'jose o neil smith' (what names are compared on)."""
     return _fold(name)

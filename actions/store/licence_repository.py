@@ -25,9 +25,9 @@ from actions.store.licence_models import (
     ACUPUNCTURE,
     LicenceRow,
     city_key,
-    licence_number_key,
     name_key,
 )
+from lexicon.licence_numbers import licence_number_key
 
 MAX_NAME_MATCHES = 20
 # How close a misspelt last name must be to count as "probably meant" (difflib ratio).

@@ -6,8 +6,9 @@ import pytest
 
 from actions.credentials import find_city, find_licence_number, find_person_name, is_stop_request
 from actions.store.licence_csv import split_full_name
-from actions.store.licence_models import city_key, licence_number_key, name_key, profession_for
+from actions.store.licence_models import city_key, name_key, profession_for
 from actions.store.licence_repository import split_name
+from lexicon.licence_numbers import licence_number_key
 
 
 @pytest.mark.parametrize(

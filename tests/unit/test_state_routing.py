@@ -6,7 +6,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from nlp_pipeline.build_spacy import build_pipeline
-from nlp_pipeline.routing import FollowUpRouter, StateQuestionRouter
+from nlp_pipeline.routing import FollowUpRouter, LicenceNumberRouter, StateQuestionRouter
 
 NLP = build_pipeline()
 
@@ -155,3 +155,33 @@ def test_a_state_code_that_is_a_title_is_the_practitioner(text, intent, practiti
     assert [e["value"] for e in entities if e["entity"] == "practitioner"] == practitioners
     assert [e["value"] for e in entities if e["entity"] == "us_state"] == states
     assert message.get("intent")["name"] == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("look up licence demo-ac-00123 in TX", "nlu_fallback"),
+        ("check licence DEMO-AC-00123", "ask_acupuncture_licensure"),
+        ("can you verify AC 55871 for me", "faq"),
+    ],
+)
+def test_a_licence_number_makes_a_licence_check(text, intent):
+    message = parsed(text, intent)
+    LicenceNumberRouter({}).process([message])
+    StateQuestionRouter({}).process([message])
+    assert message.get("intent") == {"name": "check_licence", "confidence": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("DEMO-AC-00123", "inform_licence_number"),
+        ("I get 12 migraines a month, would 10 sessions help", "faq"),
+        ("it costs $120 a session here, normal?", "faq"),
+        ("since 2019 i have had tension headaches", "faq"),
+    ],
+)
+def test_other_messages_keep_their_intent(text, intent):
+    message = parsed(text, intent)
+    LicenceNumberRouter({}).process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 0.4}
