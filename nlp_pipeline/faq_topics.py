@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -49,10 +47,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
+from nlp_pipeline.stored_model import StoredModelComponent
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "faq_topics.joblib"
 RESPONSE_SELECTOR = "response_selector"
 # The answers' content files: each topic's ``aspect`` is its question type.
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "data" / "content" / "faq"
@@ -167,8 +165,13 @@ def near_tie(message: Message, intent: str, margin: float) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class FaqTopicClassifier(GraphComponent):
+class FaqTopicClassifier(StoredModelComponent[TopicModels]):
     """Ranks the FAQ answer keys of a message whose intent is the retrieval intent."""
+
+    MODEL_FILE = "faq_topics.joblib"
+    MODEL_TYPE = TopicModels
+    # Trained without FAQ examples (or before question types): FAQ questions pass unranked.
+    WITHOUT_MODEL = "no FAQ topic model in this model; FAQ questions get no ranking"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -190,41 +193,8 @@ class FaqTopicClassifier(GraphComponent):
         model: TopicModels | None = None,
         content_dir: Path = CONTENT_DIR,
     ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._model = model
+        super().__init__(config, model_storage, resource, model)
         self._content_dir = content_dir
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> FaqTopicClassifier:
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> FaqTopicClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-            if not isinstance(model, TopicModels):
-                raise ValueError("a topic model from before question types: retrain")
-        except (ValueError, FileNotFoundError):
-            # Trained without FAQ examples: every message passes through unranked.
-            logger.warning("no FAQ topic model in this model; FAQ questions get no ranking")
-            model = None
-        return cls(config, model_storage, resource, model)
 
     @property
     def retrieval_intent(self) -> str:
@@ -244,10 +214,7 @@ class FaqTopicClassifier(GraphComponent):
         if len(set(kinds)) >= 2:
             types = topic_pipeline(regularisation, seed)
             types.fit(texts, kinds)
-        self._model = TopicModels(topics, types, type_of)
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
-        return self._resource
+        return self._store(TopicModels(topics, types, type_of))
 
     def ranking(self, text: str) -> list[tuple[str, float]]:
         """(``faq/<key>``, confidence) for ``text``, best first, at most ``ranking_length``."""

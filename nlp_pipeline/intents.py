@@ -17,11 +17,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import joblib
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -34,10 +31,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.pipeline import Pipeline
 
 from nlp_pipeline.faq_topics import topic_pipeline
+from nlp_pipeline.stored_model import StoredModelComponent
 
 logger = logging.getLogger(__name__)
-
-MODEL_FILE = "intents.joblib"
 
 
 def intent_examples(training_data: TrainingData) -> tuple[list[str], list[str]]:
@@ -51,66 +47,29 @@ def intent_examples(training_data: TrainingData) -> tuple[list[str], list[str]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class LinearIntentClassifier(GraphComponent):
+class LinearIntentClassifier(StoredModelComponent[Pipeline]):
     """Sets ``intent`` and ``intent_ranking`` from a linear model over n-grams."""
+
+    MODEL_FILE = "intents.joblib"
+    MODEL_TYPE = Pipeline
+    WITHOUT_MODEL = "no intent model in this model; messages get no intent"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"regularisation": 20.0, "class_weight": None, "ranking_length": 10, "random_seed": 42}
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: Pipeline | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearIntentClassifier:
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> LinearIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("no intent model in this model; messages get no intent")
-            model = None
-        return cls(config, model_storage, resource, model)
 
     def train(self, training_data: TrainingData) -> Resource:
         texts, intents = intent_examples(training_data)
         if len(set(intents)) < 2:
             logger.warning("fewer than two intents in the training data: nothing to train")
             return self._resource
-        self._model = topic_pipeline(
+        model = topic_pipeline(
             float(self._config["regularisation"]),
             int(self._config["random_seed"]),
             self._config["class_weight"],
         )
-        self._model.fit(texts, intents)
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
-        return self._resource
+        model.fit(texts, intents)
+        return self._store(model)
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
 
 from tests.unit.rasa_originals import rasa_unpatched
 
@@ -23,3 +26,14 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for method in ("connect", "connect_ex", "bind"):
         monkeypatch.setattr(socket.socket, method, refuse)
     yield
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    """Rasa's model storage in a temporary folder, for the project's trained components."""
+    return LocalModelStorage(tmp_path)
+
+
+def context() -> ExecutionContext:
+    """An execution context for creating or loading a component outside a graph."""
+    return ExecutionContext(GraphSchema({}), "test")

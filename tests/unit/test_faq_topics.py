@@ -7,7 +7,6 @@ from pathlib import Path
 
 import joblib
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
@@ -15,6 +14,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.faq import ranked_topics
 from nlp_pipeline.faq_topics import FaqNearTieRouter, FaqTopicClassifier
+from tests.unit.conftest import context
 
 EXAMPLES = {
     "faq/cost": [
@@ -46,15 +46,6 @@ def training_data() -> TrainingData:
     ]
     examples.append(Message(data={"text": "hello there", "intent": "greet"}))
     return TrainingData(training_examples=examples)
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalModelStorage:
-    return LocalModelStorage(tmp_path)
-
-
-def context() -> ExecutionContext:
-    return ExecutionContext(GraphSchema({}), "test")
 
 
 def trained(storage: LocalModelStorage, resource: Resource) -> FaqTopicClassifier:

@@ -3,16 +3,14 @@ intent), sets ``intent`` and ``intent_ranking`` as DIET did, and survives persis
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlp_pipeline.intents import LinearIntentClassifier, intent_examples
+from tests.unit.conftest import context
 
 EXAMPLES = {
     "greet": ["hello", "hi there", "good morning", "hey"],
@@ -30,15 +28,6 @@ def training_data() -> TrainingData:
         Message(data={"text": "is acupuncture painful", "intent": "faq", "intent_response_key": "faq/pain"})
     )
     return TrainingData(training_examples=examples)
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalModelStorage:
-    return LocalModelStorage(tmp_path)
-
-
-def context() -> ExecutionContext:
-    return ExecutionContext(GraphSchema({}), "test")
 
 
 def trained(storage: LocalModelStorage, resource: Resource, **config: object) -> LinearIntentClassifier:
