@@ -20,6 +20,7 @@ from actions.settings import PROJECT_ROOT, SafetySettings, Settings
 from actions.store.database import build_engine
 from actions.store.faq_repository import FaqRepository, InMemoryFaqRepository
 from actions.store.records import FaqAnswer, Source
+from nlp_pipeline.red_flags import RedFlagMatcher, RedFlagSpec
 from scripts.throwaway_db import postgres_available, throwaway_database
 
 ROOT = PROJECT_ROOT
@@ -194,6 +195,23 @@ def copied_content(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "content"
     shutil.copytree(ROOT / "data" / "content", target)
     yield target
+
+
+# ---------------------------------------------------------------- spaCy pipeline
+@pytest.fixture(scope="session")
+def spacy_pipeline() -> Any:
+    """The project's spaCy pipeline, built in memory as `make spacy` builds it (no dependency
+    on build/), once per session: building takes seconds and the tests only read it."""
+    # Imported here: importing spaCy takes seconds and the end-to-end tests never need it.
+    from nlp_pipeline.build_spacy import build_pipeline
+
+    return build_pipeline()
+
+
+@pytest.fixture(scope="session")
+def red_flag_matcher(spacy_pipeline: Any) -> RedFlagMatcher:
+    """The red-flag rules of data/safety compiled once per session (matching keeps no state)."""
+    return RedFlagMatcher(RedFlagSpec.from_yaml(), spacy_pipeline)
 
 
 # ---------------------------------------------------------------- PostgreSQL
