@@ -128,12 +128,15 @@ test: setup browser-deps lint ## The whole test suite (lint, unit, integration, 
 	$(PY) -m pytest
 
 .PHONY: test-unit
-test-unit: $(VENV)/.installed ## Unit tests only: no servers, no model, no database server (inner loop)
-	$(PY) -m pytest tests/unit -q
+# The inner loop: property tests run the hypothesis profile "inner-loop" (fewer examples than
+# the full run's 300; tests/unit/conftest.py), and the data-wide checks (tests/data_checks) wait for
+# test-fast and test.
+test-unit: $(VENV)/.installed ## Unit tests only: no servers, no model, no database server, no data-wide checks (inner loop)
+	$(PY) -m pytest tests/unit -q --hypothesis-profile=inner-loop
 
 .PHONY: test-fast
-test-fast: $(VENV)/.installed $(SPACY_DIR)/meta.json ## Unit, integration and consistency tests: no Rasa servers, no browser, no retraining
-	$(PY) -m pytest tests/unit tests/integration tests/test_consistency.py tests/test_legal_freshness.py tests/test_spacy_pipeline.py -q
+test-fast: $(VENV)/.installed $(SPACY_DIR)/meta.json ## Unit, integration, data-wide and consistency tests: no Rasa servers, no browser, no retraining
+	$(PY) -m pytest tests/unit tests/integration tests/data_checks tests/test_consistency.py tests/test_legal_freshness.py tests/test_spacy_pipeline.py -q
 
 .PHONY: browser-deps
 browser-deps: ## Debian's chromium for the widget's browser test (installed if missing; never a downloaded browser)

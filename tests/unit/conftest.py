@@ -14,6 +14,24 @@ from tests.unit.rasa_originals import rasa_unpatched
 
 __all__ = ["rasa_unpatched"]
 
+# The property tests (hypothesis, test_bad_input_properties.py) explore this many examples each
+# in every run (make test, CI), except `make test-unit`, the inner loop, which selects the
+# profile INNER_LOOP_PROFILE with --hypothesis-profile.
+PROPERTY_EXAMPLES = 300
+INNER_LOOP_PROFILE = "inner-loop"
+INNER_LOOP_EXAMPLES = 50
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the full hypothesis profile before hypothesis's own plugin applies
+    --hypothesis-profile (run first), and before the property tests are imported."""
+    from hypothesis import settings
+
+    settings.register_profile("full", max_examples=PROPERTY_EXAMPLES)
+    settings.register_profile(INNER_LOOP_PROFILE, max_examples=INNER_LOOP_EXAMPLES)
+    settings.load_profile("full")
+
 
 @pytest.fixture(autouse=True)
 def no_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

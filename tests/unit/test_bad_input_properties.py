@@ -20,7 +20,9 @@ from channels.rest import GuardedRestInput
 from server_plugins.balance import TurnBalancer
 from server_plugins.guard import EMPTY_MESSAGE, check_message, max_message_chars
 
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The number of examples comes from the hypothesis profile (tests/unit/conftest.py): 300, fewer
+# in `make test-unit`.
+PROPERTY_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),

@@ -4,11 +4,9 @@ which topic a reply answered, and deciding what is a regression."""
 from __future__ import annotations
 
 import csv
-import json
 
 import pytest
 
-from scripts import check_answers
 from scripts.check_answers import (
     Question,
     Result,
@@ -19,7 +17,6 @@ from scripts.check_answers import (
     spreadsheet_row,
     write_report,
 )
-from tests.conftest import ROOT
 
 ANSWERS = {
     "dry_needling_what_is": "Dry needling is a technique.\nSecond line.",
@@ -39,15 +36,6 @@ def test_held_out_files_give_faq_questions_and_skip_other_intents(tmp_path):
         Question("cost", "is acupuncture cheap", "a.yml"),
     ]
     assert skipped == {"ask_legality": 1}
-
-
-def test_the_committed_held_out_files_and_baseline_are_readable():
-    questions, _ = read_heldout(ROOT / "tests" / "nlu")
-    assert len(questions) >= 100
-    baseline = json.loads((ROOT / "tests" / "nlu" / "check_answers_baseline.json").read_text())
-    assert set(check_answers.DEFAULT_TOLERANCES) <= set(baseline)
-    keys = {question.key for question in questions}
-    assert set(baseline["correct"]) <= keys, "the baseline names questions that are no longer held out"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from scripts.check_independent import Case, Turn, expected, load_cases, outcome_of, verdict, write_csv
+from scripts.check_independent import Case, Turn, expected, outcome_of, verdict, write_csv
 
 
 def events(*actions: str, **slots: str) -> list[dict]:
@@ -63,14 +63,6 @@ def test_verdicts():
     uncovered = Turn("what should i wear", None)
     assert verdict(uncovered, "faq:cost") == "uncovered_answered"
     assert verdict(uncovered, "none") == "uncovered_not_answered"
-
-
-def test_the_independent_files_load_whole():
-    cases = load_cases()
-    counts = {
-        file: sum(c.file == file for c in cases) for file in ("faq", "states", "followups", "non_english")
-    }
-    assert counts == {"faq": 481, "states": 60, "followups": 60, "non_english": 20}
 
 
 def test_the_csv_quotes_cells_a_spreadsheet_would_run(tmp_path):

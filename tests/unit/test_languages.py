@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -52,28 +51,6 @@ def test_other_languages_are_recognised(text, language):
 )
 def test_english_with_foreign_words_stays_english(text):
     assert detect_language(text) is None
-
-
-def english_messages() -> list[str]:
-    """Every NLU example and every message of the safety sets: English by construction."""
-    annotation = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]*\}")
-    yaml = YAML(typ="safe", pure=True)
-    texts: list[str] = []
-    for path in sorted((PROJECT_ROOT / "data" / "nlu").rglob("*.yml")):
-        for block in yaml.load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            lines = str(block.get("examples") or "").splitlines()
-            texts += [annotation.sub(lambda m: m.group(1) or m.group(2), line.strip()[2:]) for line in lines]
-    for path in sorted((PROJECT_ROOT / "data" / "safety").glob("*set*.yml")):
-        data = yaml.load(path.read_text(encoding="utf-8"))
-        texts += [str(item["text"]) for item in data.get("messages") or data.get("red_flag") or []]
-        texts += [str(text) for text in data.get("ordinary") or []]
-    return texts
-
-
-def test_no_english_message_of_the_project_is_taken_for_another_language():
-    texts = english_messages()
-    assert len(texts) > 3000
-    assert [text for text in texts if detect_language(text)] == []
 
 
 def classified(text: str) -> Message:

@@ -14,7 +14,6 @@ from rasa_sdk import Tracker
 from actions.legal import read_state_reply
 from actions.states import state_in_message
 from lexicon import load_states
-from nlp_pipeline.build_spacy import build_pipeline
 from tests.conftest import make_tracker
 
 STATES = load_states()
@@ -23,16 +22,11 @@ CODES = [(state.code, state.code) for state in STATES]
 ABBREVIATIONS = [(abbreviation, state.code) for state in STATES for abbreviation in state.abbreviations]
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline()
-
-
-def parse(nlp, text: str) -> dict[str, Any]:
+def parse(spacy_pipeline, text: str) -> dict[str, Any]:
     """The latest_message Rasa builds with SpacyEntityExtractor (value = the matched text)."""
     entities = [
         {"entity": ent.label_, "value": ent.text, "start": ent.start_char, "end": ent.end_char}
-        for ent in nlp(text).ents
+        for ent in spacy_pipeline(text).ents
     ]
     return {"text": text, "intent": {"name": "inform_state", "confidence": 0.9}, "entities": entities}
 
@@ -49,27 +43,27 @@ def test_the_lexicon_has_all_51_jurisdictions():
 
 
 @pytest.mark.parametrize(("name", "code"), NAMES, ids=[n for n, _ in NAMES])
-def test_full_names_in_a_question(nlp, name, code):
-    assert state_in_message(parse(nlp, f"Is dry needling legal in {name}?")) == code
-    assert state_in_message(parse(nlp, f"is dry needling legal in {name.lower()}")) == code
+def test_full_names_in_a_question(spacy_pipeline, name, code):
+    assert state_in_message(parse(spacy_pipeline, f"Is dry needling legal in {name}?")) == code
+    assert state_in_message(parse(spacy_pipeline, f"is dry needling legal in {name.lower()}")) == code
 
 
 @pytest.mark.parametrize(("text", "code"), CODES, ids=[c for c, _ in CODES])
-def test_codes_in_context(nlp, text, code):
+def test_codes_in_context(spacy_pipeline, text, code):
     # Codes that are also words (OR, IN, ME, OK, ...) count only in capitals after "in/from/...".
-    assert state_in_message(parse(nlp, f"can a PT dry needle in {text}?")) == code
-    assert state_in_message(parse(nlp, f"what about {text}")) == code
+    assert state_in_message(parse(spacy_pipeline, f"can a PT dry needle in {text}?")) == code
+    assert state_in_message(parse(spacy_pipeline, f"what about {text}")) == code
 
 
 @pytest.mark.parametrize(("text", "code"), CODES, ids=[c for c, _ in CODES])
-def test_codes_as_the_reply_to_which_state(nlp, text, code):
-    assert read_state_reply(reply(parse(nlp, text))) == (code, "found")
+def test_codes_as_the_reply_to_which_state(spacy_pipeline, text, code):
+    assert read_state_reply(reply(parse(spacy_pipeline, text))) == (code, "found")
 
 
 @pytest.mark.parametrize(("text", "code"), ABBREVIATIONS, ids=[a for a, _ in ABBREVIATIONS])
-def test_listed_abbreviations(nlp, text, code):
-    assert state_in_message(parse(nlp, f"is dry needling legal in {text}")) == code
-    assert read_state_reply(reply(parse(nlp, text))) == (code, "found")
+def test_listed_abbreviations(spacy_pipeline, text, code):
+    assert state_in_message(parse(spacy_pipeline, f"is dry needling legal in {text}")) == code
+    assert read_state_reply(reply(parse(spacy_pipeline, text))) == (code, "found")
 
 
 @pytest.mark.parametrize(
@@ -84,8 +78,8 @@ def test_listed_abbreviations(nlp, text, code):
         ("is dry needling legal in the District of Columbia", "DC"),
     ],
 )
-def test_washington_state_is_not_washington_dc(nlp, text, code):
-    assert state_in_message(parse(nlp, text)) == code
+def test_washington_state_is_not_washington_dc(spacy_pipeline, text, code):
+    assert state_in_message(parse(spacy_pipeline, text)) == code
 
 
 @pytest.mark.parametrize(
@@ -106,13 +100,13 @@ def test_washington_state_is_not_washington_dc(nlp, text, code):
         ("Oregon, thanks", "OR"),
     ],
 )
-def test_replies_with_extra_words_lower_case_and_typos(nlp, text, code):
-    assert read_state_reply(reply(parse(nlp, text))) == (code, "found")
+def test_replies_with_extra_words_lower_case_and_typos(spacy_pipeline, text, code):
+    assert read_state_reply(reply(parse(spacy_pipeline, text))) == (code, "found")
 
 
 @pytest.mark.parametrize("text", ["ok", "or maybe later", "me", "hi", "in", "Ontario", "London", "my state"])
-def test_words_and_places_that_are_not_states(nlp, text):
-    code, outcome = read_state_reply(reply(parse(nlp, text)))
+def test_words_and_places_that_are_not_states(spacy_pipeline, text):
+    code, outcome = read_state_reply(reply(parse(spacy_pipeline, text)))
     assert code is None and outcome == "failed"
 
 
@@ -124,5 +118,5 @@ def test_words_and_places_that_are_not_states(nlp, text):
         ("not texas, oklahoma: can PTs dry needle there", "OK"),
     ],
 )
-def test_a_state_ruled_out_is_not_the_one_asked_about(nlp, text, code):
-    assert state_in_message(parse(nlp, text)) == code
+def test_a_state_ruled_out_is_not_the_one_asked_about(spacy_pipeline, text, code):
+    assert state_in_message(parse(spacy_pipeline, text)) == code

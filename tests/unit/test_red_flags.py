@@ -1,105 +1,29 @@
-"""The red-flag detector: the issue-17 targets on every set, tiers, and how it decides."""
+"""The red-flag detector: tiers and how it decides (the issue-17 targets on every set:
+tests/data_checks/test_red_flag_sets.py)."""
 
 from __future__ import annotations
 
-import re
+import copy
+import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-from actions.settings import PROJECT_ROOT
-from bench.red_flag_recall import REPORTED_SETS, SETS, URGENT, Labelled, load_set
-from nlp_pipeline.build_spacy import build_pipeline
 from nlp_pipeline.red_flags import (
     CHECK_IN,
     DEFAULT_PATTERNS,
-    TIERS,
     RedFlagMatcher,
     RedFlagSpec,
     RedFlagSpecError,
     readings,
 )
 
-TEST_SET = load_set(SETS["test"])
-TEST_FLAGS = [(i.text, i.category) for i in TEST_SET if i.tier != "ordinary"]
-TEST_ORDINARY = [i.text for i in TEST_SET if i.tier == "ordinary"]
-HELD_OUT = load_set(SETS["held-out"])
-HELD_FLAGS = [(i.text, i.category) for i in HELD_OUT if i.tier in URGENT]
-HELD_ORDINARY = [i.text for i in HELD_OUT if i.tier == "ordinary"]
-# Frozen, written by someone who never saw the rules (issue 17): measured, never edited.
-INDEPENDENT = load_set(SETS["independent"])
-
-
-@pytest.fixture(scope="module")
-def matcher() -> RedFlagMatcher:
-    # The same pipeline `make spacy` saves, built in memory: no dependency on build/.
-    return RedFlagMatcher(RedFlagSpec.from_yaml(), build_pipeline())
-
 
 def tier_of(matcher: RedFlagMatcher, text: str) -> str:
     match = matcher.detect(text)
     return match.tier if match else "ordinary"
-
-
-def test_test_set_is_big_and_varied_enough():
-    assert len(TEST_FLAGS) >= 60
-    assert len(TEST_ORDINARY) >= 60
-    categories = {category for _, category in TEST_FLAGS}
-    assert categories == {
-        "thunderclap",
-        "head_injury",
-        "fever_stiff_neck",
-        "neuro",
-        "pregnancy",
-        "first_after_50",
-        "wakes_worsening",
-        "crisis",
-        "overdose",
-        "needling",
-        "same_day",
-    }
-    assert {item.tier for item in TEST_SET} == {*TIERS, "ordinary"}
-    texts = [text.lower() for text, _ in TEST_FLAGS] + [t.lower() for t in TEST_ORDINARY]
-    assert len(texts) == len(set(texts)), "duplicate messages in the test set"
-
-
-def test_the_independent_set_is_frozen_and_covers_every_tier():
-    assert len([i for i in INDEPENDENT if i.tier != "ordinary"]) >= 200
-    assert len([i for i in INDEPENDENT if i.tier == "ordinary"]) >= 200
-    assert {item.tier for item in INDEPENDENT} == {*TIERS, "ordinary"}
-    texts = [item.text.lower() for item in INDEPENDENT]
-    assert len(texts) == len(set(texts))
-    # Neither independent set's messages are ever copied into the team's own sets.
-    own = {item.text.lower() for item in [*TEST_SET, *HELD_OUT]}
-    fresh = {item.text.lower() for path in REPORTED_SETS.values() for item in load_set(path)}
-    assert own.isdisjoint(texts) and own.isdisjoint(fresh)
-
-
-@pytest.mark.parametrize("name", ["independent", "test", "held-out"])
-def test_issue_17_targets_hold_on_every_set(matcher, name):
-    """Urgent recall >= 99%, right tier >= 95%, ordinary sent to urgent care <= 3%."""
-    items: list[Labelled] = load_set(SETS[name])
-    got = {item.text: tier_of(matcher, item.text) for item in items}
-    urgent = [i for i in items if i.tier in URGENT]
-    tiered = [i for i in items if i.tier != "ordinary"]
-    ordinary = [i for i in items if i.tier == "ordinary"]
-    missed = [i.text for i in urgent if got[i.text] not in URGENT]
-    wrong_tier = [(i.tier, got[i.text], i.text) for i in tiered if got[i.text] != i.tier]
-    alarms = [i.text for i in ordinary if got[i.text] in URGENT]
-    assert len(missed) <= 0.01 * len(urgent), missed
-    assert len(wrong_tier) <= 0.05 * len(tiered), wrong_tier
-    assert len(alarms) <= 0.03 * len(ordinary), alarms
-
-
-def test_every_urgent_message_of_the_teams_sets_is_caught(matcher):
-    missed = [text for text, _ in TEST_FLAGS + HELD_FLAGS if tier_of(matcher, text) == "ordinary"]
-    assert missed == []
-
-
-@pytest.mark.parametrize("text", HELD_ORDINARY)
-def test_held_out_ordinary_questions_are_not_flagged(matcher, text):
-    assert matcher.detect(text) is None
 
 
 @pytest.mark.parametrize(
@@ -124,8 +48,8 @@ def test_held_out_ordinary_questions_are_not_flagged(matcher, text):
         ("my jaw hurts when i chew and i'm 72", "jaw_scalp_over_50"),
     ],
 )
-def test_each_issue_category_has_its_rule(matcher, text, rule):
-    match = matcher.detect(text)
+def test_each_issue_category_has_its_rule(red_flag_matcher, text, rule):
+    match = red_flag_matcher.detect(text)
     assert match is not None and match.rule == rule
 
 
@@ -146,8 +70,8 @@ def test_each_issue_category_has_its_rule(matcher, text, rule):
         ("slept funny and my neck is stiff and now i have a headache, no fever or anything", "ordinary"),
     ],
 )
-def test_tiers(matcher, text, tier):
-    assert tier_of(matcher, text) == tier
+def test_tiers(red_flag_matcher, text, tier):
+    assert tier_of(red_flag_matcher, text) == tier
 
 
 @pytest.mark.parametrize(
@@ -160,21 +84,23 @@ def test_tiers(matcher, text, tier):
         "fever and a stiff neck, is acupuncture safe?",
     ],
 )
-def test_a_general_question_does_not_cancel_a_described_emergency(matcher, text):
-    assert tier_of(matcher, text) == "emergency"
+def test_a_general_question_does_not_cancel_a_described_emergency(red_flag_matcher, text):
+    assert tier_of(red_flag_matcher, text) == "emergency"
 
 
-def test_a_held_back_rule_about_a_person_becomes_a_check_in(matcher):
-    match = matcher.detect("can acupuncture cause a seizure? i'm worried about my son")
+def test_a_held_back_rule_about_a_person_becomes_a_check_in(red_flag_matcher):
+    match = red_flag_matcher.detect("can acupuncture cause a seizure? i'm worried about my son")
     assert match is not None
     assert (match.tier, match.candidate_tier, match.urgent) == (CHECK_IN, "emergency", False)
     # The same question about nobody in particular stays an ordinary question.
-    assert matcher.detect("can acupuncture cause a seizure?") is None
+    assert red_flag_matcher.detect("can acupuncture cause a seizure?") is None
 
 
-def test_history_lowers_a_rule_only_without_a_current_symptom(matcher):
-    assert tier_of(matcher, "had a seizure as a kid, is acupuncture ok?") == "ordinary"
-    assert tier_of(matcher, "had a seizure as a kid and just had another one right now") == "emergency"
+def test_history_lowers_a_rule_only_without_a_current_symptom(red_flag_matcher):
+    assert tier_of(red_flag_matcher, "had a seizure as a kid, is acupuncture ok?") == "ordinary"
+    assert (
+        tier_of(red_flag_matcher, "had a seizure as a kid and just had another one right now") == "emergency"
+    )
 
 
 @pytest.mark.parametrize(
@@ -216,8 +142,8 @@ def test_readings(text, expected):
         "siezure and now a bad migrane",
     ],
 )
-def test_typos_are_caught(matcher, text):
-    assert matcher.detect(text) is not None
+def test_typos_are_caught(red_flag_matcher, text):
+    assert red_flag_matcher.detect(text) is not None
 
 
 @pytest.mark.parametrize(
@@ -228,49 +154,57 @@ def test_typos_are_caught(matcher, text):
         "without fever, but my neck is stiff from sleeping badly",
     ],
 )
-def test_negated_symptoms_do_not_count(matcher, text):
-    assert matcher.detect(text) is None
+def test_negated_symptoms_do_not_count(red_flag_matcher, text):
+    assert red_flag_matcher.detect(text) is None
 
 
-def test_a_general_question_is_not_a_report_but_an_acute_one_is(matcher):
-    assert matcher.detect("can acupuncture cause numbness?") is None
-    assert tier_of(matcher, "can acupuncture cause numbness? my face went numb just now") == "emergency"
+def test_a_general_question_is_not_a_report_but_an_acute_one_is(red_flag_matcher):
+    assert red_flag_matcher.detect("can acupuncture cause numbness?") is None
+    assert (
+        tier_of(red_flag_matcher, "can acupuncture cause numbness? my face went numb just now") == "emergency"
+    )
 
 
-def test_explanation_lists_concepts_and_negations(matcher):
-    analysis = matcher.analyse("no fever but my neck is stiff and I have a headache")
+def test_explanation_lists_concepts_and_negations(red_flag_matcher):
+    analysis = red_flag_matcher.analyse("no fever but my neck is stiff and I have a headache")
     assert "stiff_neck" in analysis.present and "headache" in analysis.present
     assert analysis.negated == {"fever": ["fever"]}
     assert analysis.match is None
 
 
-def test_numbers_and_ages_are_folded(matcher):
-    assert matcher.key("62") == "<n50>"
-    assert matcher.key("12") == "<num>"
-    assert matcher.key("58yo") == "<age50>"
-    assert matcher.key("60s") == "<decade50>"
-    assert matcher.key("sixty") == "<n50>"
-    assert matcher.key("2015") == "<year>"
+def test_numbers_and_ages_are_folded(red_flag_matcher):
+    assert red_flag_matcher.key("62") == "<n50>"
+    assert red_flag_matcher.key("12") == "<num>"
+    assert red_flag_matcher.key("58yo") == "<age50>"
+    assert red_flag_matcher.key("60s") == "<decade50>"
+    assert red_flag_matcher.key("sixty") == "<n50>"
+    assert red_flag_matcher.key("2015") == "<year>"
 
 
-def test_autocorrection_only_touches_unknown_words(matcher):
-    assert matcher.key("hedache") == "headache"
-    assert matcher.key("siezures") == "seizure"
-    assert matcher.key("deck") == "deck"  # a real word near "neck" stays itself
-    assert matcher.key("west") == "west"  # common English, though not in the lemma table: not "welt"
-    assert tier_of(matcher, "west virgina dry needling by a therapist") == "ordinary"
-    assert matcher.key("worst") == "worst"  # the lookup table would say "wrong"
+def test_autocorrection_only_touches_unknown_words(red_flag_matcher):
+    assert red_flag_matcher.key("hedache") == "headache"
+    assert red_flag_matcher.key("siezures") == "seizure"
+    assert red_flag_matcher.key("deck") == "deck"  # a real word near "neck" stays itself
+    assert red_flag_matcher.key("west") == "west"  # common English, though not in the lemma table: not "welt"
+    assert tier_of(red_flag_matcher, "west virgina dry needling by a therapist") == "ordinary"
+    assert red_flag_matcher.key("worst") == "worst"  # the lookup table would say "wrong"
 
 
-def test_empty_and_long_messages(matcher):
-    assert matcher.detect("") is None
-    assert matcher.detect("   ") is None
+def test_empty_and_long_messages(red_flag_matcher):
+    assert red_flag_matcher.detect("") is None
+    assert red_flag_matcher.detect("   ") is None
     long_text = "what is acupuncture? " * 500 + "I suddenly can't move my left arm"
-    assert matcher.detect(long_text) is not None
+    assert red_flag_matcher.detect(long_text) is not None
+
+
+@functools.cache
+def shipped_patterns() -> dict[str, Any]:
+    """data/safety/red_flags.yml, parsed once (the pure-Python parser takes a third of a second)."""
+    return YAML(typ="safe", pure=True).load(DEFAULT_PATTERNS.read_text(encoding="utf-8"))
 
 
 def test_invalid_pattern_file_reports_every_problem():
-    data = YAML(typ="safe", pure=True).load(DEFAULT_PATTERNS.read_text(encoding="utf-8"))
+    data = copy.deepcopy(shipped_patterns())
     data["concepts"]["headache"].append("@no_such_list")
     data["concepts"]["fever"].append("... fever")
     data["rules"].append({"id": "broken", "any": [["no_such_concept"]]})
@@ -286,11 +220,11 @@ def test_invalid_pattern_file_reports_every_problem():
     assert "unknown tier 'someday'" in problems
 
 
-def test_a_multi_word_list_item_is_rejected_when_compiling():
-    data = YAML(typ="safe", pure=True).load(DEFAULT_PATTERNS.read_text(encoding="utf-8"))
+def test_a_multi_word_list_item_is_rejected_when_compiling(spacy_pipeline):
+    data = copy.deepcopy(shipped_patterns())
     data["lists"]["limb"].append("left arm")
     with pytest.raises(RedFlagSpecError, match="more than one token"):
-        RedFlagMatcher(RedFlagSpec.from_dict(data), build_pipeline())
+        RedFlagMatcher(RedFlagSpec.from_dict(data), spacy_pipeline)
 
 
 def test_broken_yaml_is_a_spec_error(tmp_path: Path):
@@ -300,37 +234,14 @@ def test_broken_yaml_is_a_spec_error(tmp_path: Path):
         RedFlagSpec.from_yaml(path)
 
 
-def ordinary_training_examples() -> list[tuple[str, str]]:
-    """(intent, text) of every NLU example of the other intents: ordinary questions by definition."""
-    annotation = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]*\}")
-    examples = []
-    for path in sorted((PROJECT_ROOT / "data" / "nlu").rglob("*.yml")):
-        for block in YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            if block.get("intent") in (None, "red_flag"):
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    text = annotation.sub(lambda m: m.group(1) or m.group(2), line.strip()[2:])
-                    examples.append((str(block["intent"]), text))
-    return examples
-
-
-def test_no_ordinary_training_example_gets_urgent_guidance(matcher):
-    examples = ordinary_training_examples()
-    urgent = [(intent, text) for intent, text in examples if tier_of(matcher, text) in URGENT]
-    check_ins = [text for _, text in examples if tier_of(matcher, text) == CHECK_IN]
-    assert len(examples) > 2000
-    assert urgent == []
-    assert len(check_ins) <= 0.01 * len(examples), check_ins
-
-
-def test_an_appended_can_i_does_not_make_an_emergency_a_general_question(matcher):
+def test_an_appended_can_i_does_not_make_an_emergency_a_general_question(red_flag_matcher):
     # The lemma of "could" is "can": only the word "could" frames a hypothetical.
     assert (
-        tier_of(matcher, "my face is drooping since an hour, can i still go to acupuncture?") == "emergency"
+        tier_of(red_flag_matcher, "my face is drooping since an hour, can i still go to acupuncture?")
+        == "emergency"
     )
     # A hypothetical about oneself: held back, and the check-in asks.
-    assert tier_of(matcher, "could i get a stroke from neck acupuncture?") == CHECK_IN
+    assert tier_of(red_flag_matcher, "could i get a stroke from neck acupuncture?") == CHECK_IN
 
 
 @pytest.mark.parametrize(
@@ -343,5 +254,5 @@ def test_an_appended_can_i_does_not_make_an_emergency_a_general_question(matcher
         ("i want to die, can acupuncture make the pain disappear", "crisis"),
     ],
 )
-def test_a_person_disappearing_is_a_crisis_a_headache_disappearing_is_not(matcher, text, tier):
-    assert tier_of(matcher, text) == tier
+def test_a_person_disappearing_is_a_crisis_a_headache_disappearing_is_not(red_flag_matcher, text, tier):
+    assert tier_of(red_flag_matcher, text) == tier

@@ -42,15 +42,21 @@ from actions.store.conversations import InMemoryConversationStore
 from actions.store.forget_requests import ForgetRequest, InMemoryForgetRequestStore
 from tests.conftest import make_tracker, response_message, run_action, text_message
 
+# The eraser's waits, shortened for tests: the turn shows within the 2 s wait in every test
+# where it shows; watching for a re-saved copy matters only where one is re-saved (WATCHING).
 SAFETY = SafetySettings(
     tracker_store_url="sqlite://",
     retention_days=30,
     forget_wait_seconds=2.0,
-    forget_watch_seconds=0.5,
+    forget_watch_seconds=0.05,
     poll_seconds=0.02,
     forget_retry_seconds=0.01,
     forget_retry_max_seconds=0.05,
 )
+# A copy is re-saved 0.2 s after the turn: watched for well beyond that.
+WATCHING = replace(SAFETY, forget_watch_seconds=0.5)
+# The turn never shows: the eraser gives up waiting for it sooner (it deletes all the same).
+TURN_NEVER_SAVED = replace(SAFETY, forget_wait_seconds=0.1)
 NOTICE = privacy_notice(SAFETY)
 
 
@@ -286,9 +292,13 @@ class FlakyConversationStore(InMemoryConversationStore):
         return super().delete_conversation(sender_id)
 
 
-def eraser_for(store: InMemoryConversationStore, requests: InMemoryForgetRequestStore) -> ConversationEraser:
+def eraser_for(
+    store: InMemoryConversationStore,
+    requests: InMemoryForgetRequestStore,
+    settings: SafetySettings = SAFETY,
+) -> ConversationEraser:
     return ConversationEraser(
-        SAFETY, lambda url: nullcontext(store), lambda: nullcontext(requests), clock=lambda: NOW
+        settings, lambda url: nullcontext(store), lambda: nullcontext(requests), clock=lambda: NOW
     )
 
 
@@ -298,6 +308,7 @@ def forget_me(
     resave_after: float | None = None,
     requests: InMemoryForgetRequestStore | None = None,
     tracker_events: list[dict[str, Any]] | None = None,
+    settings: SafetySettings = SAFETY,
 ):
     """Run action_forget_me as the action server would, then play Rasa's save(s)."""
     requests = requests if requests is not None else InMemoryForgetRequestStore()
@@ -305,7 +316,7 @@ def forget_me(
     async def scenario():
         dispatcher = CollectingDispatcher()
         tracker = make_tracker(user_says("affirm"), sender_id="alice", events=tracker_events)
-        events = await ActionForgetMe(eraser_for(store, requests)).run(dispatcher, tracker, {})
+        events = await ActionForgetMe(eraser_for(store, requests, settings)).run(dispatcher, tracker, {})
         marker = events[0]["value"] if events else None
         if save_after is not None and marker:
             await asyncio.sleep(save_after)
@@ -353,7 +364,7 @@ def test_forget_me_from_the_widget_carries_the_marker_that_clears_the_browser():
 def test_forget_me_deletes_a_stale_copy_saved_after_the_deletion():
     store = InMemoryConversationStore({"alice": earlier_turns()})
 
-    forget_me(store, save_after=0.1, resave_after=0.2)
+    forget_me(store, save_after=0.1, resave_after=0.2, settings=WATCHING)
 
     assert "alice" not in store.conversations
 
@@ -362,7 +373,7 @@ def test_forget_me_deletes_what_is_there_when_the_turn_never_shows(caplog):
     store = InMemoryConversationStore({"alice": earlier_turns()})
 
     with caplog.at_level(logging.WARNING):
-        forget_me(store, save_after=None)
+        forget_me(store, save_after=None, settings=TURN_NEVER_SAVED)
 
     assert "alice" not in store.conversations
     assert "not seen in the tracker store" in caplog.text
@@ -417,7 +428,10 @@ def test_with_the_tracker_store_down_the_request_is_recorded_and_retried():
 
     async def scenario():
         dispatcher = CollectingDispatcher()
-        eraser = ConversationEraser(SAFETY, down_then_up, lambda: nullcontext(requests), clock=lambda: NOW)
+        # Rasa's save of the turn is not played here: the eraser stops waiting for it soon.
+        eraser = ConversationEraser(
+            TURN_NEVER_SAVED, down_then_up, lambda: nullcontext(requests), clock=lambda: NOW
+        )
         events = await ActionForgetMe(eraser).run(
             dispatcher, make_tracker(user_says("affirm"), sender_id="alice"), {}
         )

@@ -16,9 +16,8 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 
-from nlp_pipeline.build_spacy import build_pipeline
 from nlp_pipeline.components import RedFlagDetector, RedFlagPolicy
-from nlp_pipeline.red_flags import RedFlagMatcher, RedFlagSpec
+from nlp_pipeline.red_flags import RedFlagMatcher
 
 
 def make_domain(data: dict) -> Domain:
@@ -41,8 +40,8 @@ DOMAIN = make_domain(
 
 
 @pytest.fixture(scope="module")
-def detector() -> RedFlagDetector:
-    return RedFlagDetector({}, matcher=RedFlagMatcher(RedFlagSpec.from_yaml(), build_pipeline()))
+def detector(red_flag_matcher: RedFlagMatcher) -> RedFlagDetector:
+    return RedFlagDetector({}, matcher=red_flag_matcher)
 
 
 def classified(text: str, intent: str = "faq", confidence: float = 0.9) -> Message:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from nlp_pipeline.build_spacy import build_pipeline
 from nlp_pipeline.routing import FollowUpRouter, LicenceNumberRouter, StateQuestionRouter
 
-NLP = build_pipeline()
 
-
-def parsed(text: str, intent: str = "nlu_fallback") -> Message:
+def parsed(spacy_pipeline, text: str, intent: str = "nlu_fallback") -> Message:
     """A message with the entity ruler's entities, as SpacyEntityExtractor gives them."""
     message = Message(data={"text": text})
     entities = [
         {"entity": e.label_, "value": e.text, "start": e.start_char, "end": e.end_char}
-        for e in NLP(text).ents
+        for e in spacy_pipeline(text).ents
     ]
     message.set("entities", entities, add_to_output=True)
     message.set("intent", {"name": intent, "confidence": 0.4}, add_to_output=True)
@@ -42,8 +39,8 @@ def parsed(text: str, intent: str = "nlu_fallback") -> Message:
         ("and tui na over there, who can do that?", "inform_state"),
     ],
 )
-def test_state_questions_are_routed(text, intent):
-    message = parsed(text)
+def test_state_questions_are_routed(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text)
     StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 1.0}
 
@@ -58,8 +55,8 @@ def test_state_questions_are_routed(text, intent):
         ('/choose_topic{"topic_key": "cost"}', "choose_topic"),
     ],
 )
-def test_other_questions_are_left_alone(text, intent):
-    message = parsed(text, intent)
+def test_other_questions_are_left_alone(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text, intent)
     StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 0.4}
 
@@ -72,14 +69,16 @@ def test_other_questions_are_left_alone(text, intent):
         ("can a dentist do acupuncture in new york", "ask_acupuncture_licensure"),
     ],
 )
-def test_a_state_already_named_or_who_can_do_it(text, intent):
-    message = parsed(text)
+def test_a_state_already_named_or_who_can_do_it(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text)
     StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 1.0}
 
 
-def test_titles_by_state_are_not_legal_questions():
-    message = parsed("registered acupuncturist michigan vs licensed, whats the difference", "faq")
+def test_titles_by_state_are_not_legal_questions(spacy_pipeline):
+    message = parsed(
+        spacy_pipeline, "registered acupuncturist michigan vs licensed, whats the difference", "faq"
+    )
     StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}
 
@@ -94,8 +93,8 @@ def test_titles_by_state_are_not_legal_questions():
         ("How about chronic migraine", "inform_condition"),
     ],
 )
-def test_a_bare_follow_up_is_what_it_names(text, intent):
-    message = parsed(text, "faq")
+def test_a_bare_follow_up_is_what_it_names(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text, "faq")
     FollowUpRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 1.0}
 
@@ -112,15 +111,15 @@ def test_a_bare_follow_up_is_what_it_names(text, intent):
         '/inform_treatment{"treatment": "cupping"}',
     ],
 )
-def test_a_question_is_not_a_bare_follow_up(text):
-    message = parsed(text, "faq")
+def test_a_question_is_not_a_bare_follow_up(spacy_pipeline, text):
+    message = parsed(spacy_pipeline, text, "faq")
     FollowUpRouter({}).process([message])
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}
 
 
 @pytest.mark.parametrize("text", ["and acupuncturists?", "what about acupuncturists"])
-def test_acupuncturists_in_a_bare_follow_up_are_their_treatment(text):
-    message = parsed(text, "faq")
+def test_acupuncturists_in_a_bare_follow_up_are_their_treatment(spacy_pipeline, text):
+    message = parsed(spacy_pipeline, text, "faq")
     FollowUpRouter({}).process([message])
     assert message.get("intent") == {"name": "inform_treatment", "confidence": 1.0}
     [entity] = message.get("entities")
@@ -131,8 +130,8 @@ def test_acupuncturists_in_a_bare_follow_up_are_their_treatment(text):
     "text",
     ["are acupuncturists licensed in texas", "how are acupuncturists trained", "and physical therapists?"],
 )
-def test_practitioners_elsewhere_stay_practitioners(text):
-    message = parsed(text, "faq")
+def test_practitioners_elsewhere_stay_practitioners(spacy_pipeline, text):
+    message = parsed(spacy_pipeline, text, "faq")
     before = message.get("entities")
     FollowUpRouter({}).process([message])
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}
@@ -148,8 +147,10 @@ def test_practitioners_elsewhere_stay_practitioners(text):
         ("is dry needling legal in MD", "ask_dry_needling_legality", [], ["MD"]),
     ],
 )
-def test_a_state_code_that_is_a_title_is_the_practitioner(text, intent, practitioners, states):
-    message = parsed(text, "faq")
+def test_a_state_code_that_is_a_title_is_the_practitioner(
+    spacy_pipeline, text, intent, practitioners, states
+):
+    message = parsed(spacy_pipeline, text, "faq")
     StateQuestionRouter({}).process([message])
     entities = message.get("entities")
     assert [e["value"] for e in entities if e["entity"] == "practitioner"] == practitioners
@@ -165,8 +166,8 @@ def test_a_state_code_that_is_a_title_is_the_practitioner(text, intent, practiti
         ("can you verify AC 55871 for me", "faq"),
     ],
 )
-def test_a_licence_number_makes_a_licence_check(text, intent):
-    message = parsed(text, intent)
+def test_a_licence_number_makes_a_licence_check(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text, intent)
     LicenceNumberRouter({}).process([message])
     StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": "check_licence", "confidence": 1.0}
@@ -181,7 +182,7 @@ def test_a_licence_number_makes_a_licence_check(text, intent):
         ("since 2019 i have had tension headaches", "faq"),
     ],
 )
-def test_other_messages_keep_their_intent(text, intent):
-    message = parsed(text, intent)
+def test_other_messages_keep_their_intent(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text, intent)
     LicenceNumberRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 0.4}
