@@ -67,8 +67,9 @@ load-content: $(VENV)/.installed ## Reload answer content into the database (no 
 	@mkdir -p $(STAMP_DIR) && touch $(STAMP_DIR)/content.stamp
 
 # Rasa fingerprints SpacyNLP by model name only, so a rebuilt spaCy pipeline
-# would not retrain by itself: this target decides, and trains with --force.
-$(MODEL): $(SPACY_DIR)/meta.json domain/faq.yml config.yml $(DOMAIN_FILES) $(TRAINING_DATA)
+# would not retrain by itself: this target decides, and trains with --force. The model
+# stores objects of the project's own components (nlp_pipeline/): new code retrains too.
+$(MODEL): $(SPACY_DIR)/meta.json domain/faq.yml config.yml $(DOMAIN_FILES) $(TRAINING_DATA) $(wildcard nlp_pipeline/*.py)
 	@mkdir -p models
 	@echo "training (data changed since the last model)..."
 	@start=$$(date +%s); \

@@ -30,7 +30,6 @@ from nlp_pipeline.faq_topics import (  # noqa: E402
     TopicModels,
     question_types,
     topic_examples,
-    topic_pipeline,
 )
 
 
@@ -47,16 +46,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_data(str(ROOT / "data" / "nlu" / "faq")), str(config["retrieval_intent"])
     )
     type_of = question_types()
-    kinds = [type_of.get(label.split("/", 1)[-1], label) for label in labels]
     predicted = [""] * len(texts)
     outcomes: Counter[str] = Counter()
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=0)
     for train, test in folds.split(texts, labels):
-        regularisation, seed = float(config["regularisation"]), int(config["random_seed"])
-        topics, types = topic_pipeline(regularisation, seed), topic_pipeline(regularisation, seed)
-        topics.fit([texts[i] for i in train], [labels[i] for i in train])
-        types.fit([texts[i] for i in train], [kinds[i] for i in train])
-        model = TopicModels(topics, types, type_of)
+        model = TopicModels.fit(
+            [texts[i] for i in train],
+            [labels[i] for i in train],
+            type_of,
+            float(config["regularisation"]),
+            int(config["random_seed"]),
+        )
         for index in test:
             ranked = model.ranking(texts[index], args.question_type_weight)
             (best, confidence), runner_up = ranked[0], ranked[1][1]
@@ -70,8 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{total} examples, {len(set(labels))} answer keys, {args.folds}-fold cross-validation")
     print(f"question-type weight {args.question_type_weight}")
     print(f"macro F1 {f1_score(labels, predicted, average='macro'):.3f}, accuracy {accuracy:.3f}")
-    predicted_kinds = [type_of.get(key.split("/", 1)[-1], key) for key in predicted]
-    kinds_f1 = f1_score(kinds, predicted_kinds, average="macro")
+    kind = model.question_type
+    kinds = [kind(label) for label in labels]
+    kinds_f1 = f1_score(kinds, [kind(key) for key in predicted], average="macro")
     print(f"question types ({len(set(kinds))}): macro F1 {kinds_f1:.3f}")
     gate = f"gate {args.gate[0]} / {args.gate[1]}"
     print(

@@ -44,7 +44,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from ruamel.yaml import YAML
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline, make_union
 
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 from nlp_pipeline.stored_model import StoredModelComponent
@@ -67,31 +67,77 @@ def question_types(content_dir: Path = CONTENT_DIR) -> dict[str, str]:
     return types
 
 
+def text_features() -> FeatureUnion:
+    """TF-IDF word 1-2 grams and character 2-5 grams (typos land near the right words)."""
+    return make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True, min_df=2),
+    )
+
+
+def linear_classifier(
+    regularisation: float, seed: int, class_weight: str | None = None
+) -> LogisticRegression:
+    """A regularised logistic regression (``class_weight="balanced"`` weighs a label's examples
+    by how rare it is)."""
+    return LogisticRegression(C=regularisation, max_iter=3000, random_state=seed, class_weight=class_weight)
+
+
+def topic_pipeline(regularisation: float, seed: int, class_weight: str | None = None) -> Pipeline:
+    """:func:`text_features`, then :func:`linear_classifier`."""
+    return make_pipeline(text_features(), linear_classifier(regularisation, seed, class_weight))
+
+
 @dataclass
 class TopicModels:
     """What is asked about which treatment (the answer key), and what is asked (its question
     type): a question about a treatment with one answer ("is electroacupuncture painful")
-    leans on its words for the kind of question, not only on the treatment's name."""
+    leans on its words for the kind of question, not only on the treatment's name. Both
+    classifiers read the same features, computed once per message."""
 
-    topics: Pipeline
-    question_types: Pipeline | None
+    features: FeatureUnion
+    topics: LogisticRegression
+    question_types: LogisticRegression | None
     question_type_of: dict[str, str]
+
+    @classmethod
+    def fit(
+        cls,
+        texts: list[str],
+        labels: list[str],
+        question_type_of: dict[str, str],
+        regularisation: float,
+        seed: int,
+    ) -> TopicModels:
+        """Train on (text, ``faq/<key>``) pairs; a key without a question type is its own type."""
+        features = text_features()
+        matrix = features.fit_transform(texts)
+        topics = linear_classifier(regularisation, seed).fit(matrix, labels)
+        models = cls(features, topics, None, question_type_of)
+        kinds = [models.question_type(label) for label in labels]
+        if len(set(kinds)) >= 2:
+            models.question_types = linear_classifier(regularisation, seed).fit(matrix, kinds)
+        return models
+
+    def question_type(self, label: str) -> str:
+        """The question type of ``faq/<key>`` (the key itself when its content has none)."""
+        return self.question_type_of.get(label.split("/", 1)[-1], label)
 
     def ranking(self, text: str, question_type_weight: float) -> list[tuple[str, float]]:
         """(``faq/<key>``, confidence) for every key, best first: the topic's probability, mixed
         with its question type's probability shared among that type's keys by their own."""
-        topic_probabilities = self.topics.predict_proba([text])[0]
+        matrix = self.features.transform([text])
         keys = [str(key) for key in self.topics.classes_]
-        scores = dict(zip(keys, (float(p) for p in topic_probabilities), strict=True))
+        scores = dict(zip(keys, (float(p) for p in self.topics.predict_proba(matrix)[0]), strict=True))
         if self.question_types is not None and question_type_weight > 0:
             type_probabilities = dict(
                 zip(
                     (str(kind) for kind in self.question_types.classes_),
-                    (float(p) for p in self.question_types.predict_proba([text])[0]),
+                    (float(p) for p in self.question_types.predict_proba(matrix)[0]),
                     strict=True,
                 )
             )
-            kind_of = {key: self.question_type_of.get(key.split("/", 1)[-1], key) for key in keys}
+            kind_of = {key: self.question_type(key) for key in keys}
             total_by_kind: dict[str, float] = {}
             for key in keys:
                 total_by_kind[kind_of[key]] = total_by_kind.get(kind_of[key], 0.0) + scores[key]
@@ -103,19 +149,6 @@ class TopicModels:
                 for key in keys
             }
         return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
-
-
-def topic_pipeline(regularisation: float, seed: int, class_weight: str | None = None) -> Pipeline:
-    """TF-IDF word 1-2 grams and character 2-5 grams, then a logistic regression
-    (``class_weight="balanced"`` weighs a label's examples by how rare it is)."""
-    features = make_union(
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True, min_df=2),
-    )
-    return make_pipeline(
-        features,
-        LogisticRegression(C=regularisation, max_iter=3000, random_state=seed, class_weight=class_weight),
-    )
 
 
 def topic_examples(training_data: TrainingData, retrieval_intent: str) -> tuple[list[str], list[str]]:
@@ -170,7 +203,7 @@ class FaqTopicClassifier(StoredModelComponent[TopicModels]):
 
     MODEL_FILE = "faq_topics.joblib"
     MODEL_TYPE = TopicModels
-    # Trained without FAQ examples (or before question types): FAQ questions pass unranked.
+    # Trained without FAQ examples, or by older code (retrain): FAQ questions pass unranked.
     WITHOUT_MODEL = "no FAQ topic model in this model; FAQ questions get no ranking"
 
     @staticmethod
@@ -205,16 +238,14 @@ class FaqTopicClassifier(StoredModelComponent[TopicModels]):
         if len(set(labels)) < 2:
             logger.warning("fewer than two FAQ answer keys in the training data: nothing to train")
             return self._resource
-        regularisation, seed = float(self._config["regularisation"]), int(self._config["random_seed"])
-        topics = topic_pipeline(regularisation, seed)
-        topics.fit(texts, labels)
-        type_of = question_types(self._content_dir)
-        kinds = [type_of.get(label.split("/", 1)[-1], label) for label in labels]
-        types: Pipeline | None = None
-        if len(set(kinds)) >= 2:
-            types = topic_pipeline(regularisation, seed)
-            types.fit(texts, kinds)
-        return self._store(TopicModels(topics, types, type_of))
+        models = TopicModels.fit(
+            texts,
+            labels,
+            question_types(self._content_dir),
+            float(self._config["regularisation"]),
+            int(self._config["random_seed"]),
+        )
+        return self._store(models)
 
     def ranking(self, text: str) -> list[tuple[str, float]]:
         """(``faq/<key>``, confidence) for ``text``, best first, at most ``ranking_length``."""

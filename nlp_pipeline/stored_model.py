@@ -4,6 +4,7 @@ when the stored model is missing or of another kind)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Generic, TypeVar
 
@@ -68,7 +69,7 @@ class StoredModelComponent(GraphComponent, Generic[ModelT]):
                 model = joblib.load(directory / cls.MODEL_FILE)
         except (ValueError, FileNotFoundError):
             pass
-        if not isinstance(model, cls.MODEL_TYPE):
+        if not _current(model, cls.MODEL_TYPE):
             logger.warning("%s: %s", cls.__name__, cls.WITHOUT_MODEL)
             model = None
         return cls(config, model_storage, resource, model)
@@ -79,3 +80,13 @@ class StoredModelComponent(GraphComponent, Generic[ModelT]):
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(model, directory / self.MODEL_FILE)
         return self._resource
+
+
+def _current(model: object, kind: type) -> bool:
+    """Whether ``model`` is a ``kind`` as the code defines it now: a dataclass pickled by an
+    older version of the code unpickles as the new class without the new fields."""
+    if not isinstance(model, kind):
+        return False
+    return not dataclasses.is_dataclass(model) or all(
+        hasattr(model, field.name) for field in dataclasses.fields(model)
+    )

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.faq import ranked_topics
-from nlp_pipeline.faq_topics import FaqNearTieRouter, FaqTopicClassifier
+from nlp_pipeline.faq_topics import FaqNearTieRouter, FaqTopicClassifier, TopicModels
 from tests.unit.conftest import context
 
 EXAMPLES = {
@@ -220,6 +220,20 @@ def test_a_model_trained_before_question_types_ranks_nothing(storage):
     resource = Resource("faq_topics")
     with storage.write_to(resource) as directory:
         joblib.dump({"an": "older model"}, directory / "faq_topics.joblib")
+
+    loaded = FaqTopicClassifier.load({}, storage, resource, context())
+
+    [message] = loaded.process([faq_message("how much does it cost")])
+    assert message.get("response_selector") is None
+
+
+def test_a_model_pickled_by_older_code_ranks_nothing(storage):
+    # Unpickled into today's class, an older TopicModels lacks the fields added since.
+    older = object.__new__(TopicModels)
+    older.__dict__.update({"topics": None, "question_types": None, "question_type_of": {}})
+    resource = Resource("faq_topics")
+    with storage.write_to(resource) as directory:
+        joblib.dump(older, directory / "faq_topics.joblib")
 
     loaded = FaqTopicClassifier.load({}, storage, resource, context())
 
