@@ -95,12 +95,16 @@ def load_practitioners(directory: Path = LEXICON_DIR) -> tuple[Term, ...]:
     return _load_terms("credentials.yml", "practitioners", directory)
 
 
-def _fold(text: str) -> str:
-    """Lower case, no accents, punctuation and spacing folded."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^a-z0-9 ]+", " ", text.lower())
-    return re.sub(r"\s+", " ", text).strip()
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, anything but letters and digits turned into single spaces
+    (what names, places, phrases and licence numbers are compared on)."""
+    if not text.isascii():  # the accent folding is the slow part: only when needed
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NOT_ALNUM.sub(" ", text.lower()).strip()
 
 
 _LEADING_FILLER = re.compile(
@@ -114,9 +118,9 @@ _TRAILING_FILLER = re.compile(r"\s+(?:state|please|thanks|thank you)$")
 def _state_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for state in load_states():
-        index[_fold(state.name)] = state.code
+        index[fold(state.name)] = state.code
         for abbreviation in state.abbreviations:
-            index[_fold(abbreviation)] = state.code
+            index[fold(abbreviation)] = state.code
     # "washington" alone means the state; "washington dc" is already DC.
     index["washington state"] = "WA"
     return index
@@ -160,7 +164,7 @@ def normalize_state(text: str | None) -> str | None:
     if state is not None and (bare.isupper() or (bare.isalpha() and not state.ambiguous_code)):
         return state.code
     index = _state_index()
-    folded = _fold(raw)
+    folded = fold(raw)
     for _ in range(4):
         if folded in index:
             return index[folded]
@@ -195,9 +199,9 @@ def normalize_term(text: str | None, terms: tuple[Term, ...]) -> str | None:
     """Map a phrase to its canonical key (case-insensitive, accents folded)."""
     if not text:
         return None
-    folded = _fold(text)
+    folded = fold(text)
     for term in terms:
-        if any(_fold(phrase) == folded for phrase in term.phrases):
+        if any(fold(phrase) == folded for phrase in term.phrases):
             return term.key
     return None
 

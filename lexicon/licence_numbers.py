@@ -8,15 +8,14 @@ Pure functions over strings.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from lexicon import fold
 
 
 def licence_number_key(number: str) -> str:
     """'AC-12345', 'ac 12345', 'AC12345' -> 'AC12345' (letters and digits only, upper case)."""
-    if not number.isascii():
-        number = "".join(ch for ch in unicodedata.normalize("NFKD", number) if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", "", number.lower()).upper()
+    return fold(number).replace(" ", "").upper()
 
 
 @dataclass(frozen=True)

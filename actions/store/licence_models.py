@@ -13,12 +13,12 @@ folded forms computed by the functions below, so "AC-12345", "ac 12345" and
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from sqlalchemy import Column, Date, Index, Integer, String, UniqueConstraint
 
 from actions.store.models import Base
+from lexicon import fold
 
 # Canonical licence statuses, in the words the bot uses.
 ACTIVE = "active"
@@ -108,25 +108,14 @@ VALUE_COLUMNS = (
 )
 
 
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-def _fold(text: str) -> str:
-    """Lower case, accents removed, anything but letters and digits turned into single spaces."""
-    if not text.isascii():  # the accent folding is the slow part: only when needed
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NOT_ALNUM.sub(" ", text.lower()).strip()
-
-
 def name_key(name: str) -> str:
     """'José  O'Neil-Smith' -> 'jose o neil smith' (what names are compared on)."""
-    return _fold(name)
+    return fold(name)
 
 
 def city_key(city: str) -> str:
     """'St. Louis' -> 'st louis'; 'Winston-Salem' -> 'winston salem'."""
-    return _fold(city)
+    return fold(city)
 
 
 _PROFESSION_PATTERNS = (
@@ -140,7 +129,7 @@ _PROFESSION_PATTERNS = (
 @lru_cache(maxsize=1024)
 def profession_for(license_type: str) -> str:
     """The profession a licence type belongs to ('Licensed Acupuncturist' -> 'acupuncture')."""
-    folded = _fold(license_type)
+    folded = fold(license_type)
     for profession, pattern in _PROFESSION_PATTERNS:
         if pattern.search(folded):
             return profession
