@@ -182,11 +182,12 @@ class ActionAnswerFaq(Action):
         # What the next "is it safe?" is about: the treatment asked about when only a nearest
         # answer was given, else the answer's own, or the one treatment the question named when
         # the answer is general ("is dry needling covered?").
-        treatment = answer.treatment if answer.treatment != "general" else None
         if nearest:
             treatment = plan.asked_about
-        elif treatment is None and len(mentioned) == 1:
-            treatment = next(iter(mentioned))
+        elif answer.treatment != "general":
+            treatment = answer.treatment
+        else:
+            treatment = next(iter(mentioned)) if len(mentioned) == 1 else None
         if treatment is not None:
             events.append(SlotSet("treatment_context", treatment))
         events += first_answer_notes(dispatcher, tracker, self._safety_settings)
