@@ -3,17 +3,26 @@ ResponseSelector's output shape, and survives persisting and loading."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pytest
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.linear_model import LogisticRegression
 
 from actions.faq import ranked_topics
-from nlp_pipeline.faq_topics import FaqNearTieRouter, FaqTopicClassifier, TopicModels
+from nlp_pipeline.faq_topics import (
+    FaqNearTieRouter,
+    FaqTopicClassifier,
+    TopicModels,
+    linear_classifier,
+    text_features,
+)
 from tests.unit.conftest import context
 
 EXAMPLES = {
@@ -239,3 +248,19 @@ def test_a_model_pickled_by_older_code_ranks_nothing(storage):
 
     [message] = loaded.process([faq_message("how much does it cost")])
     assert message.get("response_selector") is None
+
+
+def test_the_linear_classifier_keeps_logistic_regressions_probabilities_in_the_fast_layout():
+    texts = [text for texts in EXAMPLES.values() for text in texts]
+    labels = [key for key, texts in EXAMPLES.items() for _ in texts]
+    features = text_features().fit(texts)
+    matrix = features.transform(texts)
+    ours = linear_classifier(20.0, 42).fit(matrix, labels)
+    plain = LogisticRegression(C=20.0, max_iter=3000, random_state=42).fit(matrix, labels)
+
+    # coef_.T is then row-major: scipy multiplies a message's sparse row by it without a copy.
+    assert ours.coef_.flags["F_CONTIGUOUS"] and ours.coef_.T.flags["C_CONTIGUOUS"]
+    asked = features.transform(["is it pricey", "does it sting much"])
+    assert np.array_equal(ours.predict_proba(asked), plain.predict_proba(asked))
+    # It survives pickling in that layout (models are stored with joblib).
+    assert pickle.loads(pickle.dumps(ours)).coef_.flags["F_CONTIGUOUS"]
