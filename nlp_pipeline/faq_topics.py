@@ -84,7 +84,7 @@ class LinearClassifier(LogisticRegression):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearClassifier:
         super().fit(X, y, sample_weight)
-        self.coef_ = np.asfortranarray(self.coef_)
+        self.coef_: np.ndarray = np.asfortranarray(getattr(self, "coef_"))  # noqa: B009 (untyped in sklearn)
         return self
 
 

@@ -34,6 +34,16 @@ throughput.
   a connection the server is closing. Headers, authentication and timeouts are
   Rasa's; a worker closes its sessions when it stops (:func:`close_pooled_sessions`).
 
+- ``RulePolicy`` computed the dialogue state at every step of the whole conversation
+  (replaying every event) for each prediction, three times per turn (after the user's
+  message with text, then with intent; after the action), so a turn's cost grew with
+  the conversation. A rule can only look at as many states as the longest rule has:
+  here only that many trailing states are computed (the events are still replayed to
+  reach them), and the second computation of a turn with the same events reuses the
+  first. Where no rule applies, Rasa records the whole history's feature key in the
+  prediction's metadata: that key is still computed from every state, as before. Only
+  Rasa's DEBUG log line of the states considered shows fewer states.
+
 None of these changes what ``/model/parse`` returns or which action runs
 (tests/integration/test_speedups.py compares a model's outputs with and without
 them). ``install()`` is called by our plug-ins' constructors (tracker store, lock
@@ -68,6 +78,19 @@ FINGERPRINTS = {
     "Event.resolve_by_type": "b5cf570fa7f286c7",
     "DaskGraphRunner.run": "45f0f52f574f3aa9",
     "EndpointConfig.session": "e55aa13d9d4fb4bc",
+    "Policy._prediction_states": "ed9b82bed2f26ad7",
+    "RulePolicy._create_feature_key": "641eda8d019918ce",
+}
+# Rasa functions whose behaviour the RulePolicy patch relies on without replacing them:
+# how rules are matched against the trailing states, and how those states are made.
+RELIED_ON = {
+    "RulePolicy._find_action_from_rules": "be6da6ee0f5429bd",
+    "RulePolicy._get_possible_keys": "2915fd81711e194c",
+    "RulePolicy._is_rule_applicable": "64a108b016b46e57",
+    "MaxHistoryTrackerFeaturizer.prediction_states": "451caf09a389e871",
+    "TrackerFeaturizer._create_states": "2fed265eee3bfa38",
+    "Domain.states_for_tracker_history": "035111ce73ac90ba",
+    "DialogueStateTracker.generate_all_prior_trackers": "a1f6954347b52649",
 }
 
 
@@ -100,6 +123,7 @@ def install() -> bool:
                 _cache_event_classes,
                 _run_graphs_in_order,
                 _keep_endpoint_sessions_open,
+                _rule_states_of_the_recent_turns,
             ):
                 try:
                     patch()
@@ -282,3 +306,131 @@ def _keep_endpoint_sessions_open() -> None:
     if not _may_replace(EndpointConfig.session):
         return
     EndpointConfig.session = pooled_session
+
+
+class TrailingStates(list[Any]):
+    """The last states of a conversation (what rules can match), with the way to compute
+    all of them when Rasa needs the whole history's feature key."""
+
+    def __init__(self, states: list[Any], all_states: Any) -> None:
+        super().__init__(states)
+        self.all_states = all_states
+
+
+def longest_rule(policy: Any) -> int:
+    """How many states the longest of the policy's rules has (kept on the policy)."""
+    import json
+
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
+
+    cached = policy.__dict__.get("_faqbot_longest_rule")
+    if cached is None:
+        keys = [*policy.lookup.get(RULES, {}), *policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
+        cached = policy.__dict__["_faqbot_longest_rule"] = max(
+            (len(json.loads(key)) for key in keys), default=1
+        )
+    return int(cached)
+
+
+def trailing_states(tracker: Any, domain: Any, keep: int) -> list[Any]:
+    """``domain.states_for_tracker_history(tracker)[-keep:]`` (no rule-only turns hidden,
+    unset slots kept): every event is replayed, states are made for the last ``keep``
+    steps only."""
+    from rasa.shared.core.events import ActionExecuted
+
+    events = tracker.applied_events()
+    steps = 1 + sum(1 for event in events if isinstance(event, ActionExecuted))
+    first_kept = steps - keep
+    replayed = tracker.init_copy()
+    states = []
+    step = 0
+    for event in events:
+        if isinstance(event, ActionExecuted):
+            if step >= first_kept:
+                states.append(domain._clean_state(domain.get_active_state(replayed)))
+            step += 1
+        replayed.update(event)
+    states.append(domain._clean_state(domain.get_active_state(replayed)))
+    return states
+
+
+def _rule_states_of_the_recent_turns() -> None:
+    import copy
+
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.core.policies.policy import Policy, SupportedData
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    replaced = (Policy._prediction_states, RulePolicy._create_feature_key)
+    if not all([_may_replace(function) for function in replaced]):  # one line per refusal
+        return
+    for name, fingerprint in RELIED_ON.items():
+        function = _rasa_function(name)
+        if not rasa_guard.unchanged(
+            f"Rasa speed-up for RulePolicy (relies on {name})", function, fingerprint
+        ):
+            refused.append(name)
+            return
+    all_prediction_states = Policy._prediction_states
+    create_feature_key = RulePolicy._create_feature_key
+
+    def _prediction_states(
+        self: RulePolicy,
+        tracker: Any,
+        domain: Any,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        def everything() -> list[Any]:
+            return list(
+                all_prediction_states(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+            )
+
+        featurizer = self.featurizer
+        if (
+            type(featurizer) is not MaxHistoryTrackerFeaturizer
+            or featurizer.max_history is not None
+            or self.supported_data() == SupportedData.ML_DATA
+        ):
+            return everything()
+        remembered = self.__dict__.get("_faqbot_trailing")
+        signature = (len(tracker.events), id(tracker.events[-1]) if tracker.events else None)
+        if remembered is not None and remembered[0]() is tracker and remembered[1] == signature:
+            made = remembered[2]
+        else:
+            made = trailing_states(tracker, domain, longest_rule(self))
+            self.__dict__["_faqbot_trailing"] = (weakref.ref(tracker), signature, made)
+        # Rasa trims the last user input in place: each prediction gets its own copy.
+        states = copy.deepcopy(made)
+        featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+        return TrailingStates(states, everything)
+
+    def _create_feature_key(self: RulePolicy, states: list[Any]) -> str | None:
+        if isinstance(states, TrailingStates):
+            states = states.all_states()
+        return create_feature_key(self, states)
+
+    RulePolicy._prediction_states = _prediction_states
+    RulePolicy._create_feature_key = _create_feature_key
+
+
+def _rasa_function(name: str) -> Any:
+    """The Rasa function called ``name`` in :data:`RELIED_ON`."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer, TrackerFeaturizer
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    owners = {
+        "RulePolicy": RulePolicy,
+        "MaxHistoryTrackerFeaturizer": MaxHistoryTrackerFeaturizer,
+        "TrackerFeaturizer": TrackerFeaturizer,
+        "Domain": Domain,
+        "DialogueStateTracker": DialogueStateTracker,
+    }
+    owner, _, attribute = name.partition(".")
+    return (
+        owners[owner].__dict__[attribute].__func__
+        if isinstance(owners[owner].__dict__[attribute], staticmethod)
+        else getattr(owners[owner], attribute)
+    )

@@ -83,7 +83,75 @@ async def probe(model_path: str) -> dict[str, Any]:
                 "policy": prediction.policy_name,
             }
         )
-    return {"patched": patched, "refused": speedups.refused, "results": results}
+    return {
+        "patched": patched,
+        "refused": speedups.refused,
+        "results": results,
+        "conversation": await conversation(agent),
+    }
+
+
+# A long conversation (the rule policy's states grow with it): FAQ questions, small talk,
+# a state question, a form started and interrupted, nonsense, and a restart of the topic.
+CONVERSATION = [
+    "hi",
+    "what is dry needling",
+    "does it hurt",
+    "is it covered by insurance",
+    "can a PT do dry needling in ohio",
+    "what about texas",
+    "thanks",
+    "can you check a licence for me",
+    "what is tui na",
+    "TX",
+    "asdf qwerty",
+    "what can i expect from acupuncture for migraines",
+    "chronic",
+    "is acupuncture safe in pregnancy",
+    "bye",
+] * 3
+
+
+async def conversation(agent: Any) -> list[list[Any]]:
+    """Every prediction along :data:`CONVERSATION` (actions are not run: each predicted
+    action is logged, and a predicted form is started or finished, as its action would)."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+
+    actions = agent.domain.action_names_or_texts
+    forms = set(agent.domain.form_names)
+    tracker = await agent.processor.fetch_tracker_and_update_session("probe-conversation")
+    predictions = []
+    for text in CONVERSATION:
+        parsed = await agent.parse_message(text)
+        tracker.update(UserUttered(text, parsed.get("intent"), parsed.get("entities"), parsed))
+        for _ in range(4):
+            prediction = agent.processor._predict_next_with_tracker(tracker)
+            action = actions[prediction.max_confidence_index]
+            predictions.append(
+                [
+                    text,
+                    action,
+                    round(prediction.max_confidence, 5),
+                    prediction.policy_name,
+                    json.dumps(prediction.action_metadata, sort_keys=True),
+                ]
+            )
+            tracker.update(
+                ActionExecuted(
+                    action,
+                    prediction.policy_name,
+                    prediction.max_confidence,
+                    hide_rule_turn=prediction.hide_rule_turn,
+                    metadata=prediction.action_metadata,
+                )
+            )
+            if action in forms:
+                # A form starts when first predicted and is done the next time (as if the
+                # visitor's answer filled it), so the rules after a form are exercised too.
+                tracker.update(ActiveLoop(None if tracker.active_loop_name == action else action))
+            if action == "action_listen":
+                break
+    return predictions
 
 
 if __name__ == "__main__":

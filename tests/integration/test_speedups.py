@@ -59,6 +59,10 @@ def test_predictions_are_identical_with_and_without_speedups(plain):
     # The probe covers the FAQ answer path and the rules, not only small talk.
     assert any(result["faq_ranking"] for result in fast["results"])
     assert {result["policy"] for result in fast["results"]} >= {"RulePolicy"}
+    # A long conversation: the rule policy's trailing states give the same predictions and
+    # the same metadata (incl. the whole history's feature key where no rule applied).
+    assert fast["conversation"] == plain["conversation"]
+    assert len(fast["conversation"]) > 80
 
 
 def test_a_patch_over_changed_rasa_source_steps_aside_and_the_model_still_answers(plain):

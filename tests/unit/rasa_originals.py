@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
 from rasa.utils.endpoints import EndpointConfig
@@ -19,6 +20,9 @@ OWNERS = {
     "Event.resolve_by_type": (Event, "resolve_by_type"),
     "DaskGraphRunner.run": (DaskGraphRunner, "run"),
     "EndpointConfig.session": (EndpointConfig, "session"),
+    # Inherited by RulePolicy, which the patch gives its own.
+    "Policy._prediction_states": (RulePolicy, "_prediction_states"),
+    "RulePolicy._create_feature_key": (RulePolicy, "_create_feature_key"),
 }
 REPLACED = {name: getattr(owner, attribute) for name, (owner, attribute) in OWNERS.items()}
 

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event, SlotSet
@@ -26,6 +27,27 @@ def test_every_patched_rasa_function_is_the_source_its_patch_was_written_for():
     assert {name: rasa_guard.source_fingerprint(function) for name, function in REPLACED.items()} == (
         speedups.FINGERPRINTS
     )
+
+
+def test_every_rasa_function_the_rule_policy_patch_relies_on_is_the_source_it_was_written_for():
+    assert {
+        name: rasa_guard.source_fingerprint(speedups._rasa_function(name)) for name in speedups.RELIED_ON
+    } == speedups.RELIED_ON
+
+
+def test_a_changed_function_the_rule_policy_patch_relies_on_keeps_rasas_rule_policy(
+    monkeypatch, tmp_path, caplog
+):
+    monkeypatch.setattr(
+        RulePolicy, "_get_possible_keys", altered_copy(RulePolicy._get_possible_keys, tmp_path)
+    )
+    with caplog.at_level(logging.WARNING, logger="server_plugins.rasa_guard"):
+        assert speedups.install() is False
+    assert speedups.refused == ["RulePolicy._get_possible_keys"]
+    assert RulePolicy._prediction_states is REPLACED["Policy._prediction_states"]
+    assert len(caplog.records) == 1 and "relies on RulePolicy._get_possible_keys" in caplog.text
+    # The other patches are in place.
+    assert Event.resolve_by_type("slot") is SlotSet
 
 
 def test_every_overridden_tracker_store_method_is_the_source_it_was_written_for():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from jsonschema import ValidationError
@@ -148,3 +149,111 @@ def test_idle_connections_are_dropped_before_the_action_server_closes_them():
     from sanic.config import DEFAULT_CONFIG
 
     assert speedups.KEEPALIVE_SECONDS < DEFAULT_CONFIG["KEEP_ALIVE_TIMEOUT"]
+
+
+def conversation_events() -> list[Event]:
+    """Turns with slots, a form that starts and ends, a reverted utterance and a new session."""
+    from rasa.shared.core.events import ActiveLoop, SessionStarted, UserUtteranceReverted
+
+    def turn(intent: str, *actions: str) -> list[Event]:
+        return [
+            UserUttered(intent, {"name": intent, "confidence": 1.0}),
+            *(ActionExecuted(action) for action in actions),
+            ActionExecuted("action_listen"),
+        ]
+
+    return [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        *turn("greet", "action_greet"),
+        *turn("faq", "action_answer_faq"),
+        SlotSet("treatment_context", "dry_needling"),
+        *turn("faq", "action_answer_faq"),
+        UserUttered("nonsense", {"name": "nonsense", "confidence": 1.0}),
+        UserUtteranceReverted(),
+        *turn("check_licence"),
+        ActionExecuted("licence_check_form"),
+        ActiveLoop("licence_check_form"),
+        SlotSet("requested_slot", "us_state"),
+        ActionExecuted("action_listen"),
+        *turn("inform_state", "licence_check_form"),
+        ActiveLoop(None),
+        *turn("thanks", "utter_youre_welcome"),
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        *turn("faq", "action_answer_faq"),
+        *turn("goodbye", "utter_goodbye"),
+    ]
+
+
+def conversation_domain() -> Any:
+    """Intents, actions, a slot that shapes the conversation and a form, as the project's
+    domain has (Domain.from_dict: the YAML schema check warns on Python 3.10)."""
+    import warnings
+
+    from rasa.shared.core.domain import Domain
+
+    intents = ["greet", "faq", "nonsense", "check_licence", "inform_state", "thanks", "goodbye"]
+    custom = [{"type": "custom"}]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Slot auto-fill has been removed", category=UserWarning)
+        return Domain.from_dict(
+            {
+                "intents": intents,
+                "actions": ["action_greet", "action_answer_faq"],
+                "responses": {"utter_youre_welcome": [{"text": "x"}], "utter_goodbye": [{"text": "y"}]},
+                "slots": {
+                    "treatment_context": {
+                        "type": "categorical",
+                        "values": ["dry_needling", "acupuncture"],
+                        "mappings": custom,
+                    },
+                    "us_state": {"type": "text", "influence_conversation": False, "mappings": custom},
+                },
+                "forms": {"licence_check_form": {"required_slots": ["us_state"]}},
+            }
+        )
+
+
+def test_trailing_states_are_the_last_states_of_rasas_whole_history():
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = conversation_domain()
+    events = conversation_events()
+    for length in range(1, len(events) + 1):  # every prefix of the conversation
+        tracker = DialogueStateTracker.from_events("someone", events[:length], domain.slots)
+        everything = domain.states_for_tracker_history(tracker)
+        for keep in (1, 2, 3, 5, 40):
+            assert speedups.trailing_states(tracker, domain, keep) == everything[-keep:]
+
+
+def test_the_rule_policy_gets_only_the_trailing_states_and_the_whole_feature_key(storage):
+    from rasa.core.policies.policy import Policy
+    from rasa.core.policies.rule_policy import RULES, RulePolicy
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from tests.unit.conftest import context
+    from tests.unit.rasa_originals import REPLACED
+
+    domain = conversation_domain()
+    policy = RulePolicy.create(RulePolicy.get_default_config(), storage, Resource("rules"), context())
+    policy.lookup = {RULES: {'[{"prev_action": {"action_name": "action_listen"}}, {}, {}]': "x"}}
+    tracker = DialogueStateTracker.from_events("someone", conversation_events(), domain.slots)
+    everything = Policy._prediction_states(policy, tracker, domain)
+    assert RulePolicy._prediction_states is not REPLACED["Policy._prediction_states"]
+
+    for use_text in (True, False, True):  # the second and third reuse the first computation
+        expected = Policy._prediction_states(policy, tracker, domain, use_text)
+        states = policy._prediction_states(tracker, domain, use_text)
+        assert states == expected[-3:]
+        assert policy._create_feature_key(states) == REPLACED["RulePolicy._create_feature_key"](
+            policy, everything if not use_text else expected
+        )
+    # A new event: computed again.
+    tracker.update(ActionExecuted("action_listen"))
+    assert (
+        policy._prediction_states(tracker, domain) == Policy._prediction_states(policy, tracker, domain)[-3:]
+    )
