@@ -40,9 +40,10 @@ throughput.
   the conversation. A rule can only look at as many states as the longest rule has:
   here only that many trailing states are computed (the events are still replayed to
   reach them), and the second computation of a turn with the same events reuses the
-  first. Where no rule applies, Rasa records the whole history's feature key in the
-  prediction's metadata: that key is still computed from every state, as before. Only
-  Rasa's DEBUG log line of the states considered shows fewer states.
+  first. Where no rule applies, Rasa makes the whole history's feature key only to ask
+  whether it is one of its rules' keys (``hide_rule_turn``): a history longer than every
+  rule is none, so :data:`LONGER_THAN_ANY_RULE` stands for its key; a shorter one's key is
+  made from every state, as before. Only Rasa's DEBUG log lines show fewer states.
 
 None of these changes what ``/model/parse`` returns or which action runs
 (tests/integration/test_speedups.py compares a model's outputs with and without
@@ -87,6 +88,8 @@ RELIED_ON = {
     "RulePolicy._find_action_from_rules": "be6da6ee0f5429bd",
     "RulePolicy._get_possible_keys": "2915fd81711e194c",
     "RulePolicy._is_rule_applicable": "64a108b016b46e57",
+    "RulePolicy._predict": "f5182d8a10639e14",
+    "RulePolicy._rule_prediction": "90316ddf7eb4b314",
     "MaxHistoryTrackerFeaturizer.prediction_states": "451caf09a389e871",
     "TrackerFeaturizer._create_states": "2fed265eee3bfa38",
     "Domain.states_for_tracker_history": "035111ce73ac90ba",
@@ -308,34 +311,55 @@ def _keep_endpoint_sessions_open() -> None:
     EndpointConfig.session = pooled_session
 
 
-class TrailingStates(list[Any]):
-    """The last states of a conversation (what rules can match), with the way to compute
-    all of them when Rasa needs the whole history's feature key."""
+# Stands for the feature key of a history longer than any rule: Rasa only checks whether
+# the key is one of its rules' keys (``hide_rule_turn``), which such a key never is.
+LONGER_THAN_ANY_RULE = "(a history longer than any rule)"
 
-    def __init__(self, states: list[Any], all_states: Any) -> None:
+
+class TrailingStates(list[Any]):
+    """The last states of a conversation (what rules can match). ``longer_than_any_rule``:
+    earlier states were left out (and no rule snippet cuts the key short), so the whole
+    history's feature key has more states than any rule; ``all_states`` computes them all."""
+
+    def __init__(self, states: list[Any], longer_than_any_rule: bool, all_states: Any) -> None:
         super().__init__(states)
+        self.longer_than_any_rule = longer_than_any_rule
         self.all_states = all_states
 
 
 def longest_rule(policy: Any) -> int:
     """How many states the longest of the policy's rules has (kept on the policy)."""
-    import json
-
-    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RULES_NOT_IN_STORIES
 
     cached = policy.__dict__.get("_faqbot_longest_rule")
     if cached is None:
-        keys = [*policy.lookup.get(RULES, {}), *policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
-        cached = policy.__dict__["_faqbot_longest_rule"] = max(
-            (len(json.loads(key)) for key in keys), default=1
-        )
+        keys = [
+            *policy.lookup.get(RULES, {}),
+            *policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {}),
+            *policy.lookup.get(RULES_NOT_IN_STORIES, []),
+        ]
+        cached = policy.__dict__["_faqbot_longest_rule"] = max(map(_states_in, keys), default=1)
     return int(cached)
 
 
-def trailing_states(tracker: Any, domain: Any, keep: int) -> list[Any]:
+def _states_in(key: str) -> int:
+    """How many states a rule key holds (0 for the names Rasa gives its default and loop
+    rules, which no feature key can equal)."""
+    import json
+
+    try:
+        states = json.loads(key)
+    except ValueError:
+        return 0
+    return len(states) if isinstance(states, list) else 0
+
+
+def trailing_states(tracker: Any, domain: Any, keep: int) -> tuple[list[Any], bool]:
     """``domain.states_for_tracker_history(tracker)[-keep:]`` (no rule-only turns hidden,
-    unset slots kept): every event is replayed, states are made for the last ``keep``
-    steps only."""
+    unset slots kept), and whether earlier states were left out in a history with no rule
+    snippet (``...``, which cuts a feature key short; live conversations have none): every
+    event is replayed, states are made for the last ``keep`` steps only."""
+    from rasa.shared.core.constants import RULE_SNIPPET_ACTION_NAME
     from rasa.shared.core.events import ActionExecuted
 
     events = tracker.applied_events()
@@ -344,14 +368,16 @@ def trailing_states(tracker: Any, domain: Any, keep: int) -> list[Any]:
     replayed = tracker.init_copy()
     states = []
     step = 0
+    snippet = False
     for event in events:
         if isinstance(event, ActionExecuted):
             if step >= first_kept:
                 states.append(domain._clean_state(domain.get_active_state(replayed)))
+            snippet |= event.action_name == RULE_SNIPPET_ACTION_NAME
             step += 1
         replayed.update(event)
     states.append(domain._clean_state(domain.get_active_state(replayed)))
-    return states
+    return states, first_kept > 0 and not snippet
 
 
 def _rule_states_of_the_recent_turns() -> None:
@@ -396,17 +422,19 @@ def _rule_states_of_the_recent_turns() -> None:
         remembered = self.__dict__.get("_faqbot_trailing")
         signature = (len(tracker.events), id(tracker.events[-1]) if tracker.events else None)
         if remembered is not None and remembered[0]() is tracker and remembered[1] == signature:
-            made = remembered[2]
+            made, longer = remembered[2]
         else:
-            made = trailing_states(tracker, domain, longest_rule(self))
-            self.__dict__["_faqbot_trailing"] = (weakref.ref(tracker), signature, made)
+            made, longer = trailing_states(tracker, domain, longest_rule(self))
+            self.__dict__["_faqbot_trailing"] = (weakref.ref(tracker), signature, (made, longer))
         # Rasa trims the last user input in place: each prediction gets its own copy.
         states = copy.deepcopy(made)
         featurizer._choose_last_user_input([states], use_text_for_last_user_input)
-        return TrailingStates(states, everything)
+        return TrailingStates(states, longer, everything)
 
     def _create_feature_key(self: RulePolicy, states: list[Any]) -> str | None:
         if isinstance(states, TrailingStates):
+            if states.longer_than_any_rule:
+                return LONGER_THAN_ANY_RULE
             states = states.all_states()
         return create_feature_key(self, states)
 

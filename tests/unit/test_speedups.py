@@ -226,7 +226,9 @@ def test_trailing_states_are_the_last_states_of_rasas_whole_history():
         tracker = DialogueStateTracker.from_events("someone", events[:length], domain.slots)
         everything = domain.states_for_tracker_history(tracker)
         for keep in (1, 2, 3, 5, 40):
-            assert speedups.trailing_states(tracker, domain, keep) == everything[-keep:]
+            states, longer = speedups.trailing_states(tracker, domain, keep)
+            assert states == everything[-keep:]
+            assert longer is (len(everything) > keep)
 
 
 def test_the_rule_policy_gets_only_the_trailing_states_and_the_whole_feature_key(storage):
@@ -242,18 +244,31 @@ def test_the_rule_policy_gets_only_the_trailing_states_and_the_whole_feature_key
     policy = RulePolicy.create(RulePolicy.get_default_config(), storage, Resource("rules"), context())
     policy.lookup = {RULES: {'[{"prev_action": {"action_name": "action_listen"}}, {}, {}]': "x"}}
     tracker = DialogueStateTracker.from_events("someone", conversation_events(), domain.slots)
-    everything = Policy._prediction_states(policy, tracker, domain)
     assert RulePolicy._prediction_states is not REPLACED["Policy._prediction_states"]
 
+    original_key = REPLACED["RulePolicy._create_feature_key"]
     for use_text in (True, False, True):  # the second and third reuse the first computation
         expected = Policy._prediction_states(policy, tracker, domain, use_text)
         states = policy._prediction_states(tracker, domain, use_text)
         assert states == expected[-3:]
-        assert policy._create_feature_key(states) == REPLACED["RulePolicy._create_feature_key"](
-            policy, everything if not use_text else expected
-        )
+        # Longer than the rule: its key is no rule's (Rasa only checks that).
+        assert policy._create_feature_key(states) == speedups.LONGER_THAN_ANY_RULE
+        assert original_key(policy, expected) not in policy.lookup[RULES]
+    # A history no longer than the rules: Rasa's own key, from every state.
+    short = DialogueStateTracker.from_events("other", conversation_events()[:2], domain.slots)
+    states = policy._prediction_states(short, domain)
+    assert states.longer_than_any_rule is False
+    assert policy._create_feature_key(states) == original_key(
+        policy, Policy._prediction_states(policy, short, domain)
+    )
     # A new event: computed again.
     tracker.update(ActionExecuted("action_listen"))
     assert (
         policy._prediction_states(tracker, domain) == Policy._prediction_states(policy, tracker, domain)[-3:]
     )
+
+
+def test_rule_names_count_as_no_states():
+    # Rasa lists its default and loop rules by name among the rules not in stories.
+    assert speedups._states_in("handling active loops and forms - a_form - action_listen") == 0
+    assert speedups._states_in('[{"prev_action": {"action_name": "action_listen"}}, {}]') == 2
