@@ -128,8 +128,6 @@ def route(message: Message) -> str | None:
         kinds.add("us_state")
     if "us_state" not in kinds or "credential" in kinds:
         return None
-    if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in KEEP_INTENTS:
-        return None
     named = (
         normalize_term(str(e.get("value")), load_treatments())
         for e in entities
@@ -137,6 +135,13 @@ def route(message: Message) -> str | None:
     )
     treatments = {treatment for treatment in named if treatment}
     words = _WORD.findall(text.lower())
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    if intent in (DRY_NEEDLING_INTENT, ACUPUNCTURE_INTENT) and _names_no_treatment(text, kinds, treatments):
+        # "who can legally do it in georgia": the classifier guessed which treatment "it" is;
+        # the conversation knows (the legal action reads it), or the visitor is asked.
+        return INFORM_STATE_INTENT
+    if intent in KEEP_INTENTS:
+        return None
     if TITLE_WORDS.intersection(words):
         return None
     if LEGAL_WORDS.intersection(words) or _WHO_CAN.search(text.lower()):
@@ -151,6 +156,18 @@ def route(message: Message) -> str | None:
         # "dry needling NY physical therapist", "sc dry needling pt": a state, dry needling and a profession.
         return DRY_NEEDLING_INTENT
     return None
+
+
+# Words that say which legality question it is without naming the treatment: a dry needling
+# question names who does it ("pt", "physio"), an acupuncture one the practitioner or licence.
+_TREATMENT_HINT = re.compile(
+    r"dry|needl|\bdn\b|acupunct|acupuntur|licen[cs]|\bl\.?ac\b|\bpts?\b|physio|therap|chiro|doctor|\bmds?\b"
+)
+
+
+def _names_no_treatment(text: str, kinds: set[str], treatments: set[str]) -> bool:
+    """Whether a state question leaves the treatment to the conversation ("do it", "that")."""
+    return not treatments and "practitioner" not in kinds and not _TREATMENT_HINT.search(text.lower())
 
 
 CHECK_LICENCE_INTENT = "check_licence"

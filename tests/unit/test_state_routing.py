@@ -75,6 +75,29 @@ def test_a_state_already_named_or_who_can_do_it(spacy_pipeline, text, intent):
     assert message.get("intent") == {"name": intent, "confidence": 1.0}
 
 
+@pytest.mark.parametrize("intent", ["ask_dry_needling_legality", "ask_acupuncture_licensure"])
+def test_a_legality_question_that_names_no_treatment_takes_it_from_the_conversation(spacy_pipeline, intent):
+    # The classifier guessed which treatment "it" is; the legal action reads the conversation.
+    message = parsed(spacy_pipeline, "who can legally do it in georgia", intent)
+    StateQuestionRouter({}).process([message])
+    assert message.get("intent") == {"name": "inform_state", "confidence": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("is it legal for a PT in ohio", "ask_dry_needling_legality"),
+        ("can physios needle in texas", "ask_dry_needling_legality"),
+        ("do you need a license in florida", "ask_acupuncture_licensure"),
+        ("is it legal in ohio for an acupuncturist", "ask_acupuncture_licensure"),
+    ],
+)
+def test_a_legality_question_that_says_which_keeps_its_intent(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text, intent)
+    StateQuestionRouter({}).process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 0.4}
+
+
 def test_titles_by_state_are_not_legal_questions(spacy_pipeline):
     message = parsed(
         spacy_pipeline, "registered acupuncturist michigan vs licensed, whats the difference", "faq"
