@@ -21,6 +21,7 @@ from actions.base import DataUnavailable, apologise_for_outage, entity_values, i
 from actions.rendering import CHOOSE_TOPIC_INTENT, faq_short_first, format_date, topic_button
 from actions.safety.notice import first_answer_notes
 from actions.settings import SafetySettings, Settings, get_settings
+from actions.states import STATE_SLOT, entity_mentions
 from actions.store.evidence_repository import TREATMENT_LABELS
 from actions.store.faq_repository import FaqRepository, sql_faq_repository
 from actions.store.records import FaqAnswer
@@ -190,6 +191,11 @@ class ActionAnswerFaq(Action):
             treatment = next(iter(mentioned)) if len(mentioned) == 1 else None
         if treatment is not None:
             events.append(SlotSet("treatment_context", treatment))
+        # "what is an A.P. in florida" -> "who licenses them there": the state is remembered
+        # for the next state question, as a legal answer's is.
+        states = {mention.code for mention in entity_mentions(message)}
+        if len(states) == 1:
+            events.append(SlotSet(STATE_SLOT, next(iter(states))))
         events += first_answer_notes(dispatcher, tracker, self._safety_settings)
         if self.settings.staff_inspector:
             dispatcher.utter_message(text=self._inspection(answer, plan.ranking))

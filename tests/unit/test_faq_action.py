@@ -355,3 +355,37 @@ def test_no_answer_for_the_treatment_in_context_says_so_and_gives_the_nearest(ac
         SlotSet("last_topic", "acupuncture_side_effects"),
         SlotSet("treatment_context", "tui_na"),
     ]
+
+
+def test_a_state_named_in_an_faq_question_is_remembered_for_the_next_state_question(action):
+    # "does insurance cover it in florida" -> "is it legal there": Florida.
+    tracker = make_tracker(
+        faq_message(
+            [("insurance_coverage", 0.95)],
+            text="does insurance cover it in florida",
+            entities=[{"entity": "us_state", "value": "florida", "start": 27, "end": 34}],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
+    )
+
+    _, events = run_action(action, tracker)
+
+    assert events == [SlotSet("last_topic", "insurance_coverage"), SlotSet("us_state", "FL")]
+
+
+def test_two_states_named_in_an_faq_question_are_not_remembered(action):
+    tracker = make_tracker(
+        faq_message(
+            [("insurance_coverage", 0.95)],
+            text="is it covered in ohio or texas",
+            entities=[
+                {"entity": "us_state", "value": "ohio", "start": 17, "end": 21},
+                {"entity": "us_state", "value": "texas", "start": 25, "end": 30},
+            ],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
+    )
+
+    _, events = run_action(action, tracker)
+
+    assert events == [SlotSet("last_topic", "insurance_coverage")]
