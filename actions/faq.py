@@ -104,6 +104,11 @@ def choice_buttons(choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     return buttons
 
 
+# Question types whose answers are about two treatments ("dry needling vs acupuncture",
+# "Tui Na with acupuncture"): naming the second one does not move the question to it.
+PAIR_ASPECTS = frozenset({"comparison", "combination"})
+
+
 class ActionAnswerFaq(Action):
     """Answer the FAQ topic NLU picked (or the user clicked), with source and date."""
 
@@ -219,6 +224,13 @@ class ActionAnswerFaq(Action):
             target = next(iter(mentioned)) if len(mentioned) == 1 else None
             if target is None and not mentioned:
                 target = context
+            elif (
+                target is not None
+                and context not in (None, target)
+                and self._pairs(repository, ranking[0].key)
+            ):
+                # "how is it different from acupuncture?" after dry needling: both treatments.
+                target = None
             merged: dict[str, float] = {}
             for topic in ranking:
                 key = self._retarget(repository, topic.key, target)
@@ -244,6 +256,12 @@ class ActionAnswerFaq(Action):
                 ranking=ordered,
                 choices=[(key, titles[key]) for key in candidates if key in titles],
             )
+
+    @staticmethod
+    def _pairs(repository: FaqRepository, key: str) -> bool:
+        """Whether the answer ``key`` is about two treatments (a comparison or a combination)."""
+        answer = repository.get(key)
+        return answer is not None and answer.aspect in PAIR_ASPECTS
 
     @staticmethod
     def _retarget(repository: FaqRepository, key: str, treatment: str | None) -> str:

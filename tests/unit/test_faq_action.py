@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 
 import pytest
@@ -13,12 +13,14 @@ from sqlalchemy.exc import OperationalError
 from actions.faq import ActionAnswerFaq, RankedTopic, choice_buttons, follow_up_ranking, ranked_topics
 from actions.rendering import DISCLAIMER, faq_short_first
 from actions.safety.notice import privacy_notice
+from actions.store.faq_repository import InMemoryFaqRepository
 from tests.conftest import (
     FAKE_ANSWERS,
     SAFETY,
     answer_messages,
     custom_message,
     faq_message,
+    make_answer,
     make_tracker,
     response_message,
     run_action,
@@ -389,3 +391,34 @@ def test_two_states_named_in_an_faq_question_are_not_remembered(action):
     _, events = run_action(action, tracker)
 
     assert events == [SlotSet("last_topic", "insurance_coverage")]
+
+
+@pytest.mark.parametrize(
+    ("context", "pair_key", "aspect"),
+    [
+        ("dry_needling", "dry_needling_vs_acupuncture", "comparison"),
+        ("tui_na", "tui_na_with_acupuncture", "combination"),
+    ],
+)
+def test_naming_the_second_treatment_of_a_pair_answer_keeps_the_pair(settings, context, pair_key, aspect):
+    # "how is it different from acupuncture?" after dry needling; "can i combine it with
+    # acupuncture?" after Tui Na: the answer about both, with no "nearest answer" note.
+    answers = (*FAKE_ANSWERS, make_answer(pair_key, context, aspect))
+    action = ActionAnswerFaq(
+        repository_factory=lambda: nullcontext(InMemoryFaqRepository(answers)),
+        settings=settings,
+        safety_settings=SAFETY,
+    )
+    tracker = make_tracker(
+        faq_message(
+            [(pair_key, 0.6), ("acupuncture_what_is", 0.3), ("tui_na_what_is", 0.1)],
+            entities=[{"entity": "treatment", "value": "acupuncture"}],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": context},
+    )
+
+    messages, events = run_action(action, tracker)
+
+    answer = next(a for a in answers if a.key == pair_key)
+    assert messages == answer_messages(faq_short_first(answer))
+    assert events == [SlotSet("last_topic", pair_key), SlotSet("treatment_context", context)]
