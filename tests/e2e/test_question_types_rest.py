@@ -83,7 +83,7 @@ FOLLOW_UPS = {
     "limits": ("can it cure my migraines?", {"acupuncture": "acupuncture_limits"}),
     "how_it_works": ("how does it work?", {"acupuncture": "acupuncture_how_it_works"}),
     "comparison": ("how is it different from acupuncture?", {"dry_needling": "dry_needling_vs_acupuncture"}),
-    "combination": ("can i combine it with acupuncture?", {"tui_na": "tui_na_with_acupuncture"}),
+    "combination": ("could i have it together with acupuncture?", {"tui_na": "tui_na_with_acupuncture"}),
 }
 # Question type -> (the question naming its treatment, expected answer key), no context.
 NAMED = {
