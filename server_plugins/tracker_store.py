@@ -13,6 +13,14 @@
   the turn in memory silently: :data:`STORE_HEALTH` records the failure so the
   guarded channels can tell the user, and it is logged at ERROR.
 - A SQLite file runs in WAL mode; the constructor also installs ``speedups``.
+- A conversation's next turn reads no events when nothing changed since its last save:
+  each worker keeps the trackers it saved last (:data:`RECENT_TRACKERS`) and hands one
+  back, once, if the conversation's last stored row is still the one it saved (one
+  indexed ``max(id)`` query; another worker or replica, a deletion or a purge changes it)
+  and the tracker has no events its save did not store. Only a tracker read from the store
+  whose save kept the latest session whole is kept (not one rebuilt from a request, not
+  one whose save started a new session). Rasa rebuilt the tracker from every event row of
+  the session on every turn: the cost grew with the conversation.
 - Fewer queries per turn, same rows (profiling: the count query Rasa runs before
   every save was 8% of a Rasa worker's CPU under load). A turn reads the tracker
   and saves it while holding the conversation's lock, so the number of stored
@@ -33,6 +41,7 @@ import itertools
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +64,11 @@ T = TypeVar("T")
 # Attribute set on a tracker read from the store: how many of its events are stored
 # (Rasa's "events since the latest session start" count, known without a query).
 STORED_EVENTS_ATTRIBUTE = "_faqbot_stored_events"
+# Attribute set on a tracker read from the store (and kept up to date by its saves): the id
+# of the conversation's last stored event row.
+LAST_ROW_ATTRIBUTE = "_faqbot_last_row"
+# How many recently saved conversations each worker keeps in memory for their next turn.
+RECENT_TRACKERS = 256
 
 # rasa_guard.source_fingerprint of the SQLTrackerStore methods re-implemented below
 # (``save`` by ``_save_once``, ``_event_query`` by ``_event_data_statements``), Rasa 3.6.21.
@@ -170,6 +184,11 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.retry_seconds = tracker_store_retry_seconds()
         self._insert_event = self.SQLEvent.__table__.insert()  # one statement, built once
+        events = self.SQLEvent.__table__
+        self._last_row = sa.select(sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id")
+        )
+        self._recent: OrderedDict[str, tuple[DialogueStateTracker, int, int]] = OrderedDict()
         self.own_overrides = own_overrides_apply()
         speedups.install()
 
@@ -200,7 +219,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
                 .scalar_subquery()
             )
-            every_event = sa.select(events.c.data).where(events.c.sender_id == sender)
+            every_event = sa.select(events.c.data, events.c.id).where(events.c.sender_id == sender)
             latest_session = every_event.where(
                 sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
             )
@@ -213,18 +232,51 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     ) -> DialogueStateTracker | None:
         if not self.own_overrides:
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if not fetch_events_from_all_sessions:
+            kept = self._unchanged_since_saved(sender_id)
+            if kept is not None:
+                return kept
         latest_session, every_event = self._event_data_statements()
         statement = every_event if fetch_events_from_all_sessions else latest_session
         with self.session_scope() as session:
-            rows = session.execute(statement, {"sender_id": sender_id}).scalars().all()
+            rows = session.execute(statement, {"sender_id": sender_id}).all()
         if not (self.domain and rows):
             return None
         tracker = DialogueStateTracker.from_dict(
-            sender_id, [json.loads(row) for row in rows], self.domain.slots
+            sender_id, [json.loads(data) for data, _ in rows], self.domain.slots
         )
         if not fetch_events_from_all_sessions:
             tracker.__dict__[STORED_EVENTS_ATTRIBUTE] = len(rows)
+            tracker.__dict__[LAST_ROW_ATTRIBUTE] = rows[-1][1]
         return tracker
+
+    def _unchanged_since_saved(self, sender_id: str) -> DialogueStateTracker | None:
+        """The tracker this worker saved last for ``sender_id`` (handed out once), if the
+        conversation's last stored row is still the one that save wrote and the tracker
+        holds exactly the stored events."""
+        recent = self._recent.pop(sender_id, None)
+        if recent is None:
+            return None
+        tracker, events, last_row = recent
+        if len(tracker.events) != events or tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE) != events:
+            return None
+        with self.session_scope() as session:
+            stored_last_row = session.execute(self._last_row, {"sender_id": sender_id}).scalar()
+        return tracker if stored_last_row == last_row else None
+
+    def _remember_saved(self, tracker: DialogueStateTracker, last_row: Any) -> None:
+        """Keep a tracker read from the store for the conversation's next turn, when its
+        save left the stored latest session equal to its events."""
+        sender_id = tracker.sender_id
+        self._recent.pop(sender_id, None)
+        events = tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE)
+        if last_row is None or events != len(tracker.events):
+            tracker.__dict__.pop(LAST_ROW_ATTRIBUTE, None)
+            return
+        tracker.__dict__[LAST_ROW_ATTRIBUTE] = last_row
+        self._recent[sender_id] = (tracker, events, last_row)
+        while len(self._recent) > RECENT_TRACKERS:
+            self._recent.popitem(last=False)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         if not self.own_overrides:
@@ -251,15 +303,21 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         if not self.own_overrides:
             await super().save(tracker)
             return
+        last_row = tracker.__dict__.get(LAST_ROW_ATTRIBUTE)
         try:
             await self.stream_events(tracker)
             with self.session_scope() as session:
                 for event in self._additional_events(session, tracker):
-                    session.execute(self._insert_event, _event_row(tracker.sender_id, event))
+                    inserted = session.execute(self._insert_event, _event_row(tracker.sender_id, event))
+                    if last_row is not None:
+                        last_row = inserted.inserted_primary_key[0]
                 session.commit()
         except BaseException:
             tracker.__dict__.pop(STORED_EVENTS_ATTRIBUTE, None)
+            tracker.__dict__.pop(LAST_ROW_ATTRIBUTE, None)
+            self._recent.pop(tracker.sender_id, None)
             raise
+        self._remember_saved(tracker, last_row)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self._with_retries(lambda: self._save_once(tracker), "save")

@@ -692,3 +692,94 @@ def test_two_replicas_share_the_memory_of_platform_deliveries(redis_url, monkeyp
         client.delete(key, f"{os.environ['REDIS_LOCK_PREFIX']}:delivery:tg:{update + 1}")
     finally:
         client.close()
+
+
+# ---------------------------------------------------------------- the tracker saved last
+def as_dicts(tracker) -> list[dict]:
+    return [event.as_dict() for event in tracker.events]
+
+
+def test_a_conversations_next_turn_gets_the_tracker_saved_last_when_nothing_changed(tracker_store):
+    sender = f"recent-{uuid.uuid4().hex[:8]}"
+    other_worker = ResilientSQLTrackerStore(domain=tracker_store.domain)
+
+    async def conversation() -> None:
+        tracker = await tracker_store.get_or_create_tracker(sender)
+        for text in ("hello", "what is acupuncture", "thanks"):
+            tracker = await tracker_store.retrieve(sender)
+            tracker.update(user(text))
+            tracker.update(ActionExecuted("action_listen"))
+            await tracker_store.save(tracker)
+            again = await tracker_store.retrieve(sender)
+            # The same object, with exactly what a read of the stored rows gives.
+            assert again is tracker
+            assert as_dicts(again) == as_dicts(await other_worker.retrieve(sender))
+            await tracker_store.save(again)  # nothing new: still the latest
+        # Handed out once: a second read in a row reads the rows.
+        first = await tracker_store.retrieve(sender)
+        second = await tracker_store.retrieve(sender)
+        assert first is not second and as_dicts(first) == as_dicts(second)
+
+    try:
+        asyncio.run(conversation())
+    finally:
+        other_worker.engine.dispose()
+
+
+def test_another_workers_save_or_a_deletion_makes_the_next_turn_read_the_rows(tracker_store):
+    sender = f"shared-{uuid.uuid4().hex[:8]}"
+    other_worker = ResilientSQLTrackerStore(domain=tracker_store.domain)
+
+    async def conversation() -> None:
+        tracker = await tracker_store.get_or_create_tracker(sender)
+        tracker.update(user("hello"))
+        await tracker_store.save(tracker)
+        # Another worker or replica answers the next turn.
+        elsewhere = await other_worker.retrieve(sender)
+        elsewhere.update(user("asked elsewhere"))
+        await other_worker.save(elsewhere)
+        here = await tracker_store.retrieve(sender)
+        assert here is not tracker
+        assert [e.text for e in here.events if isinstance(e, UserUttered)] == ["hello", "asked elsewhere"]
+        here.update(user("back here"))
+        await tracker_store.save(here)
+        # "Forget me" or the purge deletes the conversation's rows.
+        table = tracker_store.SQLEvent.__table__
+        with tracker_store.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.sender_id == sender))
+        assert await tracker_store.retrieve(sender) is None
+
+    try:
+        asyncio.run(conversation())
+    finally:
+        other_worker.engine.dispose()
+
+
+def test_a_tracker_that_differs_from_what_its_save_stored_is_not_handed_out(tracker_store):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    sender = f"differs-{uuid.uuid4().hex[:8]}"
+
+    async def conversation() -> None:
+        tracker = await tracker_store.get_or_create_tracker(sender)
+        tracker.update(user("first session"))
+        await tracker_store.save(tracker)
+        # Events added after the save (a turn that failed before saving).
+        tracker.update(user("never saved"))
+        fresh = await tracker_store.retrieve(sender)
+        assert fresh is not tracker
+        assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == ["first session"]
+        # A save that starts a new session: the next read has only the new session.
+        for event in [*session_start_events(), user("second session")]:
+            fresh.update(event)
+        await tracker_store.save(fresh)
+        latest = await tracker_store.retrieve(sender)
+        assert latest is not fresh
+        assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["second session"]
+        # A tracker built from a request (PUT /conversations/<id>/tracker) is never kept.
+        rebuilt = DialogueStateTracker.from_dict(sender, as_dicts(latest), [])
+        rebuilt.update(ActionExecuted("utter_greet"))
+        await tracker_store.save(rebuilt)
+        assert await tracker_store.retrieve(sender) is not rebuilt
+
+    asyncio.run(conversation())
