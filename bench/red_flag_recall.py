@@ -9,8 +9,8 @@
 Sets (data/safety/):
   independent   independent_set.yml: written by someone who never saw the rules (frozen)
   test          red_flag_test_set.yml, and held-out  red_flag_held_out.yml: the team's own
-  fresh-...     fresh_set_2026-12-06.yml: a second independent writer's, run once untuned;
-                reported only (no target)
+  fresh-...     fresh_set_2026-12-06.yml, fresh_set_2026-12-07.yml: two more independent
+                writers', each run once untuned; reported only (no target)
 
 Definitions (issue 17):
   urgent        messages labelled emergency, crisis or poisoning
@@ -49,7 +49,11 @@ SETS = {
 }
 # Reported, with no target: a second independent writer's set, run once untuned at the end
 # of issue 17; the rules are never tuned to it.
-REPORTED_SETS = {"fresh-2026-12-06": SAFETY / "fresh_set_2026-12-06.yml"}
+REPORTED_SETS = {
+    "fresh-2026-12-06": SAFETY / "fresh_set_2026-12-06.yml",
+    # Issue 18's fresh set #4 (its red-flag part), run once untuned on 7 December 2026.
+    "fresh-2026-12-07": SAFETY / "fresh_set_2026-12-07.yml",
+}
 URGENT = ("emergency", "crisis", "poisoning")
 MIN_RECALL = 0.99
 MIN_RIGHT_TIER = 0.95
