@@ -224,12 +224,9 @@ class ActionAnswerFaq(Action):
             target = next(iter(mentioned)) if len(mentioned) == 1 else None
             if target is None and not mentioned:
                 target = context
-            elif (
-                target is not None
-                and context not in (None, target)
-                and self._pairs(repository, ranking[0].key)
-            ):
-                # "how is it different from acupuncture?" after dry needling: both treatments.
+            elif target is not None and self._pair_covers(repository, ranking[0].key, target):
+                # "how is it different from acupuncture?" after dry needling, "is it ok on the
+                # same day as acupuncture?": an answer about both treatments, acupuncture's too.
                 target = None
             merged: dict[str, float] = {}
             for topic in ranking:
@@ -258,10 +255,15 @@ class ActionAnswerFaq(Action):
             )
 
     @staticmethod
-    def _pairs(repository: FaqRepository, key: str) -> bool:
-        """Whether the answer ``key`` is about two treatments (a comparison or a combination)."""
+    def _pair_covers(repository: FaqRepository, key: str, treatment: str) -> bool:
+        """Whether the answer ``key`` is about two treatments (a comparison or a combination)
+        and ``treatment`` is one of them (named in its title: "Dry needling vs acupuncture")."""
         answer = repository.get(key)
-        return answer is not None and answer.aspect in PAIR_ASPECTS
+        return (
+            answer is not None
+            and answer.aspect in PAIR_ASPECTS
+            and treatment_label(treatment).lower() in answer.title.lower()
+        )
 
     @staticmethod
     def _retarget(repository: FaqRepository, key: str, treatment: str | None) -> str:

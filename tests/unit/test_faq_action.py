@@ -394,21 +394,20 @@ def test_two_states_named_in_an_faq_question_are_not_remembered(action):
 
 
 @pytest.mark.parametrize(
-    ("context", "pair_key", "aspect"),
+    ("context", "pair_key", "treatment", "aspect"),
     [
-        ("dry_needling", "dry_needling_vs_acupuncture", "comparison"),
-        ("tui_na", "tui_na_with_acupuncture", "combination"),
+        ("dry_needling", "dry_needling_vs_acupuncture", "dry_needling", "comparison"),
+        ("tui_na", "tui_na_with_acupuncture", "tui_na", "combination"),
+        (None, "tui_na_with_acupuncture", "tui_na", "combination"),
     ],
 )
-def test_naming_the_second_treatment_of_a_pair_answer_keeps_the_pair(settings, context, pair_key, aspect):
-    # "how is it different from acupuncture?" after dry needling; "can i combine it with
-    # acupuncture?" after Tui Na: the answer about both, with no "nearest answer" note.
-    answers = (*FAKE_ANSWERS, make_answer(pair_key, context, aspect))
-    action = ActionAnswerFaq(
-        repository_factory=lambda: nullcontext(InMemoryFaqRepository(answers)),
-        settings=settings,
-        safety_settings=SAFETY,
-    )
+def test_naming_the_second_treatment_of_a_pair_answer_keeps_the_pair(
+    settings, context, pair_key, treatment, aspect
+):
+    # "how is it different from acupuncture?" after dry needling; "could i have it together
+    # with acupuncture?" after Tui Na, or with nothing in context: the answer about both
+    # (its title names acupuncture), with no "nearest answer" note.
+    answer = make_answer(pair_key, treatment, aspect)
     tracker = make_tracker(
         faq_message(
             [(pair_key, 0.6), ("acupuncture_what_is", 0.3), ("tui_na_what_is", 0.1)],
@@ -417,8 +416,38 @@ def test_naming_the_second_treatment_of_a_pair_answer_keeps_the_pair(settings, c
         slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": context},
     )
 
-    messages, events = run_action(action, tracker)
+    messages, events = run_action(pair_action(settings, (*FAKE_ANSWERS, answer)), tracker)
 
-    answer = next(a for a in answers if a.key == pair_key)
     assert messages == answer_messages(faq_short_first(answer))
-    assert events == [SlotSet("last_topic", pair_key), SlotSet("treatment_context", context)]
+    assert events == [SlotSet("last_topic", pair_key), SlotSet("treatment_context", treatment)]
+
+
+def test_a_pair_answer_that_leaves_out_the_treatment_named_is_a_nearest_answer(settings):
+    # "does dry needling go well with acupuncture?": only Tui Na's combination is reviewed.
+    answer = make_answer("tui_na_with_acupuncture", "tui_na", "combination")
+    tracker = make_tracker(
+        faq_message(
+            [("tui_na_with_acupuncture", 0.9), ("acupuncture_what_is", 0.05)],
+            entities=[{"entity": "treatment", "value": "dry needling"}],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
+    )
+
+    messages, events = run_action(pair_action(settings, (*FAKE_ANSWERS, answer)), tracker)
+
+    assert messages == [
+        {**response_message("utter_nearest_answer"), "asked": "dry needling", "answered": "Tui Na"},
+        *answer_messages(faq_short_first(answer)),
+    ]
+    assert events == [
+        SlotSet("last_topic", "tui_na_with_acupuncture"),
+        SlotSet("treatment_context", "dry_needling"),
+    ]
+
+
+def pair_action(settings, answers) -> ActionAnswerFaq:
+    return ActionAnswerFaq(
+        repository_factory=lambda: nullcontext(InMemoryFaqRepository(answers)),
+        settings=settings,
+        safety_settings=SAFETY,
+    )
