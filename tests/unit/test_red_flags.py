@@ -256,3 +256,24 @@ def test_an_appended_can_i_does_not_make_an_emergency_a_general_question(red_fla
 )
 def test_a_person_disappearing_is_a_crisis_a_headache_disappearing_is_not(red_flag_matcher, text, tier):
     assert tier_of(red_flag_matcher, text) == tier
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        # A tendency to faint, asked about ahead; the event itself is still an emergency.
+        ("i always faint at blood tests, will acupuncture be ok", "ordinary"),
+        ("i tend to pass out at the sight of needles, is dry needling an option", "ordinary"),
+        ("i fainted during acupuncture and still feel awful", "emergency"),
+        # Rebound (medication-overuse) headache is a condition, not a dose just taken.
+        ("rebound headaches from taking too many tablets", "ordinary"),
+        ("i took too many pills and now i feel sick", "poisoning"),
+        # "go" is the lemma of "gone": only the word "gone" says a packet is empty.
+        ("any meds that dont go with acupuncture", "ordinary"),
+        ("my son swallowed a bunch of pills and the bottle is gone", "poisoning"),
+        # "make you ...": a general question; feeling faint makes it a check-in at most.
+        ("can acupuncture make you feel sick or faint", CHECK_IN),
+    ],
+)
+def test_ordinary_questions_that_borrow_urgent_words(red_flag_matcher, text, tier):
+    assert tier_of(red_flag_matcher, text) == tier
