@@ -457,8 +457,4 @@ def _rasa_function(name: str) -> Any:
         "DialogueStateTracker": DialogueStateTracker,
     }
     owner, _, attribute = name.partition(".")
-    return (
-        owners[owner].__dict__[attribute].__func__
-        if isinstance(owners[owner].__dict__[attribute], staticmethod)
-        else getattr(owners[owner], attribute)
-    )
+    return getattr(owners[owner], attribute)  # a staticmethod gives its plain function too

@@ -188,7 +188,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self._last_row = sa.select(sa.func.max(events.c.id)).where(
             events.c.sender_id == sa.bindparam("sender_id")
         )
-        self._recent: OrderedDict[str, tuple[DialogueStateTracker, int, int]] = OrderedDict()
+        self._recent: OrderedDict[str, DialogueStateTracker] = OrderedDict()
         self.own_overrides = own_overrides_apply()
         speedups.install()
 
@@ -254,27 +254,22 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         """The tracker this worker saved last for ``sender_id`` (handed out once), if the
         conversation's last stored row is still the one that save wrote and the tracker
         holds exactly the stored events."""
-        recent = self._recent.pop(sender_id, None)
-        if recent is None:
-            return None
-        tracker, events, last_row = recent
-        if len(tracker.events) != events or tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE) != events:
+        tracker = self._recent.pop(sender_id, None)
+        if tracker is None or tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE) != len(tracker.events):
             return None
         with self.session_scope() as session:
             stored_last_row = session.execute(self._last_row, {"sender_id": sender_id}).scalar()
-        return tracker if stored_last_row == last_row else None
+        return tracker if stored_last_row == tracker.__dict__.get(LAST_ROW_ATTRIBUTE) else None
 
     def _remember_saved(self, tracker: DialogueStateTracker, last_row: Any) -> None:
         """Keep a tracker read from the store for the conversation's next turn, when its
         save left the stored latest session equal to its events."""
-        sender_id = tracker.sender_id
-        self._recent.pop(sender_id, None)
-        events = tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE)
-        if last_row is None or events != len(tracker.events):
+        self._recent.pop(tracker.sender_id, None)
+        if last_row is None or tracker.__dict__.get(STORED_EVENTS_ATTRIBUTE) != len(tracker.events):
             tracker.__dict__.pop(LAST_ROW_ATTRIBUTE, None)
             return
         tracker.__dict__[LAST_ROW_ATTRIBUTE] = last_row
-        self._recent[sender_id] = (tracker, events, last_row)
+        self._recent[tracker.sender_id] = tracker
         while len(self._recent) > RECENT_TRACKERS:
             self._recent.popitem(last=False)
 
