@@ -9,8 +9,8 @@
 Sets (data/safety/):
   independent   independent_set.yml: written by someone who never saw the rules (frozen)
   test          red_flag_test_set.yml, and held-out  red_flag_held_out.yml: the team's own
-  fresh-...     fresh_set_2026-12-06.yml, fresh_set_2026-12-07.yml: two more independent
-                writers', each run once untuned; reported only (no target)
+  fresh-...     fresh_set_2026-12-06.yml, fresh_set_2026-12-07.yml, fresh_set_5_2026-12-07.yml:
+                more independent writers', never tuned to; reported only (no target)
 
 Definitions (issue 17):
   urgent        messages labelled emergency, crisis or poisoning
@@ -53,6 +53,9 @@ REPORTED_SETS = {
     "fresh-2026-12-06": SAFETY / "fresh_set_2026-12-06.yml",
     # Issue 18's fresh set #4 (its red-flag part), run once untuned on 7 December 2026.
     "fresh-2026-12-07": SAFETY / "fresh_set_2026-12-07.yml",
+    # Fresh set #5 (its red-flag part), committed before session 12 changed anything; run at
+    # its start and end, figures only (the rules are never tuned to it).
+    "fresh5-2026-12-07": SAFETY / "fresh_set_5_2026-12-07.yml",
 }
 URGENT = ("emergency", "crisis", "poisoning")
 MIN_RECALL = 0.99
