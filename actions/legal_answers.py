@@ -28,6 +28,10 @@ PRACTITIONER_NAMES = {
     "athletic_trainer": "athletic trainers",
     "occupational_therapist": "occupational therapists",
     "physical_therapist_assistant": "PT assistants",
+    "massage_therapist": "massage therapists",
+    "nurse": "nurses",
+    "naturopath": "naturopaths",
+    "dentist": "dentists",
 }
 STATUS_WORDS = {
     ALLOWED: "allowed",

@@ -33,6 +33,8 @@ class State:
     name: str
     abbreviations: tuple[str, ...]
     ambiguous_code: bool
+    # Nicknames ("the Buckeye State") and large cities ("Honolulu"): they name the state too.
+    other_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ def load_states(directory: Path = LEXICON_DIR) -> tuple[State, ...]:
             name=str(item["name"]),
             abbreviations=tuple(str(a) for a in item.get("abbreviations") or ()),
             ambiguous_code=bool(item.get("ambiguous_code", False)),
+            other_names=tuple(str(n) for key in ("nicknames", "cities") for n in item.get(key) or ()),
         )
         for item in data["states"]
     )
@@ -119,7 +122,7 @@ def _state_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for state in load_states():
         index[fold(state.name)] = state.code
-        for abbreviation in state.abbreviations:
+        for abbreviation in (*state.abbreviations, *state.other_names):
             index[fold(abbreviation)] = state.code
     # "washington" alone means the state; "washington dc" is already DC.
     index["washington state"] = "WA"
@@ -219,3 +222,26 @@ def state_code_is_a_title(text: str, start: int, end: int) -> bool:
     if normalize_term(text[start:end], load_practitioners()) is None:
         return False
     return bool(_TITLE_BEFORE.search(text[:start]))
+
+
+# "is dry needling legal in md", "acupuncture license in de?": a two-letter code right after
+# "in", closing the question (or before "for ..."), in any case, even one that is a word or a
+# title elsewhere ("md", "ok", "hi"). "needles in me" is not Maine.
+_TRAILING_CODE = re.compile(
+    r"\bin\s+([a-z]{2})\s*[?!.,;:]*\s*(?:$|(?=(?:for|by|too|now|then|yet|anymore|please|thanks)\b))",
+    re.IGNORECASE,
+)
+_NOT_A_PLACE = re.compile(
+    r"\b(?:needles?|put|puts|stick|sticks|poke|pokes|inserted)\b.*\bin\s+me\b", re.IGNORECASE
+)
+
+
+def trailing_state_code(text: str) -> tuple[str, int, int] | None:
+    """The USPS code closing ``text`` after "in" (see above), with its start and end, or None."""
+    match = _TRAILING_CODE.search(text)
+    if match is None or _NOT_A_PLACE.search(text):
+        return None
+    code = match.group(1).upper()
+    if code not in {state.code for state in load_states()}:
+        return None
+    return code, match.start(1), match.end(1)

@@ -93,7 +93,7 @@ def state_patterns(nlp: Language, english_words: set[str]) -> list[Pattern]:
     _STATE_WORDS.update(word for state in load_states() for word in state.name.lower().split())
     _STATE_WORDS.update(state.name.lower() for state in load_states())
     for state in load_states():
-        names = {state.name, *state.abbreviations}
+        names = {state.name, *state.abbreviations, *state.other_names}
         for name in sorted(names):
             term = Term(key=state.code, phrases=(name,))
             patterns.extend(_phrase_patterns(nlp, "us_state", term, english_words))

@@ -24,6 +24,7 @@ config.yml::
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
+    ENTITIES,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -208,6 +210,22 @@ def near_tie(message: Message, intent: str, margin: float) -> bool:
     return mine > 0.0 and mine >= max(confidences.values(), default=0.0) - margin
 
 
+# "what is an A.P. in florida", "DOM??": what a title means, whatever intent the state or the
+# shortness of the message suggested (nlp_pipeline.routing.StateQuestionRouter makes it an FAQ).
+_MEANING = re.compile(r"\b(?:what|whats|what's|mean|means|meaning|stand|stands|real|legit|title)\b|\?")
+CREDENTIAL_QUESTION_INTENTS = frozenset({"nlu_fallback", "inform_state"})
+
+
+def credential_question(message: Message) -> bool:
+    """Whether the message asks what a credential named in it means (see above)."""
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    if intent not in CREDENTIAL_QUESTION_INTENTS:
+        return False
+    if not any(entity.get("entity") == "credential" for entity in message.get(ENTITIES) or []):
+        return False
+    return bool(_MEANING.search(str(message.get(TEXT) or "").lower()))
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class FaqTopicClassifier(StoredModelComponent[TopicModels]):
     """Ranks the FAQ answer keys of a message whose intent is the retrieval intent."""
@@ -269,8 +287,9 @@ class FaqTopicClassifier(StoredModelComponent[TopicModels]):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != self.retrieval_intent and not near_tie(
-                message, self.retrieval_intent, float(self._config["near_tie_margin"])
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != self.retrieval_intent and not (
+                near_tie(message, self.retrieval_intent, float(self._config["near_tie_margin"]))
+                or credential_question(message)
             ):
                 continue
             ranking = self.ranking(str(message.get(TEXT) or ""))

@@ -12,6 +12,10 @@ the words of a legality question, so this component decides:
   question from the conversation, or asks which one with two buttons);
 - a short message that is little more than a state ("south carolina too?"): ``inform_state``.
 
+A question closing on a code that is also a word or a title ("legal in md", "rules in ok?") is
+about that state. A question about what a title means ("what is an A.P. in florida") is the
+titles FAQ, not the state's legality answer.
+
 A message ending in "there" or "that state" refers to the state already named ("can a PT do
 dry needling there"): the state form then completes with the remembered state.
 
@@ -34,8 +38,15 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from lexicon import load_practitioners, load_treatments, normalize_term, state_code_is_a_title
+from lexicon import (
+    load_practitioners,
+    load_treatments,
+    normalize_term,
+    state_code_is_a_title,
+    trailing_state_code,
+)
 from lexicon.licence_numbers import find_licence_number
+from nlp_pipeline.faq_topics import RESPONSE_SELECTOR, credential_question
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 
 logger = logging.getLogger(__name__)
@@ -43,6 +54,7 @@ logger = logging.getLogger(__name__)
 DRY_NEEDLING_INTENT = "ask_dry_needling_legality"
 ACUPUNCTURE_INTENT = "ask_acupuncture_licensure"
 INFORM_STATE_INTENT = "inform_state"
+FAQ_INTENT = "faq"
 # Intents that already do the right thing with a state in the message.
 KEEP_INTENTS = frozenset(
     {
@@ -72,6 +84,8 @@ TITLE_WORDS = frozenset("vs versus difference different mean means meaning stand
 # "can a dentist do acupuncture in new york", "who does it in ohio": who may practise.
 _WHO_CAN = re.compile(
     r"\bcan (?:a|an|my|the)\b.*\b(?:do|perform|practi[cs]e|give|offer)\b"
+    r"|\b(?:can|may|could) (?:nurses|chiropractors|chiros|doctors|physicians|mds|dos|dentists|naturopaths"
+    r"|pts|physical therapists|physios|athletic trainers|massage therapists|acupuncturists|trainers|ots)\b"
     r"|\bwho(?:'s| is| are)? (?:can|may|could|does|do|gets to|is allowed to|are allowed to|allowed to)\b"
 )
 # "there" at the end, or closing a clause ("acupuncture there, who does it"): the state named before.
@@ -79,6 +93,10 @@ _STATE_REFERENCE = re.compile(
     r"\b(?:there|that state|same state|this state)(?:\s+(?:anyway|too|as well|then))?\s*(?:[?.!]*\s*$|[,;])"
 )
 SHORT_MESSAGE_WORDS = 6
+# "in me", "in or": words first; the state only when the question is about a state.
+CODES_THAT_ARE_WORDS = frozenset({"HI", "IN", "ME", "OK", "OR"})
+# "and in md?", "what about in hi": short enough to be about the state alone.
+SHORT_FOLLOW_UP_WORDS = 4
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -88,7 +106,12 @@ class StateQuestionRouter(ConfiguredComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
+            add_trailing_state_code(message)
             relabel_titles(message)
+            if credential_question(message) and message.get(RESPONSE_SELECTOR):
+                # "what is an A.P. in florida": the titles answer (ranked already), not the state.
+                override_intent(message, FAQ_INTENT)
+                continue
             intent = route(message)
             if intent is not None:
                 override_intent(message, intent)
@@ -114,6 +137,40 @@ def relabel_titles(message: Message) -> None:
     ]
     if relabelled != entities:
         message.set(ENTITIES, relabelled, add_to_output=True)
+
+
+def add_trailing_state_code(message: Message) -> None:
+    """A question closing on a code the entity ruler leaves alone because it is also a word or
+    a title ("is dry needling legal in md", "acupuncture rules in ok?", "and in hi?", "what
+    does DOM mean in nm") gets that state; whatever else was found on the code ("md": a
+    physician) gives way. Codes that are everyday words need a question about a state."""
+    text = message.get(TEXT)
+    entities = message.get(ENTITIES) or []
+    if not isinstance(text, str) or text.startswith("/"):
+        return
+    if any(entity.get("entity") == "us_state" for entity in entities):
+        return
+    found = trailing_state_code(text)
+    if found is None:
+        return
+    code, start, end = found
+    words = _WORD.findall(text.lower())
+    about_a_state = (
+        LEGAL_WORDS.intersection(words)
+        or _WHO_CAN.search(text.lower())
+        or len(words) <= SHORT_FOLLOW_UP_WORDS
+    )
+    if code in CODES_THAT_ARE_WORDS and not about_a_state:
+        return
+    kept = [e for e in entities if not (int(e.get("start", -1)) < end and int(e.get("end", -1)) > start)]
+    state = {
+        "entity": "us_state",
+        "value": code,
+        "start": start,
+        "end": end,
+        "extractor": "StateQuestionRouter",
+    }
+    message.set(ENTITIES, sorted([*kept, state], key=lambda e: int(e.get("start", -1))), add_to_output=True)
 
 
 def route(message: Message) -> str | None:

@@ -20,6 +20,7 @@ STATES = load_states()
 NAMES = [(state.name, state.code) for state in STATES]
 CODES = [(state.code, state.code) for state in STATES]
 ABBREVIATIONS = [(abbreviation, state.code) for state in STATES for abbreviation in state.abbreviations]
+OTHER_NAMES = [(name, state.code) for state in STATES for name in state.other_names]
 
 
 def parse(spacy_pipeline, text: str) -> dict[str, Any]:
@@ -120,3 +121,12 @@ def test_words_and_places_that_are_not_states(spacy_pipeline, text):
 )
 def test_a_state_ruled_out_is_not_the_one_asked_about(spacy_pipeline, text, code):
     assert state_in_message(parse(spacy_pipeline, text)) == code
+
+
+@pytest.mark.parametrize(("name", "code"), OTHER_NAMES, ids=[n for n, _ in OTHER_NAMES])
+def test_nicknames_and_cities_name_their_state(spacy_pipeline, name, code):
+    """ "dry needling in the lone star state", "i live in honolulu": the state they stand for."""
+    assert state_in_message(parse(spacy_pipeline, f"can a PT do dry needling in the {name}?")) == code
+    assert (
+        state_in_message(parse(spacy_pipeline, f"i live in {name.lower()}, is acupuncture licensed")) == code
+    )

@@ -43,7 +43,7 @@ def test_every_state_name_and_code_round_trips():
     for state in states:
         assert normalize_state(state.name) == state.code
         assert normalize_state(state.code) == state.code
-        for abbreviation in state.abbreviations:
+        for abbreviation in (*state.abbreviations, *state.other_names):
             assert normalize_state(abbreviation) == state.code, abbreviation
 
 

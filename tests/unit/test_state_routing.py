@@ -62,6 +62,59 @@ def test_other_questions_are_left_alone(spacy_pipeline, text, intent):
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "state"),
+    [
+        # A code that is a title or a word elsewhere, closing a legality question.
+        ("is dry needling legal in md", "ask_dry_needling_legality", "MD"),
+        ("acupuncture license requirements in de?", "ask_acupuncture_licensure", "DE"),
+        ("acupuncture rules in ok", "ask_acupuncture_licensure", "OK"),
+        ("is dry needling allowed in hi for physical therapists", "ask_dry_needling_legality", "HI"),
+        ("and in me?", "inform_state", "ME"),
+    ],
+)
+def test_a_code_closing_a_state_question_is_the_state(spacy_pipeline, text, intent, state):
+    message = parsed(spacy_pipeline, text)
+    StateQuestionRouter({}).process([message])
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "us_state"] == [state]
+    # "md" is no longer also a physician.
+    assert state.lower() not in [
+        e["value"].lower() for e in message.get("entities") if e["entity"] == "practitioner"
+    ]
+    assert message.get("intent")["name"] == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can they put the needles in me if i am on blood thinners, is that allowed",
+        "how many sessions do i need in or around my neck",
+        "does it hurt",
+    ],
+)
+def test_words_after_in_are_not_codes_elsewhere(spacy_pipeline, text):
+    message = parsed(spacy_pipeline, text)
+    StateQuestionRouter({}).process([message])
+    assert [e for e in message.get("entities") if e["entity"] == "us_state"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("can nurses do acupuncture in ny", "ask_acupuncture_licensure"),
+        ("dry needling by massage therapists in florida?", "ask_dry_needling_legality"),
+        ("may chiropractors dry needle in iowa", "ask_dry_needling_legality"),
+        ("who can do acupuncture in wisco", "ask_acupuncture_licensure"),
+        ("can an MD do acupuncture in the buckeye state", "ask_acupuncture_licensure"),
+        ("i live in honolulu can my pt do dry needling", "ask_dry_needling_legality"),
+    ],
+)
+def test_professions_nicknames_and_cities(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text, "faq")
+    StateQuestionRouter({}).process([message])
+    assert message.get("intent")["name"] == intent
+
+
+@pytest.mark.parametrize(
     ("text", "intent"),
     [
         ("can a PT do dry needling there", "ask_dry_needling_legality"),
@@ -209,3 +262,22 @@ def test_other_messages_keep_their_intent(spacy_pipeline, text, intent):
     message = parsed(spacy_pipeline, text, intent)
     LicenceNumberRouter({}).process([message])
     assert message.get("intent") == {"name": intent, "confidence": 0.4}
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "inform_state"])
+def test_what_a_title_in_a_state_means_is_the_titles_faq(spacy_pipeline, intent):
+    message = parsed(spacy_pipeline, "what is an A.P. in florida", intent)
+    message.set(
+        "response_selector", {"faq": {"ranking": [{"intent_response_key": "faq/cac_and_other_titles"}]}}
+    )
+    StateQuestionRouter({}).process([message])
+    assert message.get("intent") == {"name": "faq", "confidence": 1.0}
+
+
+def test_a_title_with_a_legality_question_is_still_about_the_state(spacy_pipeline):
+    message = parsed(spacy_pipeline, "is an A.P. licensed in florida", "ask_acupuncture_licensure")
+    message.set(
+        "response_selector", {"faq": {"ranking": [{"intent_response_key": "faq/cac_and_other_titles"}]}}
+    )
+    StateQuestionRouter({}).process([message])
+    assert message.get("intent")["name"] == "ask_acupuncture_licensure"
