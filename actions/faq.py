@@ -18,14 +18,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, intent_name, run_blocking
-from actions.rendering import CHOOSE_TOPIC_INTENT, faq_short_first, format_date, topic_button
+from actions.legal_answers import place
+from actions.rendering import (
+    CHOOSE_TOPIC_INTENT,
+    faq_short_first,
+    format_date,
+    state_question_button,
+    topic_button,
+)
 from actions.safety.notice import first_answer_notes
 from actions.settings import SafetySettings, Settings, get_settings
 from actions.states import STATE_SLOT, entity_mentions
 from actions.store.evidence_repository import TREATMENT_LABELS
 from actions.store.faq_repository import FaqRepository, sql_faq_repository
 from actions.store.records import FaqAnswer
-from lexicon import load_conditions, load_treatments, normalize_term
+from lexicon import load_conditions, load_treatments, normalize_term, state_name
 
 RepositoryFactory = Callable[[], AbstractContextManager[FaqRepository]]
 
@@ -102,6 +109,29 @@ def choice_buttons(choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     buttons = [topic_button(title, key) for key, title in choices]
     buttons.append({"title": "Something else", "payload": "/something_else"})
     return buttons
+
+
+# General answers about titles, who may practise and checking a licence: asked about one
+# state ("what is a DOM in new mexico"), they offer that state's own legal answer with one tap.
+STATE_DETAIL_QUESTIONS = {
+    "credential_titles": ("ask_acupuncture_licensure", "Acupuncture licensing in {state}"),
+    "credential_check": ("ask_acupuncture_licensure", "Acupuncture licensing in {state}"),
+    ("acupuncture", "legal"): ("ask_acupuncture_licensure", "Acupuncture licensing in {state}"),
+    ("dry_needling", "legal"): ("ask_dry_needling_legality", "Dry needling in {state}"),
+}
+
+
+def state_detail_button(answer: FaqAnswer, state_code: str) -> dict[str, str] | None:
+    """The button to that state's legal answer, for answers listed above; else None."""
+    found = STATE_DETAIL_QUESTIONS.get(answer.aspect) or STATE_DETAIL_QUESTIONS.get(
+        (answer.treatment, answer.aspect)
+    )
+    if found is None:
+        return None
+    intent, title = found
+    return state_question_button(
+        title.format(state=place(state_code, state_name(state_code))), intent, state_code
+    )
 
 
 # Question types whose answers are about two treatments ("dry needling vs acupuncture",
@@ -200,7 +230,12 @@ class ActionAnswerFaq(Action):
         # for the next state question, as a legal answer's is.
         states = {mention.code for mention in entity_mentions(message)}
         if len(states) == 1:
-            events.append(SlotSet(STATE_SLOT, next(iter(states))))
+            state = next(iter(states))
+            events.append(SlotSet(STATE_SLOT, state))
+            button = state_detail_button(answer, state)
+            if button is not None:
+                where = place(state, state_name(state))
+                dispatcher.utter_message(text=f"The rules differ by state. For {where}:", buttons=[button])
         events += first_answer_notes(dispatcher, tracker, self._safety_settings)
         if self.settings.staff_inspector:
             dispatcher.utter_message(text=self._inspection(answer, plan.ranking))

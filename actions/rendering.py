@@ -44,6 +44,11 @@ def topic_button(title: str, topic_key: str) -> dict[str, str]:
     return {"title": title, "payload": f"/{CHOOSE_TOPIC_INTENT}{json.dumps({'topic_key': topic_key})}"}
 
 
+def state_question_button(title: str, intent: str, state_code: str) -> dict[str, str]:
+    """A button that asks a legality question (``intent``) about one state when tapped."""
+    return {"title": title, "payload": f"/{intent}{json.dumps({'us_state': state_code})}"}
+
+
 def format_date(value: date) -> str:
     """'21 November 2026': unambiguous for readers in any country."""
     return f"{value.day} {value.strftime('%B %Y')}"

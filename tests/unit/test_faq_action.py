@@ -451,3 +451,71 @@ def pair_action(settings, answers) -> ActionAnswerFaq:
         settings=settings,
         safety_settings=SAFETY,
     )
+
+
+TITLES = make_answer("cac_and_other_titles", "general", "credential_titles")
+DRY_NEEDLING_WHO = make_answer("dry_needling_who_may_practise", "dry_needling", "legal")
+
+
+@pytest.mark.parametrize(
+    ("answer", "text", "state", "button"),
+    [
+        # "what is a DOM in new mexico": the titles answer, then New Mexico's own row one tap away.
+        (
+            TITLES,
+            "what is a DOM in new mexico",
+            ("new mexico", "NM"),
+            {
+                "title": "Acupuncture licensing in New Mexico",
+                "payload": '/ask_acupuncture_licensure{"us_state": "NM"}',
+            },
+        ),
+        (
+            DRY_NEEDLING_WHO,
+            "who else can dry needle in dc",
+            ("dc", "DC"),
+            {
+                "title": "Dry needling in the District of Columbia",
+                "payload": '/ask_dry_needling_legality{"us_state": "DC"}',
+            },
+        ),
+    ],
+)
+def test_a_general_legal_answer_asked_about_one_state_offers_that_states_answer(
+    settings, answer, text, state, button
+):
+    name, code = state
+    start = text.index(name)
+    tracker = make_tracker(
+        faq_message(
+            [(answer.key, 0.95)],
+            text=text,
+            entities=[{"entity": "us_state", "value": name, "start": start, "end": start + len(name)}],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
+    )
+
+    messages, events = run_action(pair_action(settings, (answer,)), tracker)
+
+    where = "the District of Columbia" if code == "DC" else "New Mexico"
+    assert messages == [
+        *answer_messages(faq_short_first(answer)),
+        text_message(f"The rules differ by state. For {where}:", buttons=[button]),
+    ]
+    context = [SlotSet("treatment_context", answer.treatment)] if answer.treatment != "general" else []
+    assert events == [SlotSet("last_topic", answer.key), *context, SlotSet("us_state", code)]
+
+
+def test_other_answers_asked_about_a_state_offer_nothing_more(settings):
+    tracker = make_tracker(
+        faq_message(
+            [("insurance_coverage", 0.95)],
+            text="is it covered in ohio",
+            entities=[{"entity": "us_state", "value": "ohio", "start": 17, "end": 21}],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True},
+    )
+
+    messages, _ = run_action(pair_action(settings, FAKE_ANSWERS), tracker)
+
+    assert messages == answer_messages(faq_short_first(ANSWERS["insurance_coverage"]))
