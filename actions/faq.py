@@ -324,3 +324,47 @@ class ActionAnswerFaq(Action):
         parts.append(f"source={answer.sources[0].url if answer.sources else 'none'}")
         parts.append(f"reviewed={format_date(answer.reviewed_on)}")
         return " | ".join(parts)
+
+
+# A follow-up the intent classifier was unsure of is this short at most ("would it clash with
+# my other meds", "can MDs do it?"); longer unclear messages are asked again.
+FOLLOW_UP_MAX_WORDS = 8
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def best_intent_before_fallback(message: dict[str, Any]) -> str | None:
+    """What the intent classifier ranked first, the fallback classifier's own label aside."""
+    ranking = [item for item in message.get("intent_ranking") or [] if item.get("name") != FALLBACK_INTENT]
+    return str(ranking[0].get("name")) if ranking else None
+
+
+class ActionAnswerUnclear(Action):
+    """A message the classifier was unsure of (``nlu_fallback``). Right after an FAQ answer, a
+    short follow-up that it still thought an FAQ question, with the topic classifier's ranking,
+    is answered as one (about the conversation's treatment, with the FAQ action's own gates:
+    an answer, "Did you mean" or a request to rephrase). Anything else is asked again."""
+
+    def __init__(self, faq: ActionAnswerFaq | None = None) -> None:
+        self._faq = faq or ActionAnswerFaq()
+
+    def name(self) -> str:
+        return "action_answer_unclear"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        message = tracker.latest_message or {}
+        if self.follow_up(tracker, message):
+            return await self._faq.answer(dispatcher, tracker, message)
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
+
+    @staticmethod
+    def follow_up(tracker: Tracker, message: dict[str, Any]) -> bool:
+        """Whether ``message`` is a short FAQ follow-up in a conversation with an FAQ answer."""
+        return (
+            bool(tracker.get_slot("last_topic"))
+            and len(str(message.get("text") or "").split()) <= FOLLOW_UP_MAX_WORDS
+            and best_intent_before_fallback(message) == "faq"
+            and bool(ranked_topics(message))
+        )

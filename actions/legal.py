@@ -48,7 +48,7 @@ from actions.legal_answers import (
     list_kind,
     place,
 )
-from actions.rendering import ShortFirstAnswer
+from actions.rendering import ShortFirstAnswer, topic_button
 from actions.safety import SafetySettings, first_answer_notes
 from actions.states import (
     STATE_SLOT,
@@ -59,7 +59,7 @@ from actions.states import (
 )
 from actions.store.legal_data import max_age_months
 from actions.store.legal_repository import LegalRepository, sql_legal_repository
-from lexicon import load_practitioners, load_states, load_treatments, normalize_term
+from lexicon import load_practitioners, load_states, load_treatments, normalize_term, refers_to_a_named_state
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,8 @@ LIST_INTENT = "ask_legal_state_list"
 INFORM_STATE_INTENT = "inform_state"
 QUESTION_INTENTS = {DRY_NEEDLING_INTENT: DRY_NEEDLING, ACUPUNCTURE_INTENT: ACUPUNCTURE}
 INFORM_TREATMENT_INTENT = "inform_treatment"
+# The FAQ answer on practitioners' titles, offered after a state's licensing answer.
+TITLES_TOPIC = "cac_and_other_titles"
 # While the bot waits for a state, these replies count as a (failed) attempt at one...
 ANSWER_INTENTS = frozenset({INFORM_STATE_INTENT, "nlu_fallback", "out_of_scope", "nonsense"})
 # ... and these mean "never mind" (goodbye has its own rule).
@@ -118,6 +120,9 @@ def read_state_reply(tracker: Tracker) -> tuple[str | None, str]:
     message = tracker.latest_message
     asking = _asking_for_state(tracker)
     code = state_in_reply(message) if asking or intent == INFORM_STATE_INTENT else state_in_message(message)
+    if not code and refers_to_a_named_state(str(message.get("text") or "")):
+        # "can chiros do it there", "who licenses them there": the state named before.
+        code = tracker.get_slot(STATE_SLOT)
     if code:
         return code, "found"
     if asking and intent in CANCEL_INTENTS:
@@ -127,6 +132,12 @@ def read_state_reply(tracker: Tracker) -> tuple[str | None, str]:
     if intent == INFORM_STATE_INTENT or (asking and intent in ANSWER_INTENTS):
         return None, "failed"
     return None, "none"
+
+
+def practitioner_named(tracker: Tracker) -> str | None:
+    """The profession the latest message names ("PT", "chiros"), as its lexicon key."""
+    named = (normalize_term(v, load_practitioners()) for v in latest_entity_values(tracker, "practitioner"))
+    return next((key for key in named if key), None)
 
 
 def question_events(tracker: Tracker) -> list[dict[str, Any]]:
@@ -142,22 +153,17 @@ def question_events(tracker: Tracker) -> list[dict[str, Any]]:
     switches_treatment = (
         intent == INFORM_TREATMENT_INTENT and len(treatments) == 1 and treatments <= TOPIC_OF_TREATMENT.keys()
     )
+    if intent == INFORM_STATE_INTENT and practitioner_named(tracker):
+        # "can chiros do it there", "what about athletic trainers in ohio": the same question,
+        # about the profession just named.
+        return [SlotSet(PRACTITIONER_SLOT, practitioner_named(tracker))]
     if intent not in QUESTION_INTENTS and not switches_treatment:
         return []
     topic = QUESTION_INTENTS.get(intent, "")
     if len(treatments) == 1:
         treatment = next(iter(treatments))
         topic = TOPIC_OF_TREATMENT.get(treatment, treatment)
-    practitioner = next(
-        (
-            key
-            for key in (
-                normalize_term(v, load_practitioners()) for v in latest_entity_values(tracker, "practitioner")
-            )
-            if key
-        ),
-        None,
-    )
+    practitioner = practitioner_named(tracker)
     if topic != DRY_NEEDLING:
         practitioner = None  # "does Ohio license acupuncturists?" is not about a profession dry needling
     return [SlotSet(QUESTION_SLOT, topic), SlotSet(PRACTITIONER_SLOT, practitioner)]
@@ -345,6 +351,12 @@ class ActionAnswerLegal(Action):
             )
             return []
         answer.send(dispatcher)
+        if topic == ACUPUNCTURE and latest_entity_values(tracker, "credential"):
+            # "what is a DOM in new mexico": the state's title above; what titles mean, one tap away.
+            dispatcher.utter_message(
+                text="Titles and letters differ from state to state:",
+                buttons=[topic_button("What acupuncture titles mean", TITLES_TOPIC)],
+            )
         events: list[dict[str, Any]] = [
             SlotSet(QUESTION_SLOT, topic),
             SlotSet("treatment_context", topic),

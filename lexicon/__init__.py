@@ -245,3 +245,15 @@ def trailing_state_code(text: str) -> tuple[str, int, int] | None:
     if code not in {state.code for state in load_states()}:
         return None
     return code, match.start(1), match.end(1)
+
+
+# "can a PT do it there", "who licenses them there anyway", "same state?": the state already
+# named in the conversation. "there" at the end, or closing a clause ("acupuncture there, who").
+_STATE_REFERENCE = re.compile(
+    r"\b(?:there|that state|same state|this state)(?:\s+(?:anyway|too|as well|then))?\s*(?:[?.!]*\s*$|[,;])"
+)
+
+
+def refers_to_a_named_state(text: str) -> bool:
+    """Whether ``text`` refers to a state named earlier instead of naming one (see above)."""
+    return bool(_STATE_REFERENCE.search(text.lower()))

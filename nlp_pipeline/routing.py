@@ -13,8 +13,9 @@ the words of a legality question, so this component decides:
 - a short message that is little more than a state ("south carolina too?"): ``inform_state``.
 
 A question closing on a code that is also a word or a title ("legal in md", "rules in ok?") is
-about that state. A question about what a title means ("what is an A.P. in florida") is the
-titles FAQ, not the state's legality answer.
+about that state. A question about a title in a state ("what is an A.P. in florida", "is DOM a
+real title in new mexico") gets the state's licensing answer, which names the state's title;
+without a state ("DOM??") it is the titles FAQ.
 
 A message ending in "there" or "that state" refers to the state already named ("can a PT do
 dry needling there"): the state form then completes with the remembered state.
@@ -42,6 +43,7 @@ from lexicon import (
     load_practitioners,
     load_treatments,
     normalize_term,
+    refers_to_a_named_state,
     state_code_is_a_title,
     trailing_state_code,
 )
@@ -88,10 +90,6 @@ _WHO_CAN = re.compile(
     r"|pts|physical therapists|physios|athletic trainers|massage therapists|acupuncturists|trainers|ots)\b"
     r"|\bwho(?:'s| is| are)? (?:can|may|could|does|do|gets to|is allowed to|are allowed to|allowed to)\b"
 )
-# "there" at the end, or closing a clause ("acupuncture there, who does it"): the state named before.
-_STATE_REFERENCE = re.compile(
-    r"\b(?:there|that state|same state|this state)(?:\s+(?:anyway|too|as well|then))?\s*(?:[?.!]*\s*$|[,;])"
-)
 SHORT_MESSAGE_WORDS = 6
 # "in me", "in or": words first; the state only when the question is about a state.
 CODES_THAT_ARE_WORDS = frozenset({"HI", "IN", "ME", "OK", "OR"})
@@ -108,8 +106,8 @@ class StateQuestionRouter(ConfiguredComponent):
         for message in messages:
             add_trailing_state_code(message)
             relabel_titles(message)
-            if credential_question(message) and message.get(RESPONSE_SELECTOR):
-                # "what is an A.P. in florida": the titles answer (ranked already), not the state.
+            if credential_question(message) and message.get(RESPONSE_SELECTOR) and not names_a_state(message):
+                # "DOM??", "what does that L.Ac. mean": the titles answer (ranked already).
                 override_intent(message, FAQ_INTENT)
                 continue
             intent = route(message)
@@ -137,6 +135,14 @@ def relabel_titles(message: Message) -> None:
     ]
     if relabelled != entities:
         message.set(ENTITIES, relabelled, add_to_output=True)
+
+
+def names_a_state(message: Message) -> bool:
+    """Whether the message names a state, or refers to the one named before ("there")."""
+    text = message.get(TEXT)
+    return any(e.get("entity") == "us_state" for e in message.get(ENTITIES) or []) or (
+        isinstance(text, str) and refers_to_a_named_state(text)
+    )
 
 
 def add_trailing_state_code(message: Message) -> None:
@@ -181,9 +187,9 @@ def route(message: Message) -> str | None:
     entities = message.get(ENTITIES) or []
     kinds = {str(entity.get("entity")) for entity in entities}
     # "can a PT do dry needling there", "same state?": the state already named.
-    if _STATE_REFERENCE.search(text.lower()):
+    if refers_to_a_named_state(text):
         kinds.add("us_state")
-    if "us_state" not in kinds or "credential" in kinds:
+    if "us_state" not in kinds:
         return None
     named = (
         normalize_term(str(e.get("value")), load_treatments())
@@ -199,6 +205,10 @@ def route(message: Message) -> str | None:
         return INFORM_STATE_INTENT
     if intent in KEEP_INTENTS:
         return None
+    if title_in_a_state(text, kinds, words):
+        # "what is a DOM in new mexico", "is 'acupuncture physician' a real title in florida": the
+        # state's licensing answer names its title (the legal action offers what titles mean).
+        return None if "dry_needling" in treatments else ACUPUNCTURE_INTENT
     if TITLE_WORDS.intersection(words):
         return None
     if LEGAL_WORDS.intersection(words) or _WHO_CAN.search(text.lower()):
@@ -213,6 +223,21 @@ def route(message: Message) -> str | None:
         # "dry needling NY physical therapist", "sc dry needling pt": a state, dry needling and a profession.
         return DRY_NEEDLING_INTENT
     return None
+
+
+_ACUPUNCTURE_TITLE = re.compile(r"acupuncturist|\btitles?\b|\bcalls? (?:him|her|them)sel(?:f|ves)\b")
+
+
+def title_in_a_state(text: str, kinds: set[str], words: list[str]) -> bool:
+    """Whether a message that names a state asks about a practitioner's title or letters: a
+    credential named ("DOM", "L.Ac."), or title words about acupuncturists ("registered vs
+    licensed acupuncturist", "is that a real title")."""
+    if "credential" in kinds:
+        return True
+    title_words = TITLE_WORDS.intersection(words) or {"title", "titles", "called", "calls"}.intersection(
+        words
+    )
+    return bool(title_words) and bool(_ACUPUNCTURE_TITLE.search(text.lower()))
 
 
 # Words that say which legality question it is without naming the treatment: a dry needling

@@ -5,7 +5,7 @@ data or the answers, and is frozen. Every question (or conversation) goes throug
 REST channel as a new visitor; after each turn the tracker (HTTP API, with a token) says
 what the bot did:
 
-  faq:<key>                 action_answer_faq answered topic <key>
+  faq:<key>                 action_answer_faq (or action_answer_unclear) answered topic <key>
   unsure                    "Did you mean" choices
   legal:<question>:<state>  action_answer_legal, for dry_needling or acupuncture, in a state
   ask_state                 the bot asked which state
@@ -136,7 +136,7 @@ def outcome_of(
         return "ask_state"
     if EXPECTATION_ACTIONS & set(actions) or "expectations_form" in actions:
         return "expectations"
-    if "action_answer_faq" in actions:
+    if {"action_answer_faq", "action_answer_unclear"} & set(actions):
         if slots.get("last_topic"):
             return f"faq:{slots['last_topic']}"
         if any("choose_topic" in str(b.get("payload")) for r in replies for b in r.get("buttons") or []):

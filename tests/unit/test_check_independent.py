@@ -35,6 +35,9 @@ def events(*actions: str, **slots: str) -> list[dict]:
         (events("action_red_flag_triage"), [], "safety"),
         (events("action_reply_other_language"), [], "other:action_reply_other_language"),
         (events("utter_ask_rephrase"), [], "none"),
+        # An unclear short follow-up answered from the conversation, or asked again.
+        (events("action_answer_unclear", last_topic="cost"), [], "faq:cost"),
+        (events("action_answer_unclear"), [], "none"),
     ],
 )
 def test_outcome_of_a_turn(turn_events, replies, outcome):

@@ -10,7 +10,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy.exc import OperationalError
 
-from actions.faq import ActionAnswerFaq, RankedTopic, choice_buttons, follow_up_ranking, ranked_topics
+from actions.faq import (
+    ActionAnswerFaq,
+    ActionAnswerUnclear,
+    RankedTopic,
+    choice_buttons,
+    follow_up_ranking,
+    ranked_topics,
+)
 from actions.rendering import DISCLAIMER, faq_short_first
 from actions.safety.notice import privacy_notice
 from actions.store.faq_repository import InMemoryFaqRepository
@@ -519,3 +526,62 @@ def test_other_answers_asked_about_a_state_offer_nothing_more(settings):
     messages, _ = run_action(pair_action(settings, FAKE_ANSWERS), tracker)
 
     assert messages == answer_messages(faq_short_first(ANSWERS["insurance_coverage"]))
+
+
+def unclear_message(text: str, ranking: list[tuple[str, float]], best_intent: str = "faq") -> dict:
+    """What nlu_fallback's parse data looks like: the fallback first, then the classifier's ranking."""
+    message = faq_message(ranking, text=text, intent="nlu_fallback")
+    message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": best_intent, "confidence": 0.55},
+        {"name": "ask_not_covered_yet", "confidence": 0.4},
+    ]
+    return message
+
+
+def test_an_unclear_short_follow_up_after_an_faq_answer_is_answered_in_context(action):
+    # "does dry needling hurt?" -> "would it clash with my meds": the classifier was unsure,
+    # but still thought it an FAQ question; the FAQ action answers it (its own gates apply).
+    tracker = make_tracker(
+        unclear_message("would it clash with my meds", [("acupuncture_side_effects", 0.9)]),
+        slots={
+            "last_topic": "dry_needling_what_is",
+            "treatment_context": "dry_needling",
+            "disclaimer_shown": True,
+            "privacy_notice_shown": True,
+        },
+    )
+
+    messages, events = run_action(ActionAnswerUnclear(action), tracker)
+
+    assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_side_effects"]))
+    assert events == [
+        SlotSet("last_topic", "dry_needling_side_effects"),
+        SlotSet("treatment_context", "dry_needling"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "best_intent", "slots"),
+    [
+        # No FAQ answer before it: nothing to follow up.
+        ("would it clash with my meds", "faq", {}),
+        # The classifier's best guess was not an FAQ question.
+        ("would it clash with my meds", "ask_not_covered_yet", {"last_topic": "acupuncture_what_is"}),
+        # Too long to be a follow-up.
+        (
+            "so my sister in law said that her cousin had it done and then something odd happened later on",
+            "faq",
+            {"last_topic": "acupuncture_what_is"},
+        ),
+    ],
+)
+def test_other_unclear_messages_are_asked_again(action, text, best_intent, slots):
+    tracker = make_tracker(
+        unclear_message(text, [("acupuncture_side_effects", 0.9)], best_intent), slots=slots
+    )
+
+    messages, events = run_action(ActionAnswerUnclear(action), tracker)
+
+    assert messages == [response_message("utter_ask_rephrase")]
+    assert events == []

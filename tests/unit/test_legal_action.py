@@ -200,6 +200,31 @@ def test_a_treatment_named_after_a_legal_answer_switches_the_question_and_keeps_
     assert events == [SlotSet("legal_question", "dry_needling"), SlotSet("legal_practitioner", None)]
 
 
+def test_there_is_the_state_named_before_and_a_profession_named_is_asked_about():
+    # "is dry needling legal in texas" -> "can chiros do it there": Texas, about chiropractors.
+    messages, events = run(
+        ValidateStateForm(),
+        tracker(
+            "can chiros do it there",
+            "inform_state",
+            [entity("practitioner", "chiros")],
+            slots={"us_state": "TX", "legal_question": "dry_needling"},
+        ),
+    )
+    assert messages == []
+    assert SlotSet("us_state", "TX") in events
+    assert SlotSet("legal_practitioner", "chiropractor") in events
+
+
+def test_there_without_a_state_named_before_asks_for_it():
+    messages, events = run(
+        ValidateStateForm(),
+        tracker("who licenses them there", "inform_state", [], slots={"legal_question": "acupuncture"}),
+    )
+    assert SlotSet("us_state", None) in events
+    assert len(messages) == 1
+
+
 def test_a_treatment_without_state_rules_leaves_the_question_alone():
     _, events = run(
         ValidateStateForm(),
@@ -421,6 +446,33 @@ def test_acupuncture_answer_exact_format():
         {"title": "Source A", "url": "https://example.org/a", "date": "source undated"}
     ]
     assert events[0] == SlotSet("legal_question", "acupuncture")
+
+
+def test_a_title_asked_about_in_a_state_gets_the_states_answer_then_what_titles_mean():
+    # "what is a DOM in ohio": the row names the state's title; the general titles answer is a tap away.
+    action = answer_action(acupuncture=(FAKE_OHIO_ACUPUNCTURE,))
+    slots = {
+        "us_state": "OH",
+        "legal_question": "acupuncture",
+        "legal_note_shown": True,
+        "privacy_notice_shown": True,
+    }
+    messages, _ = run(
+        action,
+        tracker("what is a DOM in ohio", "ask_acupuncture_licensure", [entity("credential", "DOM")], slots),
+    )
+    assert messages[0]["text"].startswith("Yes — Ohio licenses acupuncturists")
+    assert messages[2]["text"] == "Titles and letters differ from state to state:"
+    assert messages[2]["buttons"] == [
+        {
+            "title": "What acupuncture titles mean",
+            "payload": '/choose_topic{"topic_key": "cac_and_other_titles"}',
+        }
+    ]
+    assert len(messages) == 3
+
+    plain, _ = run(action, tracker("is acupuncture licensed in ohio", "ask_acupuncture_licensure", [], slots))
+    assert len(plain) == 2
 
 
 def test_stale_rows_say_they_may_be_out_of_date():

@@ -49,7 +49,6 @@ def test_state_questions_are_routed(spacy_pipeline, text, intent):
     ("text", "intent"),
     [
         ("how many sessions of dry needling do people usually need in texas", "faq"),
-        ("what is a DOM in florida, saw it on a sign", "faq"),
         ("is Jane Doe licensed in Texas?", "check_licence"),
         ("what is dry needling", "faq"),
         ('/choose_topic{"topic_key": "cost"}', "choose_topic"),
@@ -151,10 +150,23 @@ def test_a_legality_question_that_says_which_keeps_its_intent(spacy_pipeline, te
     assert message.get("intent") == {"name": intent, "confidence": 0.4}
 
 
-def test_titles_by_state_are_not_legal_questions(spacy_pipeline):
-    message = parsed(
-        spacy_pipeline, "registered acupuncturist michigan vs licensed, whats the difference", "faq"
-    )
+@pytest.mark.parametrize(
+    "text",
+    [
+        "registered acupuncturist michigan vs licensed, whats the difference",
+        "what is a DOM in florida, saw it on a sign",
+        "is acupuncture physician a real title in florida or made up",
+    ],
+)
+def test_titles_by_state_get_the_states_licensing_answer(spacy_pipeline, text):
+    # The state's row names its title; the legal action offers what titles mean.
+    message = parsed(spacy_pipeline, text, "faq")
+    StateQuestionRouter({}).process([message])
+    assert message.get("intent") == {"name": "ask_acupuncture_licensure", "confidence": 1.0}
+
+
+def test_a_title_with_dry_needling_in_a_state_is_left_to_the_classifier(spacy_pipeline):
+    message = parsed(spacy_pipeline, "can an L.Ac. do dry needling in ohio, what title", "faq")
     StateQuestionRouter({}).process([message])
     assert message.get("intent") == {"name": "faq", "confidence": 0.4}
 
@@ -264,14 +276,24 @@ def test_other_messages_keep_their_intent(spacy_pipeline, text, intent):
     assert message.get("intent") == {"name": intent, "confidence": 0.4}
 
 
-@pytest.mark.parametrize("intent", ["nlu_fallback", "inform_state"])
-def test_what_a_title_in_a_state_means_is_the_titles_faq(spacy_pipeline, intent):
-    message = parsed(spacy_pipeline, "what is an A.P. in florida", intent)
+@pytest.mark.parametrize(
+    ("text", "intent", "routed"),
+    [
+        ("DOM?? what is that", "nlu_fallback", "faq"),
+        ("what does that L.Ac. mean", "inform_state", "faq"),
+        ("what is an A.P. in florida", "nlu_fallback", "ask_acupuncture_licensure"),
+        ("what is an A.P. in florida", "inform_state", "ask_acupuncture_licensure"),
+    ],
+)
+def test_what_a_title_means_is_the_titles_faq_or_with_a_state_the_states_answer(
+    spacy_pipeline, text, intent, routed
+):
+    message = parsed(spacy_pipeline, text, intent)
     message.set(
         "response_selector", {"faq": {"ranking": [{"intent_response_key": "faq/cac_and_other_titles"}]}}
     )
     StateQuestionRouter({}).process([message])
-    assert message.get("intent") == {"name": "faq", "confidence": 1.0}
+    assert message.get("intent") == {"name": routed, "confidence": 1.0}
 
 
 def test_a_title_with_a_legality_question_is_still_about_the_state(spacy_pipeline):
