@@ -79,6 +79,10 @@ LIST_INTENT = "ask_legal_state_list"
 INFORM_STATE_INTENT = "inform_state"
 QUESTION_INTENTS = {DRY_NEEDLING_INTENT: DRY_NEEDLING, ACUPUNCTURE_INTENT: ACUPUNCTURE}
 INFORM_TREATMENT_INTENT = "inform_treatment"
+# Professions whose only needling is dry needling: a legality question about them is that one.
+DRY_NEEDLING_PROFESSIONS = frozenset(
+    {"physical_therapist", "physical_therapist_assistant", "athletic_trainer", "occupational_therapist"}
+)
 # The FAQ answer on practitioners' titles, offered after a state's licensing answer.
 TITLES_TOPIC = "cac_and_other_titles"
 # While the bot waits for a state, these replies count as a (failed) attempt at one...
@@ -215,6 +219,10 @@ def resolve_question(tracker: Tracker) -> tuple[str | None, bool]:
     context = tracker.get_slot("treatment_context")
     if context in TOPIC_OF_TREATMENT:
         return TOPIC_OF_TREATMENT[str(context)], False
+    if practitioner_named(tracker) in DRY_NEEDLING_PROFESSIONS:
+        # "my physio in oregon says they can start needling soon, is it allowed": PTs don't
+        # practise acupuncture; the question is theirs to dry needle.
+        return DRY_NEEDLING, True
     return _topic_of_faq(str(tracker.get_slot("last_topic") or "")), False
 
 

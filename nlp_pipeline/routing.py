@@ -106,8 +106,12 @@ class StateQuestionRouter(ConfiguredComponent):
         for message in messages:
             add_trailing_state_code(message)
             relabel_titles(message)
-            if credential_question(message) and message.get(RESPONSE_SELECTOR) and not names_a_state(message):
-                # "DOM??", "what does that L.Ac. mean": the titles answer (ranked already).
+            if (
+                credential_question(message)
+                and message.get(RESPONSE_SELECTOR)
+                and not (names_a_state(message) and title_in_a_state(str(message.get(TEXT)), {"credential"}))
+            ):
+                # "DOM??", "what is an A.P. in florida": the titles answer (ranked already).
                 override_intent(message, FAQ_INTENT)
                 continue
             intent = route(message)
@@ -205,10 +209,11 @@ def route(message: Message) -> str | None:
         return INFORM_STATE_INTENT
     if intent in KEEP_INTENTS:
         return None
-    if title_in_a_state(text, kinds, words):
-        # "what is a DOM in new mexico", "is 'acupuncture physician' a real title in florida": the
-        # state's licensing answer names its title (the legal action offers what titles mean).
-        return None if "dry_needling" in treatments else ACUPUNCTURE_INTENT
+    if "dry_needling" not in treatments and title_in_a_state(text, kinds):
+        # "is 'acupuncture physician' a real title in florida", "registered vs licensed in
+        # michigan": the state's licensing answer names its title (the legal action then
+        # offers what titles mean).
+        return ACUPUNCTURE_INTENT
     if TITLE_WORDS.intersection(words):
         return None
     if LEGAL_WORDS.intersection(words) or _WHO_CAN.search(text.lower()):
@@ -225,19 +230,42 @@ def route(message: Message) -> str | None:
     return None
 
 
-_ACUPUNCTURE_TITLE = re.compile(r"acupuncturist|\btitles?\b|\bcalls? (?:him|her|them)sel(?:f|ves)\b")
+_ACUPUNCTURE_TITLE = re.compile(
+    r"acupuncturist|\btitles?\b|\bcalls? (?:him|her|them)sel(?:f|ves)\b|\bboards?\b"
+)
+# Whether a title is the state's ("is 'acupuncture physician' a real title in florida", "is that
+# the right title here", "registered vs licensed in michigan"): the state's licensing answer.
+_STATE_TITLE_QUESTION = re.compile(
+    r"\b(?:real|legit|legitimate|right|proper|protected|actual|official|recogni[sz]ed|legal|allowed|valid)\b"
+    r"[^.?!]{0,25}\btitles?\b|\btitles?\b[^.?!]{0,20}\b(?:there|here|protected|legal|allowed)\b"
+    r"|\bvs\b|\bversus\b|\bdifferen"
+)
+# What letters mean ("what is a DOM", "AEMP, what does it mean", "is that an MD?"): the titles FAQ.
+_MEANING_QUESTION = re.compile(
+    r"\bwhat(?:'s|s)?\b|\bmeans?\b|\bmeaning\b|\bstands? for\b"
+    r"|\b(?:a|an) (?:md|medical doctor|real doctor|doctor)\b"
+)
 
 
-def title_in_a_state(text: str, kinds: set[str], words: list[str]) -> bool:
-    """Whether a message that names a state asks about a practitioner's title or letters: a
-    credential named ("DOM", "L.Ac."), or title words about acupuncturists ("registered vs
-    licensed acupuncturist", "is that a real title")."""
-    if "credential" in kinds:
+def asks_for_a_states_title(text: str) -> bool:
+    """Whether the message asks which title is the state's, or if one is (see above)."""
+    return bool(_STATE_TITLE_QUESTION.search(text.lower()))
+
+
+def title_in_a_state(text: str, kinds: set[str]) -> bool:
+    """Whether a message that names a state asks about the state's titles or licence: whether a
+    title is the state's, two titles compared, or a credential named with no question of what
+    it means ("do california acupuncturists take the nccaom boards"). What letters mean is the
+    titles FAQ (which then offers the state's answer), unless licensing is asked too."""
+    lowered = text.lower()
+    if not ("credential" in kinds or _ACUPUNCTURE_TITLE.search(lowered)):
+        return False
+    if asks_for_a_states_title(lowered):
         return True
-    title_words = TITLE_WORDS.intersection(words) or {"title", "titles", "called", "calls"}.intersection(
-        words
+    # "what does it take to be a licensed acupuncturist in north carolina": licensing, asked.
+    return "credential" in kinds and (
+        not _MEANING_QUESTION.search(lowered) or bool(LEGAL_WORDS.intersection(_WORD.findall(lowered)))
     )
-    return bool(title_words) and bool(_ACUPUNCTURE_TITLE.search(text.lower()))
 
 
 # Words that say which legality question it is without naming the treatment: a dry needling

@@ -19,6 +19,7 @@ from actions.legal import (
     ActionListLegalStates,
     ValidateStateForm,
     read_state_reply,
+    resolve_question,
     resolve_topic,
 )
 from actions.legal_answers import STATUS_WORDS, dates_lead, list_kind, place, source_date_phrase
@@ -223,6 +224,18 @@ def test_there_without_a_state_named_before_asks_for_it():
     )
     assert SlotSet("us_state", None) in events
     assert len(messages) == 1
+
+
+def test_a_legality_question_about_a_physio_naming_no_treatment_is_about_dry_needling():
+    # "my physio in portland oregon says they can start needling soon, is it allowed yet".
+    code_question = resolve_question(
+        tracker(
+            "my physio in oregon can start needling soon, allowed?",
+            "inform_state",
+            [entity("practitioner", "physio")],
+        )
+    )
+    assert code_question == ("dry_needling", True)
 
 
 def test_a_treatment_without_state_rules_leaves_the_question_alone():
