@@ -213,15 +213,23 @@ def normalize_term(text: str | None, terms: tuple[Term, ...]) -> str | None:
 _TITLE_BEFORE = re.compile(r"\b(?:a|an|my|your|his|her|their|our|the|this|that)\s+$", re.IGNORECASE)
 
 
-def state_code_is_a_title(text: str, start: int, end: int) -> bool:
-    """Whether the state found at ``text[start:end]`` is a practitioner's title here: the same
-    letters name a practitioner ("MD": Maryland or a medical doctor) and an article or a
-    possessive comes right before them ("an MD"; "in MD" stays Maryland)."""
-    if not 0 <= start < end <= len(text):
-        return False
-    if normalize_term(text[start:end], load_practitioners()) is None:
-        return False
-    return bool(_TITLE_BEFORE.search(text[:start]))
+# State codes that are also a credential's letters: "a CA" is a certified acupuncturist.
+CREDENTIAL_STATE_CODES = {"CA": "cac"}
+
+
+def state_code_title(text: str, start: int, end: int) -> str | None:
+    """What the state found at ``text[start:end]`` is instead, when it is a title here: the same
+    letters name a practitioner ("MD": Maryland or a medical doctor) or a credential ("CA":
+    California or a certified acupuncturist) and an article or a possessive comes right before
+    them ("an MD", "a CA"; "in MD" stays Maryland). "practitioner", "credential" or None."""
+    if not 0 <= start < end <= len(text) or not _TITLE_BEFORE.search(text[:start]):
+        return None
+    letters = text[start:end]
+    if normalize_term(letters, load_practitioners()) is not None:
+        return "practitioner"
+    if letters.upper() in CREDENTIAL_STATE_CODES:
+        return "credential"
+    return None
 
 
 # "is dry needling legal in md", "acupuncture license in de?": a two-letter code right after

@@ -44,7 +44,7 @@ from lexicon import (
     load_treatments,
     normalize_term,
     refers_to_a_named_state,
-    state_code_is_a_title,
+    state_code_title,
     trailing_state_code,
 )
 from lexicon.licence_numbers import find_licence_number
@@ -122,21 +122,20 @@ class StateQuestionRouter(ConfiguredComponent):
 
 
 def relabel_titles(message: Message) -> None:
-    """A state code that is a practitioner's title here ("can an MD do acupuncture") becomes
-    the practitioner entity, so neither this router nor the actions read it as a state."""
+    """A state code that is a title here ("can an MD do acupuncture", "a CA vs a licensed
+    acupuncturist") becomes the practitioner or credential entity, so neither this router nor
+    the actions read it as a state."""
     text = message.get(TEXT)
     entities = message.get(ENTITIES) or []
     if not isinstance(text, str) or not any(e.get("entity") == "us_state" for e in entities):
         return
-    relabelled = [
-        {**entity, "entity": "practitioner"}
-        if entity.get("entity") == "us_state"
-        and isinstance(entity.get("start"), int)
-        and isinstance(entity.get("end"), int)
-        and state_code_is_a_title(text, entity["start"], entity["end"])
-        else entity
-        for entity in entities
-    ]
+    relabelled = []
+    for entity in entities:
+        start, end = entity.get("start"), entity.get("end")
+        kind = None
+        if entity.get("entity") == "us_state" and isinstance(start, int) and isinstance(end, int):
+            kind = state_code_title(text, start, end)
+        relabelled.append({**entity, "entity": kind} if kind else entity)
     if relabelled != entities:
         message.set(ENTITIES, relabelled, add_to_output=True)
 

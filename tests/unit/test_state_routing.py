@@ -314,3 +314,17 @@ def test_a_title_with_a_legality_question_is_still_about_the_state(spacy_pipelin
     )
     StateQuestionRouter({}).process([message])
     assert message.get("intent")["name"] == "ask_acupuncture_licensure"
+
+
+def test_a_state_code_that_is_a_credential_is_the_credential(spacy_pipeline):
+    # "CA": California, or a certified acupuncturist after an article.
+    message = parsed(spacy_pipeline, "whats the difference between a CA and a licensed acupuncturist", "faq")
+    StateQuestionRouter({}).process([message])
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "credential"] == [
+        "CA",
+        "licensed acupuncturist",
+    ]
+    assert message.get("intent") == {"name": "faq", "confidence": 0.4}
+    message = parsed(spacy_pipeline, "is dry needling legal in CA", "faq")
+    StateQuestionRouter({}).process([message])
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "us_state"] == ["CA"]
