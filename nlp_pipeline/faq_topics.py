@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -47,7 +48,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from ruamel.yaml import YAML
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline, make_union
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 from nlp_pipeline.stored_model import StoredModelComponent
@@ -70,11 +71,93 @@ def question_types(content_dir: Path = CONTENT_DIR) -> dict[str, str]:
     return types
 
 
+class LeanTfidfVectorizer(TfidfVectorizer):
+    """scikit-learn's TF-IDF vectorizer (fitted as usual), with a lean ``transform`` for the one
+    message of a turn: the same n-gram counts, sublinear tf, idf weights and l2 norm, without
+    the per-call validation, the idf diagonal matrix built anew and the copies, which cost more
+    than the arithmetic on one short text. Other settings use scikit-learn's own transform."""
+
+    def transform(self, raw_documents: Any) -> sp.csr_matrix:
+        if not (self.use_idf and self.sublinear_tf and self.norm == "l2"):
+            return super().transform(raw_documents)
+        analyse, vocabulary, idf = self._lean_parts()
+        indptr = [0]
+        indices: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        for document in raw_documents:
+            counts: dict[int, int] = {}
+            for feature in analyse(document):
+                index = vocabulary.get(feature)
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
+            columns = np.array(sorted(counts), dtype=np.int32)
+            row = np.array([counts[column] for column in columns.tolist()], dtype=np.float64)
+            row = (np.log(row) + 1.0) * idf[columns]
+            norm = np.sqrt(np.dot(row, row))
+            if norm > 0:
+                row /= norm
+            indices.append(columns)
+            values.append(row)
+            indptr.append(indptr[-1] + len(columns))
+        return sp.csr_matrix(
+            (
+                np.concatenate(values) if values else np.zeros(0),
+                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+                np.array(indptr, dtype=np.int32),
+            ),
+            shape=(len(indptr) - 1, len(idf)),
+        )
+
+    def _lean_parts(self) -> tuple[Any, dict[str, int], np.ndarray]:
+        """The analyser, vocabulary and idf weights, read once after fitting or loading."""
+        parts = self.__dict__.get("_lean")
+        if parts is None:
+            parts = (self.build_analyzer(), self.vocabulary_, np.asarray(self.idf_, dtype=np.float64))
+            self.__dict__["_lean"] = parts
+        return parts
+
+    def fit(self, raw_documents: Any, y: Any = None) -> LeanTfidfVectorizer:
+        self.__dict__.pop("_lean", None)
+        super().fit(raw_documents, y)
+        return self
+
+    def fit_transform(self, raw_documents: Any, y: Any = None) -> Any:
+        self.__dict__.pop("_lean", None)
+        return super().fit_transform(raw_documents, y)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_lean", None)  # the analyser is rebuilt after loading
+        return state
+
+
+class LeanFeatureUnion(FeatureUnion):
+    """scikit-learn's feature union, transforming without joblib's dispatch (one message a turn):
+    the same matrices side by side."""
+
+    def transform(self, X: Any) -> Any:
+        if self.transformer_weights or any(
+            t in (None, "drop", "passthrough") for _, t in self.transformer_list
+        ):
+            return super().transform(X)
+        return sp.hstack([transformer.transform(X) for _, transformer in self.transformer_list]).tocsr()
+
+
 def text_features() -> FeatureUnion:
     """TF-IDF word 1-2 grams and character 2-5 grams (typos land near the right words)."""
-    return make_union(
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True, min_df=2),
+    return LeanFeatureUnion(
+        [
+            (
+                "words",
+                LeanTfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
+            ),
+            (
+                "characters",
+                LeanTfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True, min_df=2
+                ),
+            ),
+        ]
     )
 
 
@@ -88,6 +171,20 @@ class LinearClassifier(LogisticRegression):
         super().fit(X, y, sample_weight)
         self.coef_: np.ndarray = np.asfortranarray(getattr(self, "coef_"))  # noqa: B009 (untyped in sklearn)
         return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """As scikit-learn's multinomial ``predict_proba`` (a softmax of ``X @ coef_.T +
+        intercept_``), without its per-call validation; other settings use its own."""
+        classes = getattr(self, "classes_", None)
+        if classes is None or classes.size <= 2 or self.multi_class not in ("auto", "multinomial"):
+            return np.asarray(super().predict_proba(X))
+        if self.solver == "liblinear":
+            return np.asarray(super().predict_proba(X))
+        scores = np.asarray(X @ self.coef_.T) + getattr(self, "intercept_")  # noqa: B009
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
 
 
 def linear_classifier(regularisation: float, seed: int, class_weight: str | None = None) -> LinearClassifier:

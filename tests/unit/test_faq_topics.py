@@ -13,7 +13,9 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_union
 
 from actions.faq import ranked_topics
 from nlp_pipeline.faq_topics import (
@@ -261,6 +263,24 @@ def test_the_linear_classifier_keeps_logistic_regressions_probabilities_in_the_f
     # coef_.T is then row-major: scipy multiplies a message's sparse row by it without a copy.
     assert ours.coef_.flags["F_CONTIGUOUS"] and ours.coef_.T.flags["C_CONTIGUOUS"]
     asked = features.transform(["is it pricey", "does it sting much"])
-    assert np.array_equal(ours.predict_proba(asked), plain.predict_proba(asked))
+    assert np.allclose(ours.predict_proba(asked), plain.predict_proba(asked), rtol=1e-12, atol=1e-15)
     # It survives pickling in that layout (models are stored with joblib).
     assert pickle.loads(pickle.dumps(ours)).coef_.flags["F_CONTIGUOUS"]
+
+
+def test_the_lean_features_are_scikit_learns_features():
+    # The lean transform of one message (no per-call checks) gives scikit-learn's matrix.
+    texts = [text for texts in EXAMPLES.values() for text in texts]
+    ours = text_features().fit(texts)
+    plain = make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True, min_df=2),
+    ).fit(texts)
+    asked = ["is it pricey", "does it sting much", "DOES IT STING?? much much", "", "zzzz qqqq"]
+    mine, theirs = ours.transform(asked), plain.transform(asked)
+    assert mine.shape == theirs.shape
+    theirs = theirs.sorted_indices()  # the same entries; scikit-learn leaves them unsorted
+    assert np.array_equal(mine.indptr, theirs.indptr) and np.array_equal(mine.indices, theirs.indices)
+    assert np.allclose(mine.data, theirs.data, rtol=1e-12, atol=1e-15)
+    # Pickled (models are stored with joblib) and loaded, it still gives the same.
+    assert np.allclose(pickle.loads(pickle.dumps(ours)).transform(asked).toarray(), theirs.toarray())
