@@ -7,6 +7,7 @@ ranking and offers "Did you mean ..." buttons when the top answers are close.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, intent_name, run_blocking
+from actions.legal import ActionAnswerLegal
 from actions.legal_answers import place
 from actions.rendering import (
     CHOOSE_TOPIC_INTENT,
@@ -254,6 +256,9 @@ class ActionAnswerFaq(Action):
                 return FaqPlan(answer=repository.get(chosen))
             if not ranking:
                 return FaqPlan()
+            pair = self._pair_with_context(repository, ranking, mentioned, context)
+            if pair is not None:
+                return FaqPlan(answer=pair, ranking=ranking)
             # A follow-up ("and is it safe?") names no treatment: use the one in context.
             # A question naming exactly one treatment moves the answer to that treatment.
             target = next(iter(mentioned)) if len(mentioned) == 1 else None
@@ -288,6 +293,22 @@ class ActionAnswerFaq(Action):
                 ranking=ordered,
                 choices=[(key, titles[key]) for key in candidates if key in titles],
             )
+
+    @classmethod
+    def _pair_with_context(
+        cls, repository: FaqRepository, ranking: list[RankedTopic], mentioned: set[str], context: str | None
+    ) -> FaqAnswer | None:
+        """ "can i do it alongside acupuncture?" after Tui Na: naming a second treatment, the
+        answer about both (a comparison or combination among the first few ranked), if any."""
+        if not context or len(mentioned) != 1 or context in mentioned:
+            return None
+        named = next(iter(mentioned))
+        for topic in ranking[:MAX_CHOICES]:
+            if cls._pair_covers(repository, topic.key, named) and cls._pair_covers(
+                repository, topic.key, context
+            ):
+                return repository.get(topic.key)
+        return None
 
     @staticmethod
     def _pair_covers(repository: FaqRepository, key: str, treatment: str) -> bool:
@@ -338,14 +359,39 @@ def best_intent_before_fallback(message: dict[str, Any]) -> str | None:
     return str(ranking[0].get("name")) if ranking else None
 
 
+# "since when?", "when did that change?" right after a state's legal answer.
+_WHEN_QUESTION = re.compile(
+    r"^\W*(?:since when|when did (?:that|this|it)|when was (?:that|this)|how long has (?:that|this|it)"
+    r"|is (?:that|this) (?:new|recent))\b",
+    re.IGNORECASE,
+)
+LEGAL_ANSWER_ACTION = "action_answer_legal"
+
+
+def last_bot_action(tracker: Tracker) -> str | None:
+    """The last action before the latest user message (``action_listen`` aside)."""
+    seen_user = False
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return str(event.get("name"))
+    return None
+
+
 class ActionAnswerUnclear(Action):
     """A message the classifier was unsure of (``nlu_fallback``). Right after an FAQ answer, a
     short follow-up that it still thought an FAQ question, with the topic classifier's ranking,
     is answered as one (about the conversation's treatment, with the FAQ action's own gates:
-    an answer, "Did you mean" or a request to rephrase). Anything else is asked again."""
+    an answer, "Did you mean" or a request to rephrase). "since when?" right after a state's
+    legal answer gets that answer again: it leads with when it was checked and how old its
+    source is. Anything else is asked again."""
 
-    def __init__(self, faq: ActionAnswerFaq | None = None) -> None:
+    def __init__(self, faq: ActionAnswerFaq | None = None, legal: Action | None = None) -> None:
         self._faq = faq or ActionAnswerFaq()
+        self._legal = legal or ActionAnswerLegal()
 
     def name(self) -> str:
         return "action_answer_unclear"
@@ -356,6 +402,11 @@ class ActionAnswerUnclear(Action):
         message = tracker.latest_message or {}
         if self.follow_up(tracker, message):
             return await self._faq.answer(dispatcher, tracker, message)
+        if (
+            _WHEN_QUESTION.search(str(message.get("text") or ""))
+            and last_bot_action(tracker) == LEGAL_ANSWER_ACTION
+        ):
+            return list(await self._legal.run(dispatcher, tracker, domain))
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []
 

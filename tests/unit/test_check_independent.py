@@ -38,6 +38,11 @@ def events(*actions: str, **slots: str) -> list[dict]:
         # An unclear short follow-up answered from the conversation, or asked again.
         (events("action_answer_unclear", last_topic="cost"), [], "faq:cost"),
         (events("action_answer_unclear"), [], "none"),
+        (
+            events("action_answer_unclear", legal_question="acupuncture", us_state="WY"),
+            [],
+            "legal:acupuncture:WY",
+        ),
     ],
 )
 def test_outcome_of_a_turn(turn_events, replies, outcome):

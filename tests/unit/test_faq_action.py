@@ -6,7 +6,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 
 import pytest
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy.exc import OperationalError
 
@@ -429,6 +429,31 @@ def test_naming_the_second_treatment_of_a_pair_answer_keeps_the_pair(
     assert events == [SlotSet("last_topic", pair_key), SlotSet("treatment_context", treatment)]
 
 
+def test_naming_a_second_treatment_in_context_takes_the_answer_about_both_when_ranked(settings):
+    # After Tui Na, "can i do it alongside acupuncture?": ranked second behind an answer about
+    # medicines, the answer about Tui Na with acupuncture is the one meant.
+    answer = make_answer("tui_na_with_acupuncture", "tui_na", "combination")
+    tracker = make_tracker(
+        faq_message(
+            [
+                ("acupuncture_side_effects", 0.26),
+                ("tui_na_with_acupuncture", 0.2),
+                ("acupuncture_what_is", 0.13),
+            ],
+            entities=[{"entity": "treatment", "value": "acupuncture"}],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "tui_na"},
+    )
+
+    messages, events = run_action(pair_action(settings, (*FAKE_ANSWERS, answer)), tracker)
+
+    assert messages == answer_messages(faq_short_first(answer))
+    assert events == [
+        SlotSet("last_topic", "tui_na_with_acupuncture"),
+        SlotSet("treatment_context", "tui_na"),
+    ]
+
+
 def test_a_pair_answer_that_leaves_out_the_treatment_named_is_a_nearest_answer(settings):
     # "does dry needling go well with acupuncture?": only Tui Na's combination is reviewed.
     answer = make_answer("tui_na_with_acupuncture", "tui_na", "combination")
@@ -585,3 +610,44 @@ def test_other_unclear_messages_are_asked_again(action, text, best_intent, slots
 
     assert messages == [response_message("utter_ask_rephrase")]
     assert events == []
+
+
+class FakeLegalAnswer(Action):
+    """Stands in for action_answer_legal: says which state it answered."""
+
+    def name(self) -> str:
+        return "action_answer_legal"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=f"legal answer for {tracker.get_slot('us_state')}")
+        return [SlotSet("legal_question", tracker.get_slot("legal_question"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "last_action", "answered"),
+    [
+        ("since when?", "action_answer_legal", True),
+        ("when did that change", "action_answer_legal", True),
+        ("since when?", "action_answer_faq", False),
+        ("what do you mean", "action_answer_legal", False),
+    ],
+)
+def test_since_when_after_a_legal_answer_gets_that_answer_again(action, text, last_action, answered):
+    tracker = make_tracker(
+        unclear_message(text, [], best_intent="ask_not_covered_yet"),
+        slots={"us_state": "WY", "legal_question": "acupuncture"},
+        events=[
+            {"event": "action", "name": last_action},
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": text},
+        ],
+    )
+
+    messages, events = run_action(ActionAnswerUnclear(action, FakeLegalAnswer()), tracker)
+
+    if answered:
+        assert messages == [text_message("legal answer for WY")]
+        assert events == [SlotSet("legal_question", "acupuncture")]
+    else:
+        assert messages == [response_message("utter_ask_rephrase")]
+        assert events == []
