@@ -7,10 +7,10 @@ short reply saying so, with the clinic's contact and the emergency number, never
 - a writing system other than Latin decides at once (Han without kana -> zh, kana -> ja,
   Hangul -> ko, Cyrillic -> ru, Arabic -> ar, Hebrew -> he, Devanagari -> hi, Thai -> th,
   Greek -> el) when it makes up a third of the letters;
-- Latin-script languages are told from English by their function words and letters
-  (Vietnamese tone marks, Spanish ¿ ¡ ñ, ...): a message is non-English when at least two of
-  its distinct words (or one marker letter and one word) belong to one language and
-  outnumber the English function words. Place names such as "Los Angeles" or "San Diego" are one word
+- Latin-script languages (es, pt, fr, de, it, vi, tl, pl, nl, sv, cs, tr) are told from
+  English by their function words and letters (Vietnamese tone marks, Spanish ¿ ¡ ñ, ...): a
+  message is non-English when at least two of its distinct words (or one marker letter and
+  one word) belong to one language and outnumber the English function words. Place names such as "Los Angeles" or "San Diego" are one word
   short of that.
 """
 
@@ -49,6 +49,26 @@ _WORDS: dict[str, frozenset[str]] = {
     ),
     "tl": frozenset(
         "ang ng sa mga ko po ako ito ba ay hindi oo ikaw siya kami tayo sakit ulo paano magkano".split()
+    ),
+    "pl": frozenset(
+        "czy jest nie się sie jak ile mnie mam dla ból bol głowy glowy migrenę migrene migrena igły igly "
+        "pomaga kosztuje akupunktura bardzo czego gdzie kiedy jestem moja mój moj".split()
+    ),
+    "nl": frozenset(
+        "het een niet ik bij helpt hoofdpijn naalden acupunctuur wat hoe veel kost mijn zijn voor ook "
+        "maar deze dat tegen werkt".split()
+    ),
+    "sv": frozenset(
+        "och är att det jag inte hjälper mot huvudvärk migrän hur mycket kostar nålar mitt för vad "
+        "hjälpa".split()
+    ),
+    "cs": frozenset(
+        "pomáhá pomaha je jak kolik stojí stoji bolest hlavy migrénu migrenu migréna jehly mě mne "
+        "proti akupunktura".split()
+    ),
+    "tr": frozenset(
+        "için icin mı kadar ağrısı agrisi baş bas migren akupunktur iyi bir ve bu benim yardımcı "
+        "yardimci olur yok nedir ne".split()
     ),
 }
 # Vietnamese writes tone marks that no other language here uses (Latin Extended Additional).

@@ -31,6 +31,11 @@ from tests.conftest import make_tracker, run_action, text_message
         ("침 맞으면 아파요?", "ko"),
         ("сколько стоит иглоукалывание?", "ru"),
         ("كم سعر جلسة الوخز بالإبر؟", "ar"),
+        ("ile kosztuje akupunktura na ból głowy?", "pl"),
+        ("werkt acupunctuur tegen hoofdpijn", "nl"),
+        ("hur mycket kostar akupunktur", "sv"),
+        ("kolik stojí akupunktura proti bolesti hlavy", "cs"),
+        ("baş ağrısı için akupunktur ne kadar", "tr"),
     ],
 )
 def test_other_languages_are_recognised(text, language):
