@@ -10,8 +10,8 @@ short reply saying so, with the clinic's contact and the emergency number, never
 - Latin-script languages (es, pt, fr, de, it, vi, tl, pl, nl, sv, cs, tr) are told from
   English by their function words and letters (Vietnamese tone marks, Spanish ¿ ¡ ñ, ...): a
   message is non-English when at least two of its distinct words (or one marker letter and
-  one word) belong to one language and outnumber the English function words. Place names such as "Los Angeles" or "San Diego" are one word
-  short of that.
+  one word) belong to one language and outnumber the English function words. Place names
+  such as "Los Angeles" or "San Diego" are one word short of that.
 """
 
 from __future__ import annotations
