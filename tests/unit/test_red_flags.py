@@ -273,6 +273,10 @@ def test_a_person_disappearing_is_a_crisis_a_headache_disappearing_is_not(red_fl
         ("my son swallowed a bunch of pills and the bottle is gone", "poisoning"),
         # "make you ...": a general question; feeling faint makes it a check-in at most.
         ("can acupuncture make you feel sick or faint", CHECK_IN),
+        # Hearsay about somebody else is a question about a risk (asked whether it is now);
+        # the same words with something happening now stay an emergency.
+        ("can acupuncture be dangerous? my aunt said someone got a collapsed lung", CHECK_IN),
+        ("my aunt said someone got a collapsed lung and now after my session i cant breathe", "emergency"),
     ],
 )
 def test_ordinary_questions_that_borrow_urgent_words(red_flag_matcher, text, tier):
