@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--gate", nargs=2, type=float, default=(0.3, 0.1), metavar=("MIN_CONFIDENCE", "MIN_MARGIN")
     )
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--worst", type=int, default=0, help="also list the N weakest answer keys and confusions"
+    )
     config = FaqTopicClassifier.get_default_config()
     parser.add_argument("--question-type-weight", type=float, default=float(config["question_type_weight"]))
     args = parser.parse_args(argv)
@@ -74,6 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = [kind(label) for label in labels]
     kinds_f1 = f1_score(kinds, [kind(key) for key in predicted], average="macro")
     print(f"question types ({len(set(kinds))}): macro F1 {kinds_f1:.3f}")
+    if args.worst:
+        keys = sorted(set(labels))
+        scores = f1_score(labels, predicted, labels=keys, average=None)
+        print("weakest answer keys (F1):")
+        for key, score in sorted(zip(keys, scores, strict=True), key=lambda pair: pair[1])[: args.worst]:
+            print(f"  {score:.3f}  {key}")
+        confusions = Counter(
+            (gold, guess) for gold, guess in zip(labels, predicted, strict=True) if gold != guess
+        )
+        print("most frequent confusions (asked -> answered):")
+        for (gold, guess), count in confusions.most_common(args.worst):
+            print(f"  {count:4d}  {gold} -> {guess}")
     gate = f"gate {args.gate[0]} / {args.gate[1]}"
     print(
         f"{gate}: " + ", ".join(f"{k} {outcomes[k] / total:.1%}" for k in ("right", "wrong", "did you mean"))

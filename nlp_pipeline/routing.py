@@ -367,3 +367,47 @@ def bare_follow_up_intent(text: object, found: list[dict]) -> str | None:
     if not words or not words <= FOLLOW_UP_WORDS:
         return None
     return FOLLOW_UP_INTENTS[str(entity["entity"])]
+
+
+MEDICATION_ADVICE_INTENT = "ask_medication_advice"
+# Intents a medicine question must not take over (the safety intents run after this anyway).
+MEDICATION_KEEP_INTENTS = frozenset({MEDICATION_ADVICE_INTENT, "red_flag", "forget_me", "request_human"})
+# "do i have to stop my blood thinner before acupuncture", "can i take ibuprofen after a
+# session": whether to start, stop, skip, change or time a medicine is for the prescriber.
+_MEDICINE = (
+    r"(?:meds?|medications?|medicines?|pills?|tablets?|drugs?|prescriptions?|blood thinners?|"
+    r"anticoagulants?|warfarin|coumadin|eliquis|xarelto|topiramate|topamax|triptans?|sumatriptan|imitrex|"
+    r"rizatriptan|maxalt|propranolol|amitriptyline|antidepressants?|preventives?|preventatives?|"
+    r"beta blockers?|aimovig|ajovy|emgality|nurtec|ubrelvy|painkillers?|pain killers?|ibuprofen|advil|"
+    r"aspirin|naproxen|excedrin|tylenol)"
+)
+_MEDICINE_CHANGE = re.compile(
+    r"\b(?:should i|do i (?:have|need) to|can i|could i|is it (?:ok|okay|safe|fine) to|ok to|okay to|"
+    r"must i|need to|supposed to|would i (?:have|need) to)\s+(?:\w+\s+){0,2}?"
+    r"(?:stop|quit|skip|come off|go off|get off|pause|hold|cut down on|cut back on|reduce|lower|"
+    r"increase|double|change|switch|start|take|taking|stopping)\s+"
+    r"(?:(?:taking|using|my|the|your|his|her|their|our|all|any|of|off|on|daily|usual|regular|normal)\s+){0,3}"
+    + _MEDICINE
+    + r"\b",
+    re.IGNORECASE,
+)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class MedicationAdviceRouter(ConfiguredComponent):
+    """A question whether to start, stop, skip, change or time a medicine ("do i have to stop my
+    blood thinner before getting acupuncture") is ``ask_medication_advice``, whatever the
+    classifier guessed: the bot never advises on medicines, and says who can (the decline
+    offers what it can explain: how acupuncture and medicines fit together in general)."""
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or text.startswith("/"):
+                continue
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in MEDICATION_KEEP_INTENTS:
+                continue
+            if _MEDICINE_CHANGE.search(text):
+                override_intent(message, MEDICATION_ADVICE_INTENT)
+                logger.debug("medicine change question: routed to %s", MEDICATION_ADVICE_INTENT)
+        return messages

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from nlp_pipeline.routing import FollowUpRouter, LicenceNumberRouter, StateQuestionRouter
+from nlp_pipeline.routing import (
+    FollowUpRouter,
+    LicenceNumberRouter,
+    MedicationAdviceRouter,
+    StateQuestionRouter,
+)
 
 
 def parsed(spacy_pipeline, text: str, intent: str = "nlu_fallback") -> Message:
@@ -328,3 +333,24 @@ def test_a_state_code_that_is_a_credential_is_the_credential(spacy_pipeline):
     message = parsed(spacy_pipeline, "is dry needling legal in CA", "faq")
     StateQuestionRouter({}).process([message])
     assert [e["value"] for e in message.get("entities") if e["entity"] == "us_state"] == ["CA"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Whether to start, stop, skip, change or time a medicine: never advised.
+        ("do i have to stop my blood thinner before getting acupuncture", "ask_medication_advice"),
+        ("can i take ibuprofen after acupuncture", "ask_medication_advice"),
+        ("is it ok to skip my triptan if acupuncture works", "ask_medication_advice"),
+        ("do i need to stop taking aspirin before dry needling", "ask_medication_advice"),
+        # How acupuncture and medicines fit together, in general: the FAQ answer.
+        ("does acupuncture interact with my meds", "faq"),
+        ("can i start acupuncture while on topiramate", "faq"),
+        ("should i take acupuncture or meds", "faq"),
+        ("i stopped my meds last week", "faq"),
+    ],
+)
+def test_a_question_whether_to_change_a_medicine_is_medication_advice(spacy_pipeline, text, intent):
+    message = parsed(spacy_pipeline, text, "faq")
+    MedicationAdviceRouter({}).process([message])
+    assert message.get("intent")["name"] == intent
