@@ -406,7 +406,9 @@ class ActionAnswerUnclear(Action):
             _WHEN_QUESTION.search(str(message.get("text") or ""))
             and last_bot_action(tracker) == LEGAL_ANSWER_ACTION
         ):
-            return list(await self._legal.run(dispatcher, tracker, domain))
+            # The state answered again is said in this turn's events too, as the form says it.
+            state = [SlotSet(STATE_SLOT, tracker.get_slot(STATE_SLOT))]
+            return state + list(await self._legal.run(dispatcher, tracker, domain))
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []
 

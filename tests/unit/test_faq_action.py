@@ -647,7 +647,7 @@ def test_since_when_after_a_legal_answer_gets_that_answer_again(action, text, la
 
     if answered:
         assert messages == [text_message("legal answer for WY")]
-        assert events == [SlotSet("legal_question", "acupuncture")]
+        assert events == [SlotSet("us_state", "WY"), SlotSet("legal_question", "acupuncture")]
     else:
         assert messages == [response_message("utter_ask_rephrase")]
         assert events == []
