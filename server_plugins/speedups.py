@@ -152,10 +152,21 @@ def _cache_action_response_validator() -> None:
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     validator = validator_class(schema)
+    by_event = _validators_by_event_type(schema, validator_class)
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         try:
-            validator.validate(result)
+            if by_event is None:
+                validator.validate(result)
+                return True
+            whole, events, item = by_event
+            whole.validate(result)
+            for event in result.get("events") or ():
+                # The one branch of "oneOf" that can match: the one whose "event" is this
+                # event's type; anything else goes through the whole "oneOf".
+                kind = event.get("event") if isinstance(event, dict) else None
+                branch = events.get(kind) if isinstance(kind, str) else None
+                (branch or item).validate(event)
             return True
         except ValidationError as error:
             # The same message as Rasa's own implementation.
@@ -168,6 +179,39 @@ def _cache_action_response_validator() -> None:
             raise error
 
     RemoteAction._validate_action_result = _validate_action_result
+
+
+def _validators_by_event_type(
+    schema: dict[str, Any], validator_class: Any
+) -> tuple[Any, dict[str, Any], Any] | None:
+    """Rasa's action response schema checks each event against a ``oneOf`` of 23 event schemas,
+    each fixing ``event`` to one constant: jsonschema tries all 23 for every event (most of a
+    turn's validation time). An event can only match the branch whose constant is its type, so
+    validating it against the item schema without ``oneOf`` plus that branch decides the same.
+    Returns (the response without the event items, validators by event type, the whole item
+    schema), or None when the schema is not of that shape (then the whole schema is used)."""
+    try:
+        events = schema["properties"]["events"]
+        item = events["items"]
+        branches = item["oneOf"]
+        constants = [branch["properties"]["event"]["const"] for branch in branches]
+    except (KeyError, TypeError):
+        return None
+    if len(set(constants)) != len(constants) or not all(isinstance(c, str) for c in constants):
+        return None
+    base = {key: value for key, value in item.items() if key != "oneOf"}
+    response = {
+        **schema,
+        "properties": {**schema["properties"], "events": {k: v for k, v in events.items() if k != "items"}},
+    }
+    return (
+        validator_class(response),
+        {
+            c: validator_class({"allOf": [base, branch]})
+            for c, branch in zip(constants, branches, strict=True)
+        },
+        validator_class(item),
+    )
 
 
 def _cache_event_classes() -> None:

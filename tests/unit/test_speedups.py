@@ -272,3 +272,62 @@ def test_rule_names_count_as_no_states():
     # Rasa lists its default and loop rules by name among the rules not in stories.
     assert speedups._states_in("handling active loops and forms - a_form - action_listen") == 0
     assert speedups._states_in('[{"prev_action": {"action_name": "action_listen"}}, {}]') == 2
+
+
+def _all_kinds_of_events() -> list[dict[str, Any]]:
+    """One event of every type the action server may return, as rasa_sdk writes them."""
+    from rasa_sdk import events as sdk
+
+    return [
+        sdk.SlotSet("x", 1),
+        sdk.SlotSet("x", None),
+        sdk.AllSlotsReset(),
+        sdk.FollowupAction("action_y"),
+        sdk.ActionExecuted("action_y"),
+        sdk.UserUttered("hi", {"intent": {"name": "greet", "confidence": 1.0}, "entities": []}),
+        sdk.BotUttered("hello", {"buttons": []}),
+        sdk.ActiveLoop("state_form"),
+        sdk.ActiveLoop(None),
+        sdk.Restarted(),
+        sdk.UserUtteranceReverted(),
+        sdk.ActionReverted(),
+        sdk.ConversationPaused(),
+        sdk.ConversationResumed(),
+        sdk.SessionStarted(),
+        sdk.ReminderScheduled("remind", __import__("datetime").datetime(2026, 1, 1)),
+        sdk.ReminderCancelled("remind"),
+        sdk.ActionExecutionRejected("action_y"),
+        sdk.LoopInterrupted(True),
+        sdk.AgentUttered("hi"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        *_all_kinds_of_events(),
+        # Invalid: no type, an unknown type, wrong field types, not an object.
+        {"name": "x"},
+        {"event": "no-such-event"},
+        {"event": "slot", "name": 3},
+        {"event": "slot", "timestamp": "yesterday"},
+        {"event": "action", "name": None, "policy": 5},
+        {"event": "user", "text": 5},
+        {"event": 7},
+        "slot",
+        None,
+    ],
+)
+def test_checking_events_by_type_decides_as_the_whole_schema(rasa_unpatched, event):
+    # The per-type validators decide exactly as jsonschema on Rasa's whole schema.
+    from jsonschema.validators import validator_for
+
+    schema = RemoteAction.action_response_format_spec()
+    whole = validator_for(schema)(schema)
+    reply = {"events": [event], "responses": [{"text": "hi"}]}
+    expected = whole.is_valid(reply)
+    try:
+        got = RemoteAction("action_x", None)._validate_action_result(reply)
+    except ValidationError:
+        got = False
+    assert got is expected
