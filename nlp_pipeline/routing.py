@@ -286,23 +286,42 @@ LICENCE_KEEP_INTENTS = frozenset(
 )
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class LicenceNumberRouter(ConfiguredComponent):
-    """A message with a licence number in it ("look up licence demo-ac-00123 in TX") is a
-    licence check, whatever the classifier guessed: a number shaped like a licence is found
-    deterministically (``lexicon.licence_numbers``), the classifier has seen few of them."""
+class PatternRouter(ConfiguredComponent):
+    """A message the project recognises deterministically gets ``INTENT`` whatever the
+    classifier guessed, unless its intent is one of ``KEEP``."""
+
+    INTENT: str
+    KEEP: frozenset[str]
+
+    @staticmethod
+    def matches(text: str) -> bool:
+        raise NotImplementedError
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if not isinstance(text, str) or text.startswith("/"):
                 continue
-            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in LICENCE_KEEP_INTENTS:
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self.KEEP:
                 continue
-            if find_licence_number(text) is not None:
-                override_intent(message, CHECK_LICENCE_INTENT)
-                logger.debug("licence number: routed to %s", CHECK_LICENCE_INTENT)
+            if self.matches(text):
+                override_intent(message, self.INTENT)
+                logger.debug("%s: routed to %s", type(self).__name__, self.INTENT)
         return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LicenceNumberRouter(PatternRouter):
+    """A message with a licence number in it ("look up licence demo-ac-00123 in TX") is a
+    licence check, whatever the classifier guessed: a number shaped like a licence is found
+    deterministically (``lexicon.licence_numbers``), the classifier has seen few of them."""
+
+    INTENT = CHECK_LICENCE_INTENT
+    KEEP = LICENCE_KEEP_INTENTS
+
+    @staticmethod
+    def matches(text: str) -> bool:
+        return find_licence_number(text) is not None
 
 
 INFORM_TREATMENT_INTENT = "inform_treatment"
@@ -394,20 +413,15 @@ _MEDICINE_CHANGE = re.compile(
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class MedicationAdviceRouter(ConfiguredComponent):
+class MedicationAdviceRouter(PatternRouter):
     """A question whether to start, stop, skip, change or time a medicine ("do i have to stop my
     blood thinner before getting acupuncture") is ``ask_medication_advice``, whatever the
     classifier guessed: the bot never advises on medicines, and says who can (the decline
     offers what it can explain: how acupuncture and medicines fit together in general)."""
 
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            text = message.get(TEXT)
-            if not isinstance(text, str) or text.startswith("/"):
-                continue
-            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in MEDICATION_KEEP_INTENTS:
-                continue
-            if _MEDICINE_CHANGE.search(text):
-                override_intent(message, MEDICATION_ADVICE_INTENT)
-                logger.debug("medicine change question: routed to %s", MEDICATION_ADVICE_INTENT)
-        return messages
+    INTENT = MEDICATION_ADVICE_INTENT
+    KEEP = MEDICATION_KEEP_INTENTS
+
+    @staticmethod
+    def matches(text: str) -> bool:
+        return _MEDICINE_CHANGE.search(text) is not None
