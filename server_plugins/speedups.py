@@ -81,6 +81,7 @@ FINGERPRINTS = {
     "EndpointConfig.session": "e55aa13d9d4fb4bc",
     "Policy._prediction_states": "ed9b82bed2f26ad7",
     "RulePolicy._create_feature_key": "641eda8d019918ce",
+    "RulePolicy._is_rule_applicable": "64a108b016b46e57",
 }
 # Rasa functions whose behaviour the RulePolicy patch relies on without replacing them:
 # how rules are matched against the trailing states, and how those states are made.
@@ -127,6 +128,8 @@ def install() -> bool:
                 _run_graphs_in_order,
                 _keep_endpoint_sessions_open,
                 _rule_states_of_the_recent_turns,
+                # Last: the patch above checks that Rasa's _is_rule_applicable is unchanged.
+                _reversed_rule_states_once,
             ):
                 try:
                     patch()
@@ -484,6 +487,38 @@ def _rule_states_of_the_recent_turns() -> None:
 
     RulePolicy._prediction_states = _prediction_states
     RulePolicy._create_feature_key = _create_feature_key
+
+
+def _reversed_rule_states_once() -> None:
+    """RulePolicy._is_rule_applicable reversed the states of the rule it checks into a new list
+    on each of its ~400 calls a turn (every rule key, against each trailing state); each rule
+    key's reversed states are kept instead. The same checks in the same order otherwise."""
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    if not _may_replace(RulePolicy._is_rule_applicable):
+        return
+    # Rule keys are the trained rules' JSON states: a few hundred per model.
+    reversed_by_key: dict[str, list[Any]] = {}
+
+    def _is_rule_applicable(
+        self: RulePolicy, rule_key: str, turn_index: int, conversation_state: Any
+    ) -> bool:
+        reversed_rule_states = reversed_by_key.get(rule_key)
+        if reversed_rule_states is None:
+            reversed_rule_states = list(reversed(self._rule_key_to_state(rule_key)))
+            reversed_by_key[rule_key] = reversed_rule_states
+        if turn_index >= len(reversed_rule_states):
+            return True
+        current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+        rule_previous_action = reversed_rule_states[turn_index].get(PREVIOUS_ACTION)
+        if not rule_previous_action and not current_previous_action:
+            return True
+        if not rule_previous_action or not current_previous_action:
+            return False
+        return bool(self._does_rule_match_state(reversed_rule_states[turn_index], conversation_state))
+
+    RulePolicy._is_rule_applicable = _is_rule_applicable
 
 
 def _rasa_function(name: str) -> Any:

@@ -23,6 +23,7 @@ OWNERS = {
     # Inherited by RulePolicy, which the patch gives its own.
     "Policy._prediction_states": (RulePolicy, "_prediction_states"),
     "RulePolicy._create_feature_key": (RulePolicy, "_create_feature_key"),
+    "RulePolicy._is_rule_applicable": (RulePolicy, "_is_rule_applicable"),
 }
 REPLACED = {name: getattr(owner, attribute) for name, (owner, attribute) in OWNERS.items()}
 
