@@ -13,7 +13,9 @@ throughput.
   reply from the action server, which checks the schema itself and builds a new
   validator each time. Here the schema is checked once and the validator kept; a
   reply is validated exactly as before and an invalid one raises the same
-  ``ValidationError`` with Rasa's message.
+  ``ValidationError`` with Rasa's message. Each event is checked against the one branch
+  of the schema's 23-way ``oneOf`` that can match it (the branch whose ``event`` constant
+  is its type) instead of all 23.
 - ``Event.resolve_by_type`` walks every subclass of ``Event`` for every event it
   deserialises (tracker store reads, action replies). Found classes are remembered
   by type name; unknown names still take Rasa's own path (default, error).
@@ -44,6 +46,8 @@ throughput.
   whether it is one of its rules' keys (``hide_rule_turn``): a history longer than every
   rule is none, so :data:`LONGER_THAN_ANY_RULE` stands for its key; a shorter one's key is
   made from every state, as before. Only Rasa's DEBUG log lines show fewer states.
+  ``RulePolicy._is_rule_applicable`` (about 400 calls a turn) keeps each rule key's
+  reversed states instead of building a new reversed list on every call.
 
 None of these changes what ``/model/parse`` returns or which action runs
 (tests/integration/test_speedups.py compares a model's outputs with and without
