@@ -256,7 +256,7 @@ class ActionAnswerFaq(Action):
                 return FaqPlan(answer=repository.get(chosen))
             if not ranking:
                 return FaqPlan()
-            pair = self._pair_with_context(repository, ranking, mentioned, context)
+            pair = self._pair_with_context(repository, ranking, mentioned, context, self.settings)
             if pair is not None:
                 return FaqPlan(answer=pair, ranking=ranking)
             # A follow-up ("and is it safe?") names no treatment: use the one in context.
@@ -296,11 +296,24 @@ class ActionAnswerFaq(Action):
 
     @classmethod
     def _pair_with_context(
-        cls, repository: FaqRepository, ranking: list[RankedTopic], mentioned: set[str], context: str | None
+        cls,
+        repository: FaqRepository,
+        ranking: list[RankedTopic],
+        mentioned: set[str],
+        context: str | None,
+        settings: Settings,
     ) -> FaqAnswer | None:
-        """ "can i do it alongside acupuncture?" after Tui Na: naming a second treatment, the
-        answer about both (a comparison or combination among the first few ranked), if any."""
+        """ "can i do it alongside acupuncture?" after Tui Na: naming a second treatment when
+        the classifier is unsure of its first answer, the answer about both (a comparison or
+        combination among the first few ranked), if any. A clear first answer ("what is dry
+        needling" after acupuncture) stays the answer."""
         if not context or len(mentioned) != 1 or context in mentioned:
+            return None
+        runner_up = ranking[1].confidence if len(ranking) > 1 else 0.0
+        if (
+            ranking[0].confidence >= settings.answer_min_confidence
+            and ranking[0].confidence - runner_up >= settings.answer_min_margin
+        ):
             return None
         named = next(iter(mentioned))
         for topic in ranking[:MAX_CHOICES]:

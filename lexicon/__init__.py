@@ -35,6 +35,8 @@ class State:
     ambiguous_code: bool
     # Nicknames ("the Buckeye State") and large cities ("Honolulu"): they name the state too.
     other_names: tuple[str, ...] = ()
+    # The cities among them ("Honolulu"): a practitioner search still reads them as the city.
+    cities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def load_states(directory: Path = LEXICON_DIR) -> tuple[State, ...]:
             abbreviations=tuple(str(a) for a in item.get("abbreviations") or ()),
             ambiguous_code=bool(item.get("ambiguous_code", False)),
             other_names=tuple(str(n) for key in ("nicknames", "cities") for n in item.get(key) or ()),
+            cities=tuple(str(n) for n in item.get("cities") or ()),
         )
         for item in data["states"]
     )
@@ -188,6 +191,16 @@ def normalize_state(text: str | None) -> str | None:
         if close:
             return index[close[0]]
     return None
+
+
+@lru_cache(maxsize=1)
+def _city_names() -> frozenset[str]:
+    return frozenset(fold(city) for state in load_states() for city in state.cities)
+
+
+def is_city_name(text: str) -> bool:
+    """Whether ``text`` is one of the cities that name their state ("Austin", "st louis")."""
+    return fold(text) in _city_names()
 
 
 def state_name(code: str) -> str:

@@ -32,7 +32,7 @@ from actions.states import (
     state_mentions,
 )
 from actions.store.licence_repository import split_name
-from lexicon import normalize_state
+from lexicon import is_city_name, normalize_state
 from lexicon.licence_numbers import find_licence_number, licence_number_key
 
 US_STATE_SLOT = STATE_SLOT
@@ -287,7 +287,12 @@ class ValidatePractitionerSearchForm(_CredentialFormValidation):
         mode = _reading(tracker, self.answer_intents)
         if mode == "none":
             return {}
-        spans = [(m.start, m.end) for m in _state_mentions(tracker) if m.start >= 0]
+        # A city that names its state ("near Austin, TX") is still the city searched.
+        spans = [
+            (m.start, m.end)
+            for m in _state_mentions(tracker)
+            if m.start >= 0 and not is_city_name(text[m.start : m.end])
+        ]
         city = find_city(text, spans, answer=asked, strict=mode == "strict")
         if city:
             return self._succeeded(tracker, {CITY_SLOT: city})

@@ -237,6 +237,22 @@ def test_search_everything_in_the_first_message(search_form):
     ]
 
 
+def test_search_a_city_that_names_its_state_is_still_the_city(search_form):
+    # "Austin" names Texas for the state questions (data/lexicon/us_states.yml) and is the city.
+    text = "Find a licensed acupuncturist near Austin, TX"
+    entities = [
+        entity("credential", "licensed acupuncturist", text),
+        entity("us_state", "Austin", text),
+        entity("us_state", "TX", text),
+    ]
+
+    _, events = run_form(
+        search_form, form_tracker(text, "find_practitioner", entities, form="practitioner_search_form")
+    )
+
+    assert events[:2] == [SlotSet("us_state", "TX"), SlotSet("search_city", "Austin")]
+
+
 def test_search_kansas_city_is_a_city_not_kansas(search_form):
     text = "find an acupuncturist in Kansas City, MO"
     entities = [entity("us_state", "Kansas", text), entity("us_state", "MO", text)]

@@ -454,6 +454,23 @@ def test_naming_a_second_treatment_in_context_takes_the_answer_about_both_when_r
     ]
 
 
+def test_a_clear_answer_naming_a_second_treatment_in_context_is_not_moved_to_the_pair(settings):
+    # After acupuncture, "what is dry needling": its own answer, although the comparison ranks second.
+    pair = make_answer("dry_needling_vs_acupuncture", "dry_needling", "comparison")
+    tracker = make_tracker(
+        faq_message(
+            [("dry_needling_what_is", 0.8), ("dry_needling_vs_acupuncture", 0.15)],
+            entities=[{"entity": "treatment", "value": "dry needling"}],
+        ),
+        slots={"disclaimer_shown": True, "privacy_notice_shown": True, "treatment_context": "acupuncture"},
+    )
+
+    messages, events = run_action(pair_action(settings, (*FAKE_ANSWERS, pair)), tracker)
+
+    assert messages == answer_messages(faq_short_first(ANSWERS["dry_needling_what_is"]))
+    assert events[0] == SlotSet("last_topic", "dry_needling_what_is")
+
+
 def test_a_pair_answer_that_leaves_out_the_treatment_named_is_a_nearest_answer(settings):
     # "does dry needling go well with acupuncture?": only Tui Na's combination is reviewed.
     answer = make_answer("tui_na_with_acupuncture", "tui_na", "combination")
