@@ -13,9 +13,9 @@ the words of a legality question, so this component decides:
 - a short message that is little more than a state ("south carolina too?"): ``inform_state``.
 
 A question closing on a code that is also a word or a title ("legal in md", "rules in ok?") is
-about that state. A question about a title in a state ("what is an A.P. in florida", "is DOM a
-real title in new mexico") gets the state's licensing answer, which names the state's title;
-without a state ("DOM??") it is the titles FAQ.
+about that state. Whether a title is the state's ("is 'acupuncture physician' a real title in
+florida", "registered vs licensed in michigan") gets the state's licensing answer, which names
+the state's title; what letters mean ("what is an A.P. in florida", "DOM??") is the titles FAQ.
 
 A message ending in "there" or "that state" refers to the state already named ("can a PT do
 dry needling there"): the state form then completes with the remembered state.
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
@@ -50,6 +51,7 @@ from lexicon import (
 from lexicon.licence_numbers import find_licence_number
 from nlp_pipeline.faq_topics import RESPONSE_SELECTOR, credential_question
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
+from nlp_pipeline.red_flags import RedFlagSpec
 
 logger = logging.getLogger(__name__)
 
@@ -391,25 +393,31 @@ def bare_follow_up_intent(text: object, found: list[dict]) -> str | None:
 MEDICATION_ADVICE_INTENT = "ask_medication_advice"
 # Intents a medicine question must not take over (the safety intents run after this anyway).
 MEDICATION_KEEP_INTENTS = frozenset({MEDICATION_ADVICE_INTENT, "red_flag", "forget_me", "request_human"})
-# "do i have to stop my blood thinner before acupuncture", "can i take ibuprofen after a
-# session": whether to start, stop, skip, change or time a medicine is for the prescriber.
-_MEDICINE = (
-    r"(?:meds?|medications?|medicines?|pills?|tablets?|drugs?|prescriptions?|blood thinners?|"
-    r"anticoagulants?|warfarin|coumadin|eliquis|xarelto|topiramate|topamax|triptans?|sumatriptan|imitrex|"
-    r"rizatriptan|maxalt|propranolol|amitriptyline|antidepressants?|preventives?|preventatives?|"
-    r"beta blockers?|aimovig|ajovy|emgality|nurtec|ubrelvy|painkillers?|pain killers?|ibuprofen|advil|"
-    r"aspirin|naproxen|excedrin|tylenol)"
-)
-_MEDICINE_CHANGE = re.compile(
-    r"\b(?:should i|do i (?:have|need) to|can i|could i|is it (?:ok|okay|safe|fine) to|ok to|okay to|"
-    r"must i|need to|supposed to|would i (?:have|need) to)\s+(?:\w+\s+){0,2}?"
-    r"(?:stop|quit|skip|come off|go off|get off|pause|hold|cut down on|cut back on|reduce|lower|"
-    r"increase|double|change|switch|start|take|taking|stopping)\s+"
-    r"(?:(?:taking|using|my|the|your|his|her|their|our|all|any|of|off|on|daily|usual|regular|normal)\s+){0,3}"
-    + _MEDICINE
-    + r"\b",
-    re.IGNORECASE,
-)
+# Words of the red-flag patterns' medicine list (data/safety/red_flags.yml, ``medicine_word``)
+# that name what is swallowed, not a medicine one starts or stops ("start sleeping on my back").
+_NOT_A_MEDICINE = frozenset({"sleeping", "dose", "doses", "bottle", "packet", "blister", "oxy"})
+# Medicines named in more than one word, or as a kind of medicine (the list holds single words).
+_MEDICINE_PHRASES = ("blood thinners?", "beta blockers?", "pain killers?", "preventives?", "preventatives?")
+
+
+@lru_cache(maxsize=1)
+def _medicine_change() -> re.Pattern[str]:
+    """ "do i have to stop my blood thinner before acupuncture", "can i take ibuprofen after a
+    session": whether to start, stop, skip, change or time a medicine is for the prescriber.
+    The medicines are the red-flag patterns' (one list for both)."""
+    words = RedFlagSpec.from_yaml().lists["medicine_word"]
+    names = sorted({re.escape(word) for word in words if word not in _NOT_A_MEDICINE}, key=len, reverse=True)
+    medicine = "(?:" + "|".join([*_MEDICINE_PHRASES, *names]) + ")"
+    return re.compile(
+        r"\b(?:should i|do i (?:have|need) to|can i|could i|is it (?:ok|okay|safe|fine) to|ok to|okay to|"
+        r"must i|need to|supposed to|would i (?:have|need) to)\s+(?:\w+\s+){0,2}?"
+        r"(?:stop|quit|skip|come off|go off|get off|pause|hold|cut down on|cut back on|reduce|lower|"
+        r"increase|double|change|switch|start|take|taking|stopping)\s+"
+        r"(?:(?:taking|using|my|the|your|his|her|their|our|all|any|of|off|on|daily|usual|regular|normal)\s+){0,3}"
+        + medicine
+        + r"\b",
+        re.IGNORECASE,
+    )
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -424,4 +432,4 @@ class MedicationAdviceRouter(PatternRouter):
 
     @staticmethod
     def matches(text: str) -> bool:
-        return _MEDICINE_CHANGE.search(text) is not None
+        return _medicine_change().search(text) is not None

@@ -343,11 +343,15 @@ def test_a_state_code_that_is_a_credential_is_the_credential(spacy_pipeline):
         ("can i take ibuprofen after acupuncture", "ask_medication_advice"),
         ("is it ok to skip my triptan if acupuncture works", "ask_medication_advice"),
         ("do i need to stop taking aspirin before dry needling", "ask_medication_advice"),
+        # Any medicine of the red-flag patterns' list (data/safety/red_flags.yml).
+        ("can i take my eliquis before dry needling", "ask_medication_advice"),
         # How acupuncture and medicines fit together, in general: the FAQ answer.
         ("does acupuncture interact with my meds", "faq"),
         ("can i start acupuncture while on topiramate", "faq"),
         ("should i take acupuncture or meds", "faq"),
         ("i stopped my meds last week", "faq"),
+        # Words of that list that are no medicine to start or stop.
+        ("should i start sleeping on my back after acupuncture", "faq"),
     ],
 )
 def test_a_question_whether_to_change_a_medicine_is_medication_advice(spacy_pipeline, text, intent):
