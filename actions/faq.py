@@ -113,6 +113,15 @@ def choice_buttons(choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     return buttons
 
 
+def clear_first(ranking: Sequence[RankedTopic], settings: Settings) -> bool:
+    """Whether the first answer is sure enough, and far enough ahead of the second, to be given."""
+    runner_up = ranking[1].confidence if len(ranking) > 1 else 0.0
+    return (
+        ranking[0].confidence >= settings.answer_min_confidence
+        and ranking[0].confidence - runner_up >= settings.answer_min_margin
+    )
+
+
 # General answers about titles, who may practise and checking a licence: asked about one
 # state ("what is a DOM in new mexico"), they offer that state's own legal answer with one tap.
 STATE_DETAIL_QUESTIONS = {
@@ -277,15 +286,10 @@ class ActionAnswerFaq(Action):
                 for key, confidence in sorted(merged.items(), key=lambda kv: kv[1], reverse=True)
             ]
             best = ordered[0]
-            runner_up = ordered[1].confidence if len(ordered) > 1 else 0.0
-            settings = self.settings
-            if best.confidence < settings.answer_reject_below:
+            if best.confidence < self.settings.answer_reject_below:
                 # Off-topic or gibberish: better to ask again than to guess.
                 return FaqPlan(ranking=ordered)
-            if (
-                best.confidence >= settings.answer_min_confidence
-                and best.confidence - runner_up >= settings.answer_min_margin
-            ):
+            if clear_first(ordered, self.settings):
                 return FaqPlan(answer=repository.get(best.key), ranking=ordered, asked_about=target)
             candidates = [topic.key for topic in ordered[:MAX_CHOICES]]
             titles = repository.titles(candidates)
@@ -307,13 +311,7 @@ class ActionAnswerFaq(Action):
         the classifier is unsure of its first answer, the answer about both (a comparison or
         combination among the first few ranked), if any. A clear first answer ("what is dry
         needling" after acupuncture) stays the answer."""
-        if not context or len(mentioned) != 1 or context in mentioned:
-            return None
-        runner_up = ranking[1].confidence if len(ranking) > 1 else 0.0
-        if (
-            ranking[0].confidence >= settings.answer_min_confidence
-            and ranking[0].confidence - runner_up >= settings.answer_min_margin
-        ):
+        if not context or len(mentioned) != 1 or context in mentioned or clear_first(ranking, settings):
             return None
         named = next(iter(mentioned))
         for topic in ranking[:MAX_CHOICES]:

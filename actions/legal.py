@@ -157,17 +157,17 @@ def question_events(tracker: Tracker) -> list[dict[str, Any]]:
     switches_treatment = (
         intent == INFORM_TREATMENT_INTENT and len(treatments) == 1 and treatments <= TOPIC_OF_TREATMENT.keys()
     )
-    if intent == INFORM_STATE_INTENT and practitioner_named(tracker):
+    practitioner = practitioner_named(tracker)
+    if intent == INFORM_STATE_INTENT and practitioner:
         # "can chiros do it there", "what about athletic trainers in ohio": the same question,
         # about the profession just named.
-        return [SlotSet(PRACTITIONER_SLOT, practitioner_named(tracker))]
+        return [SlotSet(PRACTITIONER_SLOT, practitioner)]
     if intent not in QUESTION_INTENTS and not switches_treatment:
         return []
     topic = QUESTION_INTENTS.get(intent, "")
     if len(treatments) == 1:
         treatment = next(iter(treatments))
         topic = TOPIC_OF_TREATMENT.get(treatment, treatment)
-    practitioner = practitioner_named(tracker)
     if topic != DRY_NEEDLING:
         practitioner = None  # "does Ohio license acupuncturists?" is not about a profession dry needling
     return [SlotSet(QUESTION_SLOT, topic), SlotSet(PRACTITIONER_SLOT, practitioner)]

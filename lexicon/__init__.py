@@ -33,10 +33,14 @@ class State:
     name: str
     abbreviations: tuple[str, ...]
     ambiguous_code: bool
-    # Nicknames ("the Buckeye State") and large cities ("Honolulu"): they name the state too.
-    other_names: tuple[str, ...] = ()
-    # The cities among them ("Honolulu"): a practitioner search still reads them as the city.
+    # Nicknames ("the Buckeye State") and large cities ("Honolulu"): they name the state too;
+    # a practitioner search still reads a city as the city.
+    nicknames: tuple[str, ...] = ()
     cities: tuple[str, ...] = ()
+
+    @property
+    def other_names(self) -> tuple[str, ...]:
+        return (*self.nicknames, *self.cities)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def load_states(directory: Path = LEXICON_DIR) -> tuple[State, ...]:
             name=str(item["name"]),
             abbreviations=tuple(str(a) for a in item.get("abbreviations") or ()),
             ambiguous_code=bool(item.get("ambiguous_code", False)),
-            other_names=tuple(str(n) for key in ("nicknames", "cities") for n in item.get(key) or ()),
+            nicknames=tuple(str(n) for n in item.get("nicknames") or ()),
             cities=tuple(str(n) for n in item.get("cities") or ()),
         )
         for item in data["states"]
@@ -227,7 +231,7 @@ _TITLE_BEFORE = re.compile(r"\b(?:a|an|my|your|his|her|their|our|the|this|that)\
 
 
 # State codes that are also a credential's letters: "a CA" is a certified acupuncturist.
-CREDENTIAL_STATE_CODES = {"CA": "cac"}
+CREDENTIAL_STATE_CODES = frozenset({"CA"})
 
 
 def state_code_title(text: str, start: int, end: int) -> str | None:

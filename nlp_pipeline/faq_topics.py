@@ -176,9 +176,8 @@ class LinearClassifier(LogisticRegression):
         """As scikit-learn's multinomial ``predict_proba`` (a softmax of ``X @ coef_.T +
         intercept_``), without its per-call validation; other settings use its own."""
         classes = getattr(self, "classes_", None)
-        if classes is None or classes.size <= 2 or self.multi_class not in ("auto", "multinomial"):
-            return np.asarray(super().predict_proba(X))
-        if self.solver == "liblinear":
+        multinomial = self.multi_class in ("auto", "multinomial") and self.solver != "liblinear"
+        if classes is None or classes.size <= 2 or not multinomial:
             return np.asarray(super().predict_proba(X))
         scores = np.asarray(X @ self.coef_.T) + getattr(self, "intercept_")  # noqa: B009
         scores -= scores.max(axis=1, keepdims=True)
@@ -314,7 +313,8 @@ CREDENTIAL_QUESTION_INTENTS = frozenset({"nlu_fallback", "inform_state"})
 
 
 def credential_question(message: Message) -> bool:
-    """Whether the message asks what a credential named in it means (see above)."""
+    """Whether the message asks about a credential named in it: what it means, whether it is
+    real (see above)."""
     intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
     if intent not in CREDENTIAL_QUESTION_INTENTS:
         return False
