@@ -8,7 +8,7 @@ The reply gives the clinic's contact and the emergency number, then the same in 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,11 @@ REPLIES_FILE = PROJECT_ROOT / "data" / "content" / "other_languages.yml"
 class LanguageReplies:
     english: str
     replies: dict[str, str]
+    # language -> tier -> the red-flag guidance in that language (given before the English).
+    red_flag_guidance: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def guidance(self, language: str, tier: str) -> str | None:
+        return self.red_flag_guidance.get(language, {}).get(tier)
 
 
 @lru_cache(maxsize=4)
@@ -36,7 +41,12 @@ def load_language_replies(path: Path = REPLIES_FILE) -> LanguageReplies:
     """The reply texts, each with a ``{contact}`` place for the clinic's details."""
     data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     return LanguageReplies(
-        english=str(data["english"]), replies={str(k): str(v) for k, v in data["replies"].items()}
+        english=str(data["english"]),
+        replies={str(k): str(v) for k, v in data["replies"].items()},
+        red_flag_guidance={
+            str(language): {str(tier): str(text) for tier, text in tiers.items()}
+            for language, tiers in (data.get("red_flag_guidance") or {}).items()
+        },
     )
 
 

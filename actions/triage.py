@@ -25,6 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import latest_intent
 from actions.faq import ActionAnswerFaq
+from actions.languages import LanguageReplies, load_language_replies
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,12 @@ class ActionRedFlagTriage(Action):
 
     When only the classifier (not the deterministic detector) recognised a red flag,
     the emergency guidance is followed by one line inviting the user to rephrase if it
-    misread them.
+    misread them. A message in another language gets the guidance in that language first
+    (data/content/other_languages.yml), then in English.
     """
+
+    def __init__(self, replies: LanguageReplies | None = None) -> None:
+        self._replies = replies
 
     def name(self) -> str:
         return "action_red_flag_triage"
@@ -74,6 +79,10 @@ class ActionRedFlagTriage(Action):
         source = found.get("source", "classifier")
         tier = str(found.get("tier") or DEFAULT_TIER)
         response = GUIDANCE.get(tier) or GUIDANCE[DEFAULT_TIER]
+        language = str(found.get("language") or "")
+        translated = (self._replies or load_language_replies()).guidance(language, tier) if language else None
+        if translated:
+            dispatcher.utter_message(text=translated)
         dispatcher.utter_message(response=response)
         if source != "detector":
             # Only the classifier said so: same instruction, plus a way out if it misread

@@ -9,8 +9,9 @@
 Sets (data/safety/):
   independent   independent_set.yml: written by someone who never saw the rules (frozen)
   test          red_flag_test_set.yml, and held-out  red_flag_held_out.yml: the team's own
-  fresh-...     fresh_set_2026-12-06.yml, fresh_set_2026-12-07.yml, fresh_set_5_2026-12-07.yml:
-                more independent writers', never tuned to; reported only (no target)
+  fresh-...     fresh_set_2026-12-06.yml, fresh_set_2026-12-07.yml, fresh_set_5_2026-12-07.yml,
+                fresh_set_7_2026-12-07.yml, fresh_set_6_ and fresh_set_8_other_languages_2026-12-07.yml
+                (other languages): more independent writers', never tuned to; reported only (no target)
 
 Definitions (issue 17):
   urgent        messages labelled emergency, crisis or poisoning
@@ -39,7 +40,9 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nlp_pipeline.language import detect_language  # noqa: E402
 from nlp_pipeline.red_flags import RedFlagMatcher  # noqa: E402
+from nlp_pipeline.red_flags_languages import OtherLanguageRedFlags  # noqa: E402
 
 SAFETY = ROOT / "data" / "safety"
 SETS = {
@@ -56,6 +59,12 @@ REPORTED_SETS = {
     # Fresh set #5 (its red-flag part), committed before session 12 changed anything; run at
     # its start and end, figures only (the rules are never tuned to it).
     "fresh5-2026-12-07": SAFETY / "fresh_set_5_2026-12-07.yml",
+    # Fresh set #6 (session 13), committed before anything changed: 40 English messages, and
+    # 100 in 13 other languages (the first measure of the other-language rules).
+    "fresh7-2026-12-07": SAFETY / "fresh_set_7_2026-12-07.yml",
+    "fresh6-other-languages": SAFETY / "fresh_set_6_other_languages_2026-12-07.yml",
+    # Written while the other-language rules were broadened (session 13); run once at the end.
+    "fresh8-other-languages": SAFETY / "fresh_set_8_other_languages_2026-12-07.yml",
 }
 URGENT = ("emergency", "crisis", "poisoning")
 MIN_RECALL = 0.99
@@ -155,9 +164,18 @@ def evaluate(name: str, items: list[Labelled], triage: Callable[[str], str], sho
     return scores
 
 
-def detector_triage(detector: RedFlagMatcher) -> Callable[[str], str]:
+def detector_triage(
+    detector: RedFlagMatcher, other_languages: OtherLanguageRedFlags | None = None
+) -> Callable[[str], str]:
+    """The English rules, then the rules of the message's language when one is told (the
+    pipeline also reads every language when the classifier understood nothing: --model)."""
+
     def triage(text: str) -> str:
         match = detector.detect(text)
+        language = detect_language(text) if match is None and other_languages is not None else None
+        if language and other_languages is not None:
+            other = other_languages.detect(text, language)
+            return other.tier if other else "ordinary"
         if match is None:
             return "ordinary"
         # Before tiers (issue 17) every match was emergency guidance, crisis the only other.
@@ -205,7 +223,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     chosen = [(name, every[name]) for name in (args.set or every)] + [(p.name, p) for p in args.file]
     loaded = [(name, load_set(path)) for name, path in chosen if path.exists()]
     all_met = True
-    triage = detector_triage(detector)
+    triage = detector_triage(detector, OtherLanguageRedFlags.from_yaml())
     for name, items in loaded:
         scores = evaluate(f"detector, {name}", items, triage, args.show_errors)
         if name in SETS:

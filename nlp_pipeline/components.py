@@ -54,9 +54,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from lexicon import PROJECT_ROOT
-from nlp_pipeline.language import detect_language
+from nlp_pipeline.language import detect_language, english_words, possible_languages
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, Analysis, RedFlagMatcher
+from nlp_pipeline.red_flags_languages import DEFAULT_PATTERNS as OTHER_LANGUAGE_PATTERNS
+from nlp_pipeline.red_flags_languages import LanguageMatch, OtherLanguageRedFlags
 
 logger = logging.getLogger(__name__)
 
@@ -110,15 +112,24 @@ class RedFlagDetector(ConfiguredComponent):
             # Paths are relative to the project root.
             "patterns": str(DEFAULT_PATTERNS.relative_to(PROJECT_ROOT)),
             "spacy_model": str(DEFAULT_MODEL.relative_to(PROJECT_ROOT)),
+            "other_language_patterns": str(OTHER_LANGUAGE_PATTERNS.relative_to(PROJECT_ROOT)),
             "intent": RED_FLAG_INTENT,
             "check_in_intent": CHECK_IN_INTENT,
         }
 
-    def __init__(self, config: dict[str, Any], matcher: RedFlagMatcher | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        matcher: RedFlagMatcher | None = None,
+        other_languages: OtherLanguageRedFlags | None = None,
+    ) -> None:
         super().__init__(config)
         self._matcher = matcher or RedFlagMatcher.from_files(
             patterns=_project_path(self._config["patterns"]),
             model=_project_path(self._config["spacy_model"]),
+        )
+        self._other_languages = other_languages or OtherLanguageRedFlags.from_yaml(
+            _project_path(self._config["other_language_patterns"])
         )
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -130,11 +141,17 @@ class RedFlagDetector(ConfiguredComponent):
                 continue
             analysis = self._matcher.analyse(text)
             match = analysis.match
+            other = None if match is not None else self._other_language_match(message, text)
             if match is not None:
                 found: dict[str, Any] = {"rule": match.rule, "tier": match.tier, "source": "detector"}
                 if match.candidate_tier:
                     found["candidate_tier"] = match.candidate_tier
                 urgent = match.urgent
+            elif other is not None:
+                # No check-in in another language: the bot cannot hold that conversation.
+                found = {"rule": other.rule, "tier": other.tier, "source": "detector"}
+                message.set(LANGUAGE_KEY, other.language, add_to_output=True)
+                urgent = True
             elif (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == self._config["intent"]:
                 if context_clears(analysis):
                     self._demote_classifier_red_flag(message)
@@ -149,11 +166,28 @@ class RedFlagDetector(ConfiguredComponent):
                 urgent = False
             else:
                 continue
+            if message.get(LANGUAGE_KEY):
+                # The guidance is given in this language first (actions/triage.py).
+                found["language"] = message.get(LANGUAGE_KEY)
             override_intent(message, self._config["intent"] if urgent else self._config["check_in_intent"])
             message.set(RED_FLAG_KEY, found, add_to_output=True)
             # The rule name only: never the message text.
             logger.debug("red-flag rule matched: %s (%s)", found["rule"], found["tier"])
         return messages
+
+    def _other_language_match(self, message: Message, text: str) -> LanguageMatch | None:
+        """The other-language rules of the message's language; when no language was told
+        and the classifier understood nothing, the rules of every language (of those the
+        message has a word of, when it has English words too): a short message in Spanish may
+        carry too few function words to be told, and an emergency must still be read, but an
+        English message is not read by Spanish rules."""
+        language = message.get(LANGUAGE_KEY)
+        if language:
+            return self._other_languages.detect(text, str(language))
+        if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == "nlu_fallback":
+            languages = possible_languages(text) if english_words(text) else None
+            return self._other_languages.detect_any(text, languages)
+        return None
 
     def _demote_classifier_red_flag(self, message: Message) -> None:
         """The classifier's next intent replaces its red_flag."""

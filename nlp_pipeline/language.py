@@ -114,6 +114,26 @@ def _script_language(text: str) -> str | None:
     return language if count >= len(letters) / 3 else None
 
 
+def possible_languages(text: str) -> frozenset[str]:
+    """Every language ``text`` has at least one of its own words (or marker letters) from: the
+    languages worth reading a short message in when ``detect_language`` cannot tell (one word)."""
+    script = _script_language(text)
+    if script:
+        return frozenset({script})
+    lowered = text.lower()
+    words = set(_WORD.findall(lowered))
+    found = {language for language, vocabulary in _WORDS.items() if words & vocabulary}
+    found |= {language for marker, language in _MARKERS.items() if marker in lowered}
+    if _VIETNAMESE_LETTERS.search(lowered):
+        found.add("vi")
+    return frozenset(found)
+
+
+def english_words(text: str) -> int:
+    """How many distinct English function words ``text`` has."""
+    return len(set(_WORD.findall(text.lower())) & _ENGLISH)
+
+
 def detect_language(text: str) -> str | None:
     """The ISO 639-1 code of ``text``'s language when it is clearly not English, else None."""
     if not text or text.startswith("/"):

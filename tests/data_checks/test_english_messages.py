@@ -14,7 +14,7 @@ from nlp_pipeline.language import detect_language
 
 
 def english_messages() -> list[str]:
-    """Every NLU example and every message of the safety sets: English by construction."""
+    """Every NLU example and every message of the safety sets not labelled with another language."""
     annotation = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]*\}")
     yaml = YAML(typ="safe", pure=True)
     texts: list[str] = []
@@ -24,7 +24,12 @@ def english_messages() -> list[str]:
             texts += [annotation.sub(lambda m: m.group(1) or m.group(2), line.strip()[2:]) for line in lines]
     for path in sorted((PROJECT_ROOT / "data" / "safety").glob("*set*.yml")):
         data = yaml.load(path.read_text(encoding="utf-8"))
-        texts += [str(item["text"]) for item in data.get("messages") or data.get("red_flag") or []]
+        # A message labelled with another language (the other-language set) is not English.
+        texts += [
+            str(item["text"])
+            for item in data.get("messages") or data.get("red_flag") or []
+            if item.get("language", "en") == "en"
+        ]
         texts += [str(text) for text in data.get("ordinary") or []]
     return texts
 

@@ -90,6 +90,32 @@ def test_red_flag_in_the_middle_of_a_conversation(bot):
 
 
 @pytest.mark.parametrize(
+    ("message", "language", "tier", "name"),
+    [
+        (
+            "tengo el peor dolor de cabeza de mi vida, me vino de repente",
+            "es",
+            "emergency",
+            "utter_red_flag_guidance",
+        ),
+        ("quiero morirme, ya no aguanto las migrañas", "es", "crisis", "utter_crisis_guidance"),
+        ("我爸爸突然说话不清楚，一边脸歪了", "zh", "emergency", "utter_red_flag_guidance"),
+    ],
+)
+def test_a_red_flag_in_another_language_gets_the_guidance_in_it_then_in_english(
+    bot, message, language, tier, name
+):
+    translated = yaml.safe_load(
+        (PROJECT_ROOT / "data" / "content" / "other_languages.yml").read_text("utf-8")
+    )
+
+    assert texts(bot.post(new_user(), message)) == [
+        translated["red_flag_guidance"][language][tier],
+        guidance(name),
+    ]
+
+
+@pytest.mark.parametrize(
     "message",
     ["these migraines make me want to end it all", "i want to kill myself, can acupuncture help?"],
 )

@@ -124,3 +124,13 @@ def test_every_reply_names_the_emergency_number_and_the_clinic():
         assert "911" in text and "{contact}" in text, language
     assert contact_clause(ClinicContact("", "", "", "", "")) == ""
     assert contact_clause(ClinicContact("Clinic", "", "", "", "")) == " (Clinic)"
+
+
+def test_possible_languages_are_those_the_message_has_a_word_of():
+    from nlp_pipeline.language import english_words, possible_languages
+
+    assert possible_languages("me duele la cabeza") >= {"es"}
+    assert possible_languages("最严重的头痛") == frozenset({"zh"})
+    assert possible_languages("quick question") == frozenset()
+    assert english_words("is it bad") == 2
+    assert english_words("duele la cabeza") == 0

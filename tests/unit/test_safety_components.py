@@ -18,6 +18,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from nlp_pipeline.components import RedFlagDetector, RedFlagPolicy
 from nlp_pipeline.red_flags import RedFlagMatcher
+from nlp_pipeline.red_flags_languages import OtherLanguageRedFlags
 
 
 def make_domain(data: dict) -> Domain:
@@ -151,6 +152,82 @@ def test_detector_config_defaults_point_at_the_project_files():
     config = RedFlagDetector.get_default_config()
     assert config["patterns"] == "data/safety/red_flags.yml"
     assert config["spacy_model"] == "build/spacy_en_headache"
+    assert config["other_language_patterns"] == "data/safety/red_flags_other_languages.yml"
+
+
+# ---------------------------------------------------------------- other languages
+OTHER_LANGUAGES = OtherLanguageRedFlags.from_dict(
+    {
+        "languages": {
+            "es": {"rules": [{"id": "es_worst", "tier": "emergency", "all": [["peor dolor de cabeza"]]}]},
+            "pt": {"rules": [{"id": "pt_die", "tier": "crisis", "all": [["quero morrer"]]}]},
+        }
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def multilingual_detector(red_flag_matcher: RedFlagMatcher) -> RedFlagDetector:
+    return RedFlagDetector({}, matcher=red_flag_matcher, other_languages=OTHER_LANGUAGES)
+
+
+def in_language(text: str, language: str | None, intent: str = "other_language") -> Message:
+    message = classified(text, intent, 1.0)
+    if language:
+        message.set("language", language, add_to_output=True)
+    return message
+
+
+def test_a_red_flag_in_the_messages_language_gets_guidance_in_it(multilingual_detector):
+    message = in_language("tengo el peor dolor de cabeza de mi vida", "es")
+
+    multilingual_detector.process([message])
+
+    assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
+    assert message.get("red_flag") == {
+        "rule": "es_worst",
+        "tier": "emergency",
+        "source": "detector",
+        "language": "es",
+    }
+
+
+def test_only_the_told_languages_rules_are_read(multilingual_detector):
+    message = in_language("quero morrer", "es")
+
+    multilingual_detector.process([message])
+
+    assert message.get("intent") == {"name": "other_language", "confidence": 1.0}
+    assert message.get("red_flag") is None
+
+
+def test_an_untold_language_is_read_by_every_language_only_when_nothing_was_understood(
+    multilingual_detector,
+):
+    understood = in_language("quero morrer", None, intent="faq")
+    not_understood = in_language("quero morrer", None, intent="nlu_fallback")
+
+    multilingual_detector.process([understood, not_understood])
+
+    assert understood.get("red_flag") is None
+    assert not_understood.get("intent") == {"name": "red_flag", "confidence": 1.0}
+    assert not_understood.get("red_flag")["tier"] == "crisis"
+    assert not_understood.get("language") == "pt"
+
+
+def test_an_english_red_flag_in_a_message_of_another_language_keeps_its_language(
+    multilingual_detector,
+):
+    message = in_language("ayuda, worst headache of my life", "es")
+
+    multilingual_detector.process([message])
+
+    assert message.get("red_flag") == {
+        "rule": "worst_ever",
+        "tier": "emergency",
+        "source": "detector",
+        "language": "es",
+    }
 
 
 # ---------------------------------------------------------------- policy
@@ -254,3 +331,17 @@ def test_policy_training_saves_its_settings(policy, tmp_path):
     files = list(tmp_path.rglob("red_flag_policy.json"))
     assert resource == policy._resource and len(files) == 1
     assert '"action_red_flag_triage"' in files[0].read_text()
+
+
+def test_an_english_message_nothing_understood_is_not_read_by_other_languages_rules(red_flag_matcher):
+    spanglish = OtherLanguageRedFlags.from_dict(
+        {"languages": {"es": {"rules": [{"id": "es_bad", "tier": "emergency", "all": [[r"\bbad\b"]]}]}}}
+    )
+    detector = RedFlagDetector({}, matcher=red_flag_matcher, other_languages=spanglish)
+    english = in_language("it is a bad one, the usual", None, intent="nlu_fallback")
+    mixed = in_language("la cabeza, it is bad", None, intent="nlu_fallback")
+
+    detector.process([english, mixed])
+
+    assert english.get("red_flag") is None
+    assert mixed.get("red_flag")["rule"] == "es_bad"

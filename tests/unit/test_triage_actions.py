@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.faq import ActionAnswerFaq
+from actions.languages import LanguageReplies
 from actions.triage import (
     GUIDANCE,
     PENDING_SLOT,
@@ -23,6 +24,7 @@ from tests.conftest import (
     make_tracker,
     response_message,
     run_action,
+    text_message,
 )
 
 
@@ -65,6 +67,36 @@ def test_classifier_only_red_flag_gets_emergency_guidance_and_a_way_to_rephrase(
         response_message("utter_red_flag_unsure"),
     ]
     assert events == []
+
+
+REPLIES = LanguageReplies(
+    english="English only.",
+    replies={"es": "Solo inglés."},
+    red_flag_guidance={"es": {"emergency": "Llame al 911 ahora.", "crisis": "Llame o escriba al 988."}},
+)
+
+
+@pytest.mark.parametrize(
+    ("tier", "translated", "response"),
+    [
+        ("emergency", "Llame al 911 ahora.", "utter_red_flag_guidance"),
+        ("crisis", "Llame o escriba al 988.", "utter_crisis_guidance"),
+    ],
+)
+def test_a_red_flag_in_another_language_gets_its_guidance_in_that_language_first(tier, translated, response):
+    tracker = make_tracker(user_says("red_flag", **detected(tier, language="es")))
+
+    messages, events = run_action(ActionRedFlagTriage(replies=REPLIES), tracker)
+
+    assert messages == [text_message(translated), response_message(response)]
+    assert events == []
+
+
+def test_a_language_or_tier_with_no_translation_gets_the_english_guidance_alone():
+    for language, tier in (("de", "emergency"), ("es", "same_day")):
+        tracker = make_tracker(user_says("red_flag", **detected(tier, language=language)))
+        messages, _ = run_action(ActionRedFlagTriage(replies=REPLIES), tracker)
+        assert messages == [response_message(GUIDANCE[tier])]
 
 
 def test_an_unknown_tier_falls_back_to_emergency_guidance():
