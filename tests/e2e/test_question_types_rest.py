@@ -77,6 +77,14 @@ FOLLOW_UPS = {
         "how long do the results last?",
         {"acupuncture": "acupuncture_results_duration", "dry_needling": "~acupuncture_results_duration"},
     ),
+    "progress": (
+        "how will i know if it's working?",
+        {
+            "acupuncture": "acupuncture_progress",
+            "dry_needling": "acupuncture_progress",
+            "tui_na": "acupuncture_progress",
+        },
+    ),
     "pregnancy": ("can i have it while pregnant?", {"acupuncture": "acupuncture_pregnancy"}),
     "medication": ("is it ok with my migraine medicine?", {"acupuncture": "medication_interactions"}),
     "needle_safety": ("are the needles sterile?", {"acupuncture": "needle_safety"}),
@@ -101,6 +109,7 @@ NAMED = {
     "limits": ("what can't acupuncture do for headaches?", "acupuncture_limits"),
     "medication": ("can i have acupuncture while on migraine medication?", "medication_interactions"),
     "pregnancy": ("is acupuncture safe during pregnancy?", "acupuncture_pregnancy"),
+    "progress": ("how can i tell whether acupuncture is working for me?", "acupuncture_progress"),
     "cost": ("how much does a session cost?", "cost"),
     "insurance": ("does insurance cover dry needling?", "insurance_coverage"),
     "training": ("how much training do acupuncturists have?", "acupuncturist_training"),
