@@ -158,10 +158,12 @@ class ActionAnswerFaq(Action):
         repository_factory: RepositoryFactory | None = None,
         settings: Settings | None = None,
         safety_settings: SafetySettings | None = None,
+        legal: Action | None = None,
     ) -> None:
         self._repository_factory = repository_factory or sql_faq_repository
         self._settings = settings
         self._safety_settings = safety_settings
+        self._legal = legal
 
     def name(self) -> str:
         return "action_answer_faq"
@@ -173,6 +175,9 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        if asks_since_when(tracker):
+            # The classifier may be sure of an FAQ answer for "since when?" ("how long ...").
+            return await answer_legal_again(self._legal or ActionAnswerLegal(), dispatcher, tracker, domain)
         return await self.answer(dispatcher, tracker, tracker.latest_message)
 
     async def answer(
@@ -392,6 +397,21 @@ def last_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
+def asks_since_when(tracker: Tracker) -> bool:
+    """ "since when?", "when did that change?" right after a state's legal answer."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    return bool(_WHEN_QUESTION.search(text)) and last_bot_action(tracker) == LEGAL_ANSWER_ACTION
+
+
+async def answer_legal_again(
+    legal: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[dict[str, Any]]:
+    """The state's legal answer again: it leads with when it was checked and how old its source is.
+    The state answered is said in this turn's events too, as the form says it."""
+    state = [SlotSet(STATE_SLOT, tracker.get_slot(STATE_SLOT))]
+    return state + list(await legal.run(dispatcher, tracker, domain))
+
+
 class ActionAnswerUnclear(Action):
     """A message the classifier was unsure of (``nlu_fallback``). Right after an FAQ answer, a
     short follow-up that it still thought an FAQ question, with the topic classifier's ranking,
@@ -413,13 +433,8 @@ class ActionAnswerUnclear(Action):
         message = tracker.latest_message or {}
         if self.follow_up(tracker, message):
             return await self._faq.answer(dispatcher, tracker, message)
-        if (
-            _WHEN_QUESTION.search(str(message.get("text") or ""))
-            and last_bot_action(tracker) == LEGAL_ANSWER_ACTION
-        ):
-            # The state answered again is said in this turn's events too, as the form says it.
-            state = [SlotSet(STATE_SLOT, tracker.get_slot(STATE_SLOT))]
-            return state + list(await self._legal.run(dispatcher, tracker, domain))
+        if asks_since_when(tracker):
+            return await answer_legal_again(self._legal, dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []
 

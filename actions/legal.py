@@ -48,7 +48,7 @@ from actions.legal_answers import (
     list_kind,
     place,
 )
-from actions.rendering import ShortFirstAnswer, topic_button
+from actions.rendering import ShortFirstAnswer, state_question_button, topic_button
 from actions.safety import SafetySettings, first_answer_notes
 from actions.states import (
     STATE_SLOT,
@@ -56,6 +56,7 @@ from actions.states import (
     say_state_not_recognised,
     state_in_message,
     state_in_reply,
+    state_mentions,
 )
 from actions.store.legal_data import max_age_months
 from actions.store.legal_repository import LegalRepository, sql_legal_repository
@@ -365,6 +366,19 @@ class ActionAnswerLegal(Action):
                 text="Titles and letters differ from state to state:",
                 buttons=[topic_button("What acupuncture titles mean", TITLES_TOPIC)],
             )
+        other = other_state_named(tracker, code)
+        if other in states:
+            # "my PT in LA can't, my friend's in arizona can": one answer, the other one tap away.
+            dispatcher.utter_message(
+                text="You also named another state:",
+                buttons=[
+                    state_question_button(
+                        f"{LEGAL_BUTTON_TITLES[topic]} in {place(other, states[other])}",
+                        TOPIC_INTENTS[topic],
+                        other,
+                    )
+                ],
+            )
         events: list[dict[str, Any]] = [
             SlotSet(QUESTION_SLOT, topic),
             SlotSet("treatment_context", topic),
@@ -385,6 +399,16 @@ class ActionAnswerLegal(Action):
                 return acupuncture_answer(row, self._today(), months) if row else None
             rule = repository.dry_needling(code)
             return dry_needling_answer(rule, practitioner, self._today(), months) if rule else None
+
+
+LEGAL_BUTTON_TITLES = {DRY_NEEDLING: "Dry needling", ACUPUNCTURE: "Acupuncture licensing"}
+TOPIC_INTENTS = {topic: intent for intent, topic in QUESTION_INTENTS.items()}
+
+
+def other_state_named(tracker: Tracker, answered: str) -> str | None:
+    """A second state the latest message names besides the one answered, if any."""
+    others = (mention.code for mention in state_mentions(tracker.latest_message) if mention.code != answered)
+    return next(others, None)
 
 
 class ActionListLegalStates(Action):

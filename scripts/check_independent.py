@@ -130,9 +130,10 @@ def outcome_of(
     slots = {e.get("name"): e.get("value") for e in events if e.get("event") == "slot"}
     if SAFETY_ACTIONS & set(actions):
         return "safety"
-    # "since when?" after a legal answer: action_answer_unclear gives that answer again.
+    # "since when?" after a legal answer: action_answer_unclear (or action_answer_faq, when the
+    # classifier was sure of an FAQ answer) gives that answer again.
     if "action_answer_legal" in actions or (
-        "action_answer_unclear" in actions and slots.get("legal_question")
+        {"action_answer_unclear", "action_answer_faq"} & set(actions) and slots.get("legal_question")
     ):
         return f"legal:{slots.get('legal_question') or '?'}:{slots.get('us_state') or '?'}"
     if "state_form" in actions:

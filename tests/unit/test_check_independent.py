@@ -43,6 +43,12 @@ def events(*actions: str, **slots: str) -> list[dict]:
             [],
             "legal:acupuncture:WY",
         ),
+        # "how long has that been the law" the classifier was sure of as an FAQ question.
+        (
+            events("action_answer_faq", legal_question="acupuncture", us_state="WY"),
+            [],
+            "legal:acupuncture:WY",
+        ),
     ],
 )
 def test_outcome_of_a_turn(turn_events, replies, outcome):

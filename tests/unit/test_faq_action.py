@@ -668,3 +668,31 @@ def test_since_when_after_a_legal_answer_gets_that_answer_again(action, text, la
     else:
         assert messages == [response_message("utter_ask_rephrase")]
         assert events == []
+
+
+def test_since_when_after_a_legal_answer_is_answered_again_even_when_the_classifier_is_sure_of_an_faq(
+    fake_repository_factory, settings
+):
+    # "how long has that been the law" after Wyoming's answer: the classifier may be sure of
+    # an FAQ answer ("how long ..."); the visitor asks about the legal answer just given.
+    faq = ActionAnswerFaq(
+        repository_factory=fake_repository_factory,
+        settings=settings,
+        safety_settings=SAFETY,
+        legal=FakeLegalAnswer(),
+    )
+    text = "how long has that been the law"
+    tracker = make_tracker(
+        {**faq_message([("acupuncture_first_visit", 0.99)]), "text": text},
+        slots={"us_state": "WY", "legal_question": "acupuncture"},
+        events=[
+            {"event": "action", "name": "action_answer_legal"},
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": text},
+        ],
+    )
+
+    messages, events = run_action(faq, tracker)
+
+    assert messages == [text_message("legal answer for WY")]
+    assert events == [SlotSet("us_state", "WY"), SlotSet("legal_question", "acupuncture")]

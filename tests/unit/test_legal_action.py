@@ -740,3 +740,44 @@ def test_where_is_it_not_regulated_follows_an_acupuncture_conversation(full_repo
         "3 undated)."
     )
     assert events[0] == SlotSet("legal_question", "acupuncture")
+
+
+def test_a_second_state_named_in_the_question_is_offered_one_tap_away(full_repository):
+    # "why can't my PT in LA dry needle when my friend's PT in arizona can": Arizona is
+    # answered (the slot), Louisiana is a button asking the same question about it.
+    action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
+    messages, _ = run(
+        action,
+        tracker(
+            "why can't my PT in LA dry needle when my friend's PT in arizona can",
+            "ask_dry_needling_legality",
+            [entity("us_state", "LA"), entity("us_state", "arizona")],
+            slots={"us_state": "AZ", "legal_question": "dry_needling", "legal_note_shown": True},
+        ),
+    )
+    offer = [message for message in messages if message["text"] == "You also named another state:"]
+    assert offer == [
+        text_message(
+            "You also named another state:",
+            buttons=[
+                {
+                    "title": "Dry needling in Louisiana",
+                    "payload": '/ask_dry_needling_legality{"us_state": "LA"}',
+                }
+            ],
+        )
+    ]
+
+
+def test_one_state_named_gets_no_offer(full_repository):
+    action = ActionAnswerLegal(lambda: nullcontext(full_repository), today=lambda: TODAY, max_age=12)
+    messages, _ = run(
+        action,
+        tracker(
+            "is dry needling legal in arizona",
+            "ask_dry_needling_legality",
+            [entity("us_state", "arizona")],
+            slots={"us_state": "AZ", "legal_question": "dry_needling"},
+        ),
+    )
+    assert all(message["text"] != "You also named another state:" for message in messages)
