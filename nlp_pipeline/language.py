@@ -44,8 +44,10 @@ _WORDS: dict[str, frozenset[str]] = {
     "it": frozenset(
         "il lo gli della che sono una testa aiuta quanto costa sedute aghi agopuntura emicrania".split()
     ),
+    # Also as typed without tone marks ("toi bi dau dau"), which many Vietnamese writers do.
     "vi": frozenset(
-        "có không của và là cho tôi bị được những các một này với để người đau đầu châm cứu".split()
+        "có không của và là cho tôi bị được những các một này với để người đau đầu châm cứu "
+        "toi khong bi duoc nguoi nhung cua dau cham cuu rat nhieu lam qua chong vo".split()
     ),
     "tl": frozenset(
         "ang ng sa mga ko po ako ito ba ay hindi oo ikaw siya kami tayo sakit ulo paano magkano".split()
@@ -66,6 +68,8 @@ _WORDS: dict[str, frozenset[str]] = {
         "pomáhá pomaha je jak kolik stojí stoji bolest hlavy migrénu migrenu migréna jehly mě mne "
         "proti akupunktura".split()
     ),
+    # Hindi written in Latin letters ("mujhe bahut sir dard hai").
+    "hi": frozenset("mujhe mera meri mere hai hain nahi nahin bahut dard kya raha rahi gaya gayi kuch".split()),
     "tr": frozenset(
         "için icin mı kadar ağrısı agrisi baş bas migren akupunktur iyi bir ve bu benim yardımcı "
         "yardimci olur yok nedir ne".split()

@@ -182,6 +182,11 @@ class OtherLanguageRedFlags:
             raise OtherLanguageSpecError(problems)
         return cls(languages)
 
+    def rules(self, language: str) -> tuple[LanguageRule, ...]:
+        """The rules of ``language``, most urgent tier first (none for a language without rules)."""
+        found = self._languages.get(language)
+        return found.rules if found else ()
+
     def detect(self, text: str, language: str) -> LanguageMatch | None:
         """The first rule of ``language`` that fires, or None (also for a language with no rules)."""
         rules = self._languages.get(language)
