@@ -69,7 +69,9 @@ _WORDS: dict[str, frozenset[str]] = {
         "proti akupunktura".split()
     ),
     # Hindi written in Latin letters ("mujhe bahut sir dard hai").
-    "hi": frozenset("mujhe mera meri mere hai hain nahi nahin bahut dard kya raha rahi gaya gayi kuch".split()),
+    "hi": frozenset(
+        "mujhe mera meri mere hai hain nahi nahin bahut dard kya raha rahi gaya gayi kuch".split()
+    ),
     "tr": frozenset(
         "için icin mı kadar ağrısı agrisi baş bas migren akupunktur iyi bir ve bu benim yardımcı "
         "yardimci olur yok nedir ne".split()

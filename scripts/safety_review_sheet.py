@@ -7,8 +7,9 @@ each tier's wording word for word, each rule with what it catches, the published
 list it follows, what makes it fire, what holds it back, examples, and a line for
 the clinician's decision; then, per other language, how many rules it has in each tier
 (``data/safety/red_flags_other_languages.yml``) and what each tier says in it, word for word
-(``data/content/other_languages.yml``), for a native speaker to check. Editing the data and re-running this keeps them in step;
-``--check`` (run by the tests) fails when the sheet is out of date.
+(``data/content/other_languages.yml``), for a native speaker to check. Editing the data and
+re-running this keeps them in step; ``--check`` (run by the tests) fails when the sheet is out
+of date.
 
 Usage: python scripts/safety_review_sheet.py [--check]
 """
@@ -143,7 +144,8 @@ def render_other_languages() -> list[str]:
     ]
     for language in sorted(flags.languages):
         counts = [sum(rule.tier == tier for rule in flags.rules(language)) for tier in TIERS]
-        tally = ", ".join(f"{tier.replace('_', ' ')} {count}" for tier, count in zip(TIERS, counts))
+        named = zip(TIERS, counts, strict=True)
+        tally = ", ".join(f"{tier.replace('_', ' ')} {count}" for tier, count in named)
         lines += [f"**{language}** (rules: {tally})", ""]
         lines += [f"- {tier.replace('_', ' ')}: {escape(guidance[language][tier])}" for tier in TIERS]
         lines.append("")
