@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from lexicon import PROJECT_ROOT
+from nlp_pipeline.red_flags import TIERS
 
 DEFAULT_PATTERNS = PROJECT_ROOT / "data" / "safety" / "red_flags_other_languages.yml"
-TIERS = ("crisis", "poisoning", "emergency", "same_day")
 
 
 def _without_marks(text: str) -> str:
