@@ -85,6 +85,10 @@ FOLLOW_UPS = {
             "tui_na": "acupuncture_progress",
         },
     ),
+    "children": (
+        "can kids have it?",
+        {"acupuncture": "acupuncture_children", "dry_needling": "~acupuncture_children"},
+    ),
     "pregnancy": ("can i have it while pregnant?", {"acupuncture": "acupuncture_pregnancy"}),
     "medication": ("is it ok with my migraine medicine?", {"acupuncture": "medication_interactions"}),
     "needle_safety": ("are the needles sterile?", {"acupuncture": "needle_safety"}),
@@ -108,6 +112,7 @@ NAMED = {
     "results_duration": ("how long does acupuncture relief last?", "acupuncture_results_duration"),
     "limits": ("what can't acupuncture do for headaches?", "acupuncture_limits"),
     "medication": ("can i have acupuncture while on migraine medication?", "medication_interactions"),
+    "children": ("is acupuncture ok for a 12 year old with migraines?", "acupuncture_children"),
     "pregnancy": ("is acupuncture safe during pregnancy?", "acupuncture_pregnancy"),
     "progress": ("how can i tell whether acupuncture is working for me?", "acupuncture_progress"),
     "cost": ("how much does a session cost?", "cost"),
