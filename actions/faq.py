@@ -19,13 +19,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, intent_name, run_blocking
-from actions.legal import ActionAnswerLegal
+from actions.legal import ACUPUNCTURE, DRY_NEEDLING, ActionAnswerLegal, legal_question_button
 from actions.legal_answers import place
 from actions.rendering import (
     CHOOSE_TOPIC_INTENT,
     faq_short_first,
     format_date,
-    state_question_button,
     topic_button,
 )
 from actions.safety.notice import first_answer_notes
@@ -125,24 +124,19 @@ def clear_first(ranking: Sequence[RankedTopic], settings: Settings) -> bool:
 # General answers about titles, who may practise and checking a licence: asked about one
 # state ("what is a DOM in new mexico"), they offer that state's own legal answer with one tap.
 STATE_DETAIL_QUESTIONS = {
-    "credential_titles": ("ask_acupuncture_licensure", "Acupuncture licensing in {state}"),
-    "credential_check": ("ask_acupuncture_licensure", "Acupuncture licensing in {state}"),
-    ("acupuncture", "legal"): ("ask_acupuncture_licensure", "Acupuncture licensing in {state}"),
-    ("dry_needling", "legal"): ("ask_dry_needling_legality", "Dry needling in {state}"),
+    "credential_titles": ACUPUNCTURE,
+    "credential_check": ACUPUNCTURE,
+    ("acupuncture", "legal"): ACUPUNCTURE,
+    ("dry_needling", "legal"): DRY_NEEDLING,
 }
 
 
 def state_detail_button(answer: FaqAnswer, state_code: str) -> dict[str, str] | None:
     """The button to that state's legal answer, for answers listed above; else None."""
-    found = STATE_DETAIL_QUESTIONS.get(answer.aspect) or STATE_DETAIL_QUESTIONS.get(
+    topic = STATE_DETAIL_QUESTIONS.get(answer.aspect) or STATE_DETAIL_QUESTIONS.get(
         (answer.treatment, answer.aspect)
     )
-    if found is None:
-        return None
-    intent, title = found
-    return state_question_button(
-        title.format(state=place(state_code, state_name(state_code))), intent, state_code
-    )
+    return legal_question_button(topic, state_code) if topic else None
 
 
 # Question types whose answers are about two treatments ("dry needling vs acupuncture",

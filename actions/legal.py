@@ -60,7 +60,14 @@ from actions.states import (
 )
 from actions.store.legal_data import max_age_months
 from actions.store.legal_repository import LegalRepository, sql_legal_repository
-from lexicon import load_practitioners, load_states, load_treatments, normalize_term, refers_to_a_named_state
+from lexicon import (
+    load_practitioners,
+    load_states,
+    load_treatments,
+    normalize_term,
+    refers_to_a_named_state,
+    state_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -370,14 +377,7 @@ class ActionAnswerLegal(Action):
         if other in states:
             # "my PT in LA can't, my friend's in arizona can": one answer, the other one tap away.
             dispatcher.utter_message(
-                text="You also named another state:",
-                buttons=[
-                    state_question_button(
-                        f"{LEGAL_BUTTON_TITLES[topic]} in {place(other, states[other])}",
-                        TOPIC_INTENTS[topic],
-                        other,
-                    )
-                ],
+                text="You also named another state:", buttons=[legal_question_button(topic, other)]
             )
         events: list[dict[str, Any]] = [
             SlotSet(QUESTION_SLOT, topic),
@@ -401,8 +401,17 @@ class ActionAnswerLegal(Action):
             return dry_needling_answer(rule, practitioner, self._today(), months) if rule else None
 
 
-LEGAL_BUTTON_TITLES = {DRY_NEEDLING: "Dry needling", ACUPUNCTURE: "Acupuncture licensing"}
+LEGAL_QUESTION_TITLES = {
+    DRY_NEEDLING: "Dry needling in {state}",
+    ACUPUNCTURE: "Acupuncture licensing in {state}",
+}
 TOPIC_INTENTS = {topic: intent for intent, topic in QUESTION_INTENTS.items()}
+
+
+def legal_question_button(topic: str, state_code: str) -> dict[str, str]:
+    """A button that asks ``topic``'s legal question (dry needling or acupuncture) about one state."""
+    title = LEGAL_QUESTION_TITLES[topic].format(state=place(state_code, state_name(state_code)))
+    return state_question_button(title, TOPIC_INTENTS[topic], state_code)
 
 
 def other_state_named(tracker: Tracker, answered: str) -> str | None:
