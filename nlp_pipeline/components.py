@@ -54,7 +54,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from lexicon import PROJECT_ROOT
-from nlp_pipeline.language import detect_language, english_words, possible_languages
+from nlp_pipeline.language import detect_language, languages_to_read
 from nlp_pipeline.overrides import ConfiguredComponent, override_intent
 from nlp_pipeline.red_flags import CHECK_IN, DEFAULT_MODEL, DEFAULT_PATTERNS, Analysis, RedFlagMatcher
 from nlp_pipeline.red_flags_languages import DEFAULT_PATTERNS as OTHER_LANGUAGE_PATTERNS
@@ -176,17 +176,15 @@ class RedFlagDetector(ConfiguredComponent):
         return messages
 
     def _other_language_match(self, message: Message, text: str) -> LanguageMatch | None:
-        """The other-language rules of the message's language; when no language was told
-        and the classifier understood nothing, the rules of every language (of those the
-        message has a word of, when it has English words too): a short message in Spanish may
-        carry too few function words to be told, and an emergency must still be read, but an
-        English message is not read by Spanish rules."""
+        """The other-language rules of the message's language; when no language was told and
+        the classifier understood nothing, those of ``languages_to_read``: a short message in
+        Spanish may carry too few function words to be told, and an emergency must still be
+        read."""
         language = message.get(LANGUAGE_KEY)
         if language:
             return self._other_languages.detect(text, str(language))
         if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == "nlu_fallback":
-            languages = possible_languages(text) if english_words(text) else None
-            return self._other_languages.detect_any(text, languages)
+            return self._other_languages.detect_any(text, languages_to_read(text))
         return None
 
     def _demote_classifier_red_flag(self, message: Message) -> None:

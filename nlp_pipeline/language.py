@@ -120,24 +120,32 @@ def _script_language(text: str) -> str | None:
     return language if count >= len(letters) / 3 else None
 
 
-def possible_languages(text: str) -> frozenset[str]:
-    """Every language ``text`` has at least one of its own words (or marker letters) from: the
-    languages worth reading a short message in when ``detect_language`` cannot tell (one word)."""
+def _word_scores(lowered: str) -> tuple[dict[str, int], int]:
+    """Per language, its distinct words (and marker letters) in ``lowered``; and how many
+    distinct English function words it has. Distinct words: "la la la" is a song, not Spanish."""
+    words = set(_WORD.findall(lowered))
+    scores = {language: len(words & vocabulary) for language, vocabulary in _WORDS.items()}
+    for marker, language in _MARKERS.items():
+        if marker in lowered:
+            scores[language] += 1
+    return scores, len(words & _ENGLISH)
+
+
+def languages_to_read(text: str) -> frozenset[str] | None:
+    """For a message whose language was not told: None when it has no English function word
+    (it may be in any language), else the languages it has a word or marker letter of (an
+    English message is not read as Spanish for one shared word)."""
+    lowered = text.lower()
+    scores, english = _word_scores(lowered)
+    if not english:
+        return None
     script = _script_language(text)
     if script:
         return frozenset({script})
-    lowered = text.lower()
-    words = set(_WORD.findall(lowered))
-    found = {language for language, vocabulary in _WORDS.items() if words & vocabulary}
-    found |= {language for marker, language in _MARKERS.items() if marker in lowered}
+    found = {language for language, score in scores.items() if score}
     if _VIETNAMESE_LETTERS.search(lowered):
         found.add("vi")
     return frozenset(found)
-
-
-def english_words(text: str) -> int:
-    """How many distinct English function words ``text`` has."""
-    return len(set(_WORD.findall(text.lower())) & _ENGLISH)
 
 
 def detect_language(text: str) -> str | None:
@@ -150,13 +158,7 @@ def detect_language(text: str) -> str | None:
     lowered = text.lower()
     if len(_VIETNAMESE_LETTERS.findall(lowered)) >= 2:
         return "vi"
-    # Distinct words: "la la la" is a song, not Spanish.
-    words = set(_WORD.findall(lowered))
-    english = len(words & _ENGLISH)
-    scores = {language: len(words & vocabulary) for language, vocabulary in _WORDS.items()}
-    for marker, language in _MARKERS.items():
-        if marker in lowered:
-            scores[language] += 1
+    scores, english = _word_scores(lowered)
     language, score = max(scores.items(), key=lambda item: item[1])
     if score >= 2 and score > english:
         return language

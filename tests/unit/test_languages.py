@@ -126,11 +126,13 @@ def test_every_reply_names_the_emergency_number_and_the_clinic():
     assert contact_clause(ClinicContact("Clinic", "", "", "", "")) == " (Clinic)"
 
 
-def test_possible_languages_are_those_the_message_has_a_word_of():
-    from nlp_pipeline.language import english_words, possible_languages
+def test_an_untold_message_is_read_in_the_languages_it_has_a_word_of_or_all_without_english():
+    from nlp_pipeline.language import languages_to_read
 
-    assert possible_languages("me duele la cabeza") >= {"es"}
-    assert possible_languages("最严重的头痛") == frozenset({"zh"})
-    assert possible_languages("quick question") == frozenset()
-    assert english_words("is it bad") == 2
-    assert english_words("duele la cabeza") == 0
+    # English words too: only the languages it has a word (or a writing system) of.
+    assert languages_to_read("me duele la cabeza") >= {"es"}
+    assert languages_to_read("my dad 最严重的头痛") == frozenset({"zh"})
+    assert languages_to_read("is it quick") == frozenset()
+    # No English function word: it may be in any language.
+    assert languages_to_read("duele la cabeza") is None
+    assert languages_to_read("quick question") is None
