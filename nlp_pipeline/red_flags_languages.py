@@ -46,14 +46,15 @@ def _without_marks(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """A message as the patterns read it: without combining marks, case-folded."""
+    """A message as the patterns read it: without combining marks, case-folded. Not
+    ``lexicon.fold``, which also turns punctuation into spaces and leaves Hangul decomposed."""
     return _without_marks(text).casefold()
 
 
 def fold_pattern(pattern: str) -> str:
-    """A pattern without combining marks; its case is kept (an upper-case escape such as "not a
-    space" must not become its lower-case opposite) and it is
-    compiled case-insensitively. "ß" is written as casefold writes it ("ss")."""
+    """A pattern without combining marks. Its case is kept (an upper-case escape such as "not a
+    space" must not become its lower-case opposite) and it is compiled case-insensitively; "ß"
+    is written as casefold writes it ("ss")."""
     return _without_marks(pattern).replace("ß", "ss")
 
 
@@ -91,8 +92,8 @@ class LanguageRedFlags:
     rules: tuple[LanguageRule, ...]
     unless: re.Pattern[str] | None
 
-    def detect(self, text: str) -> LanguageMatch | None:
-        folded = fold(text)
+    def detect(self, folded: str) -> LanguageMatch | None:
+        """The first rule that fires on ``folded`` (a message already passed through ``fold``)."""
         if self.unless is not None and self.unless.search(folded):
             return None
         for rule in self.rules:
@@ -108,12 +109,13 @@ def _alternation(patterns: Sequence[Any], where: str, problems: list[str]) -> re
         return None
     parts = []
     for pattern in patterns:
+        folded = fold_pattern(pattern)
         try:
-            re.compile(fold_pattern(pattern))
+            re.compile(folded)
         except re.error as error:
             problems.append(f"{where}: {pattern!r}: {error}")
             continue
-        parts.append(f"(?:{fold_pattern(pattern)})")
+        parts.append(f"(?:{folded})")
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
@@ -190,13 +192,14 @@ class OtherLanguageRedFlags:
     def detect(self, text: str, language: str) -> LanguageMatch | None:
         """The first rule of ``language`` that fires, or None (also for a language with no rules)."""
         rules = self._languages.get(language)
-        return rules.detect(text) if rules else None
+        return rules.detect(fold(text)) if rules else None
 
     def detect_any(self, text: str, languages: Iterable[str] | None = None) -> LanguageMatch | None:
         """The most urgent match over ``languages`` (default: every language), for a message
         whose language was not told."""
         codes = self._languages if languages is None else [c for c in languages if c in self._languages]
-        matches = [m for code in codes if (m := self._languages[code].detect(text))]
+        folded = fold(text)  # once, not once per language
+        matches = [m for code in codes if (m := self._languages[code].detect(folded))]
         return min(matches, key=lambda m: TIERS.index(m.tier)) if matches else None
 
 
