@@ -172,8 +172,7 @@ def detector_triage(
 
     def triage(text: str) -> str:
         match = detector.detect(text)
-        language = detect_language(text) if match is None and other_languages is not None else None
-        if language and other_languages is not None:
+        if match is None and other_languages is not None and (language := detect_language(text)):
             other = other_languages.detect(text, language)
             return other.tier if other else "ordinary"
         if match is None:
