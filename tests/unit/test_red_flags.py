@@ -68,6 +68,11 @@ def test_each_issue_category_has_its_rule(red_flag_matcher, text, rule):
         ("I'm 62 and new to acupuncture, can it help migraines?", "ordinary"),
         ("I hit my head years ago and still get headaches now and then, would tui na help?", "ordinary"),
         ("slept funny and my neck is stiff and now i have a headache, no fever or anything", "ordinary"),
+        # A condition asked about ahead is not an event; the event still is.
+        ("i'm epileptic, is acupuncture ok for me?", "ordinary"),
+        ("i faint easily, can i still have dry needling?", "ordinary"),
+        ("my son is epileptic and is having a fit right now", "emergency"),
+        ("she had an epileptic seizure after the needles", "emergency"),
     ],
 )
 def test_tiers(red_flag_matcher, text, tier):
