@@ -90,6 +90,25 @@ FOLLOW_UPS = {
         {"acupuncture": "acupuncture_children", "dry_needling": "~acupuncture_children"},
     ),
     "pregnancy": ("can i have it while pregnant?", {"acupuncture": "acupuncture_pregnancy"}),
+    "aftercare": (
+        "what should i do after the session?",
+        {
+            "acupuncture": "acupuncture_aftercare",
+            "dry_needling": "acupuncture_aftercare",
+            "tui_na": "acupuncture_aftercare",
+        },
+    ),
+    "contraindications": (
+        "is there anyone who shouldn't have it?",
+        {
+            "acupuncture": "acupuncture_who_should_check_first",
+            "dry_needling": "acupuncture_who_should_check_first",
+        },
+    ),
+    "needles": (
+        "how deep do the needles go?",
+        {"acupuncture": "acupuncture_needles", "dry_needling": "acupuncture_needles"},
+    ),
     "medication": ("is it ok with my migraine medicine?", {"acupuncture": "medication_interactions"}),
     "needle_safety": ("are the needles sterile?", {"acupuncture": "needle_safety"}),
     "limits": ("can it cure my migraines?", {"acupuncture": "acupuncture_limits"}),
@@ -115,6 +134,11 @@ NAMED = {
     "children": ("is acupuncture ok for a 12 year old with migraines?", "acupuncture_children"),
     "pregnancy": ("is acupuncture safe during pregnancy?", "acupuncture_pregnancy"),
     "progress": ("how can i tell whether acupuncture is working for me?", "acupuncture_progress"),
+    "aftercare": ("what should i do after an acupuncture session?", "acupuncture_aftercare"),
+    "contraindications": ("who should not have acupuncture?", "acupuncture_who_should_check_first"),
+    "vs_medicines": ("is acupuncture better than botox for migraines?", "acupuncture_vs_migraine_medicines"),
+    "find_practitioner": ("how do i choose a good acupuncturist?", "finding_a_practitioner"),
+    "needles": ("how thin are acupuncture needles?", "acupuncture_needles"),
     "cost": ("how much does a session cost?", "cost"),
     "insurance": ("does insurance cover dry needling?", "insurance_coverage"),
     "training": ("how much training do acupuncturists have?", "acupuncturist_training"),
