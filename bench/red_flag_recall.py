@@ -10,7 +10,8 @@ Sets (data/safety/):
   independent   independent_set.yml: written by someone who never saw the rules (frozen)
   test          red_flag_test_set.yml, and held-out  red_flag_held_out.yml: the team's own
   fresh-...     fresh_set_2026-12-06.yml, fresh_set_2026-12-07.yml, fresh_set_5_2026-12-07.yml,
-                fresh_set_7_2026-12-07.yml, fresh_set_6_ and fresh_set_8_other_languages_2026-12-07.yml
+                fresh_set_7_2026-12-07.yml, fresh_set_9_2026-12-07.yml, fresh_set_6_ and
+                fresh_set_8_other_languages_2026-12-07.yml
                 (other languages): more independent writers', never tuned to; reported only (no target)
 
 Definitions (issue 17):
@@ -65,6 +66,9 @@ REPORTED_SETS = {
     "fresh6-other-languages": SAFETY / "fresh_set_6_other_languages_2026-12-07.yml",
     # Written while the other-language rules were broadened (session 13); run once at the end.
     "fresh8-other-languages": SAFETY / "fresh_set_8_other_languages_2026-12-07.yml",
+    # Fresh set #8's red-flag part (session 14, 36 English messages with near misses such as a
+    # condition asked about ahead), written at the end of the session and run once.
+    "fresh9-2026-12-07": SAFETY / "fresh_set_9_2026-12-07.yml",
 }
 URGENT = ("emergency", "crisis", "poisoning")
 MIN_RECALL = 0.99
