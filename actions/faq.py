@@ -7,6 +7,7 @@ ranking and offers "Did you mean ..." buttons when the top answers are close.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -19,7 +20,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import DataUnavailable, apologise_for_outage, entity_values, intent_name, run_blocking
-from actions.legal import ACUPUNCTURE, DRY_NEEDLING, ActionAnswerLegal, legal_question_button
+from actions.legal import (
+    ACUPUNCTURE,
+    DRY_NEEDLING,
+    ActionAnswerLegal,
+    legal_question_button,
+    resolve_topic,
+)
 from actions.legal_answers import place
 from actions.rendering import (
     CHOOSE_TOPIC_INTENT,
@@ -376,6 +383,11 @@ _WHEN_QUESTION = re.compile(
     re.IGNORECASE,
 )
 LEGAL_ANSWER_ACTION = "action_answer_legal"
+_RULES_QUESTION = re.compile(
+    r"\b(?:legal|illegal|allow(?:ed|s)?|law|laws|licen[cs]\w*|permit\w*|rules?|regulat\w*"
+    r"|(?:can|could|may) (?:she|he|they|you|my|a|an|pts?|physios?|chiros?) (?:\w+ )?do it|practi[cs]e)\b",
+    re.IGNORECASE,
+)
 
 
 def last_bot_action(tracker: Tracker) -> str | None:
@@ -406,13 +418,23 @@ async def answer_legal_again(
     return state + list(await legal.run(dispatcher, tracker, domain))
 
 
+async def answer_legal_for_state(
+    legal: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, state: str
+) -> list[dict[str, Any]]:
+    """The legal answer for ``state`` (named in this turn, not yet in the slot)."""
+    in_state = copy.deepcopy(tracker)
+    in_state.slots[STATE_SLOT] = state
+    return [SlotSet(STATE_SLOT, state), *await legal.run(dispatcher, in_state, domain)]
+
+
 class ActionAnswerUnclear(Action):
     """A message the classifier was unsure of (``nlu_fallback``). Right after an FAQ answer, a
     short follow-up that it still thought an FAQ question, with the topic classifier's ranking,
     is answered as one (about the conversation's treatment, with the FAQ action's own gates:
     an answer, "Did you mean" or a request to rephrase). "since when?" right after a state's
     legal answer gets that answer again: it leads with when it was checked and how old its
-    source is. Anything else is asked again."""
+    source is. A question about who may do it in a state, in a conversation about dry needling
+    or acupuncture, gets that state's answer. Anything else is asked again."""
 
     def __init__(self, faq: ActionAnswerFaq | None = None, legal: Action | None = None) -> None:
         self._faq = faq or ActionAnswerFaq()
@@ -429,8 +451,25 @@ class ActionAnswerUnclear(Action):
             return await self._faq.answer(dispatcher, tracker, message)
         if asks_since_when(tracker):
             return await answer_legal_again(self._legal, dispatcher, tracker, domain)
+        state = self.state_in_context(tracker, message)
+        if state is not None:
+            return await answer_legal_for_state(self._legal, dispatcher, tracker, domain, state)
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []
+
+    @staticmethod
+    def state_in_context(tracker: Tracker, message: dict[str, Any]) -> str | None:
+        """The one state an unclear message names ("my PT is in honolulu, can she even do it")
+        when the conversation is about dry needling or acupuncture: it asks that state's rules."""
+        states = {mention.code for mention in entity_mentions(message)}
+        if len(states) != 1 or resolve_topic(tracker) not in (DRY_NEEDLING, ACUPUNCTURE):
+            return None
+        # Who may do it there, or whether it is allowed: not any message that names a state
+        # ("i moved to ohio and my migraines got worse").
+        asks_rules = bool(entity_values(message, "practitioner")) or bool(
+            _RULES_QUESTION.search(str(message.get("text") or ""))
+        )
+        return next(iter(states)) if asks_rules else None
 
     @staticmethod
     def follow_up(tracker: Tracker, message: dict[str, Any]) -> bool:

@@ -696,3 +696,55 @@ def test_since_when_after_a_legal_answer_is_answered_again_even_when_the_classif
 
     assert messages == [text_message("legal answer for WY")]
     assert events == [SlotSet("us_state", "WY"), SlotSet("legal_question", "acupuncture")]
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "slots", "answered"),
+    [
+        # Who may do it in a state, in a conversation about dry needling: that state's answer.
+        (
+            "my PT is in honolulu, can she even do it",
+            [
+                {"entity": "practitioner", "value": "PT", "start": 3, "end": 5},
+                {"entity": "us_state", "value": "honolulu", "start": 12, "end": 20},
+            ],
+            {"treatment_context": "dry_needling", "last_topic": "dry_needling_sessions"},
+            "HI",
+        ),
+        (
+            "is that even allowed where i live in jersey",
+            [{"entity": "us_state", "value": "jersey", "start": 37, "end": 43}],
+            {"treatment_context": "acupuncture", "last_topic": "acupuncture_what_is"},
+            "NJ",
+        ),
+        # A state named, but not a question of rules: asked again.
+        (
+            "i moved to ohio and my migraines got worse, would it help",
+            [{"entity": "us_state", "value": "ohio", "start": 11, "end": 15}],
+            {"treatment_context": "acupuncture", "last_topic": "acupuncture_what_is"},
+            None,
+        ),
+        # A conversation about a treatment with no state-by-state answer: asked again.
+        (
+            "can they even do it in ohio",
+            [{"entity": "us_state", "value": "ohio", "start": 23, "end": 27}],
+            {"treatment_context": "cupping", "last_topic": "cupping_what_is"},
+            None,
+        ),
+    ],
+)
+def test_an_unclear_question_of_who_may_do_it_in_a_state_gets_that_states_answer(
+    action, text, entities, slots, answered
+):
+    message = unclear_message(text, [], best_intent="ask_not_covered_yet")
+    message["entities"] = entities
+    tracker = make_tracker(message, slots=slots)
+
+    messages, events = run_action(ActionAnswerUnclear(action, FakeLegalAnswer()), tracker)
+
+    if answered:
+        assert messages == [text_message(f"legal answer for {answered}")]
+        assert events == [SlotSet("us_state", answered), SlotSet("legal_question", None)]
+    else:
+        assert messages == [response_message("utter_ask_rephrase")]
+        assert events == []
