@@ -22,7 +22,8 @@ low confidence          an FAQ answer whose best topic scored under ``low_confid
 non-English             intent ``other_language`` (language code in the parse data)
 triage                  the tier's guidance response (``actions.triage.GUIDANCE``) and
                         ``action_triage_check_in``
-handoff                 ``action_handoff`` for ``request_human`` / ``book_appointment``
+handoff                 ``action_handoff`` for ``request_human`` / ``book_appointment`` /
+                        ``ask_clinic_details`` (the clinic's hours, address, plans, prices)
 forget me               intent ``forget_me`` (asked), ``action_forget_me`` (confirmed); the
                         conversation is then deleted, so ``faqbot_erasures`` counts those
 =====================  =====================================================================
@@ -42,7 +43,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from actions.rendering import CHOOSE_TOPIC_INTENT
-from actions.safety.texts import BOOK_INTENT, NOT_COVERED_INTENT
+from actions.safety.texts import BOOK_INTENT, CLINIC_DETAILS_INTENT, NOT_COVERED_INTENT
 from actions.triage import GUIDANCE
 from insights.redaction import redact
 from insights.store import EventRow
@@ -66,7 +67,11 @@ SENSITIVE_INTENTS = frozenset({"red_flag", "symptom_check_in", "triage_now"})
 CLOSING_INTENTS = frozenset({"goodbye", "thanks", "greet", "deny", "affirm"})
 TIER_OF_RESPONSE = {response: tier for tier, response in GUIDANCE.items()}
 CHECK_IN = "check-in asked (is this happening now?)"
-HANDOFF_INTENTS = {"request_human": "handoff: clinic contact asked", BOOK_INTENT: "handoff: booking asked"}
+HANDOFF_INTENTS = {
+    "request_human": "handoff: clinic contact asked",
+    BOOK_INTENT: "handoff: booking asked",
+    CLINIC_DETAILS_INTENT: "handoff: the clinic's own details asked",
+}
 FORGET_ASKED = "forget me: asked (conversation still stored)"
 FORGET_ERASED = "forget me: conversations deleted on request"
 

@@ -74,6 +74,7 @@ KEEP_INTENTS = frozenset(
         "forget_me",
         "request_human",
         "book_appointment",
+        "ask_clinic_details",
     }
 )
 LEGAL_WORDS = frozenset(

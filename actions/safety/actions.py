@@ -25,6 +25,8 @@ from actions.safety.eraser import FORGET_MARKER_SLOT, ConversationEraser, resume
 from actions.safety.notice import privacy_notice_events
 from actions.safety.texts import (
     BOOK_INTENT,
+    CLINIC_DETAILS_INTENT,
+    CLINIC_DETAILS_TEXT,
     FORGET_ME_PENDING_TEXT,
     NOT_COVERED_INTENT,
     NOT_COVERED_TEXT,
@@ -91,7 +93,8 @@ class ActionDeclineMedicationAdvice(_ScopeLimit, Action):
 
 # ---------------------------------------------------------------- handoff
 class ActionHandoff(Action):
-    """Clinic contact details (also for questions on themes with no reviewed answer yet);
+    """Clinic contact details (also for questions on themes with no reviewed answer yet and
+    about the clinic itself);
     nothing else is said until the user writes again."""
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -110,6 +113,10 @@ class ActionHandoff(Action):
         elif intent == NOT_COVERED_INTENT:
             dispatcher.utter_message(text=f"{NOT_COVERED_TEXT}\n{contact_text(settings)}")
             logger.info("question on a theme not covered yet")
+            return []
+        elif intent == CLINIC_DETAILS_INTENT:
+            dispatcher.utter_message(text=f"{CLINIC_DETAILS_TEXT}\n{contact_text(settings)}")
+            logger.info("question about the clinic itself")
             return []
         else:
             buttons = []

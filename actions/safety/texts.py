@@ -1,5 +1,6 @@
 """What the handoff says: the clinic's contact details, where to book, and the reply to
-questions on themes with no reviewed answer yet; and the reply to a confirmed "forget me"."""
+questions on themes with no reviewed answer yet or about the clinic itself; and the reply to a
+confirmed "forget me"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ NOT_COVERED_INTENT = "ask_not_covered_yet"
 NOT_COVERED_TEXT = (
     "That's a fair question, but I don't have a reviewed answer about it yet, and I'd rather not guess. "
     "Your practitioner or the clinic can answer it."
+)
+# Questions about this clinic itself (hours, address, access, plans it takes, its own prices):
+# the bot cannot know them; the clinic's contact details answer them.
+CLINIC_DETAILS_INTENT = "ask_clinic_details"
+CLINIC_DETAILS_TEXT = (
+    "I don't have this clinic's own details, such as its address, parking and access, the plans it "
+    "takes or its prices, so I'd rather not guess."
 )
 # What the visitor is told once the request is recorded: never "done", which is not
 # true yet (the deletion can only run after Rasa has saved this very turn).

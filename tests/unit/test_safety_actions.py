@@ -572,6 +572,25 @@ def test_purge_deletes_conversations_inactive_for_the_retention_period():
     assert set(store.conversations) == {"active"}
 
 
+def test_a_question_about_the_clinic_itself_gets_its_contact_details(settings):
+    action = ActionHandoff(clinic_settings(settings))
+
+    messages, events = run_action(action, make_tracker(user_says("ask_clinic_details")))
+
+    assert messages == [
+        message(
+            text="I don't have this clinic's own details, such as its address, parking and access, the "
+            "plans it takes or its prices, so I'd rather not guess.\n"
+            "You can reach the team at Example Clinic:\n"
+            "- Phone: +1 555 0100\n"
+            "- Email: desk@clinic.example\n"
+            "- Opening hours: Mon-Fri 9-17\n"
+            "- Book online: https://clinic.example/book"
+        )
+    ]
+    assert events == []
+
+
 def test_a_theme_not_covered_yet_says_so_then_gives_the_contact_details(settings):
     action = ActionHandoff(clinic_settings(settings))
 
