@@ -306,6 +306,16 @@ def test_handoff_gives_clinic_details_then_stays_quiet(bot):
     assert "Source" in bot.say(user, "what is tui na?")
 
 
+@pytest.mark.parametrize("question", ["when are you open on saturdays?", "where is your clinic?"])
+def test_a_question_about_the_clinic_itself_gets_its_contact_details(bot, question):
+    replies = bot.post(new_user(), question)
+
+    details = texts(replies)[0]
+    assert details.startswith("I don't have this clinic's own details")
+    assert "You can reach the team at Example Headache & Acupuncture Clinic:" in details
+    assert "- Opening hours: Mon-Fri 9:00-17:00" in details
+
+
 # ---------------------------------------------------------------- privacy
 def test_privacy_notice_once_per_conversation(bot):
     user = new_user()
