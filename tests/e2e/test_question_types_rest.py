@@ -139,6 +139,7 @@ NAMED = {
     "vs_medicines": ("is acupuncture better than botox for migraines?", "acupuncture_vs_migraine_medicines"),
     "find_practitioner": ("how do i choose a good acupuncturist?", "finding_a_practitioner"),
     "needles": ("how thin are acupuncture needles?", "acupuncture_needles"),
+    "community": ("how does a community acupuncture clinic work?", "community_acupuncture"),
     "cost": ("how much does a session cost?", "cost"),
     "insurance": ("does insurance cover dry needling?", "insurance_coverage"),
     "training": ("how much training do acupuncturists have?", "acupuncturist_training"),
