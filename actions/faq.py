@@ -178,7 +178,9 @@ class ActionAnswerFaq(Action):
     ) -> list[dict[str, Any]]:
         if asks_since_when(tracker):
             # The classifier may be sure of an FAQ answer for "since when?" ("how long ...").
-            return await answer_legal_again(self._legal or ActionAnswerLegal(), dispatcher, tracker, domain)
+            return await answer_legal_for_state(
+                self._legal or ActionAnswerLegal(), dispatcher, tracker, domain
+            )
         return await self.answer(dispatcher, tracker, tracker.latest_message)
 
     async def answer(
@@ -409,22 +411,22 @@ def asks_since_when(tracker: Tracker) -> bool:
     return bool(_WHEN_QUESTION.search(text)) and last_bot_action(tracker) == LEGAL_ANSWER_ACTION
 
 
-async def answer_legal_again(
-    legal: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-) -> list[dict[str, Any]]:
-    """The state's legal answer again: it leads with when it was checked and how old its source is.
-    The state answered is said in this turn's events too, as the form says it."""
-    state = [SlotSet(STATE_SLOT, tracker.get_slot(STATE_SLOT))]
-    return state + list(await legal.run(dispatcher, tracker, domain))
-
-
 async def answer_legal_for_state(
-    legal: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, state: str
+    legal: Action,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    state: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The legal answer for ``state`` (named in this turn, not yet in the slot)."""
-    in_state = copy.deepcopy(tracker)
-    in_state.slots[STATE_SLOT] = state
-    return [SlotSet(STATE_SLOT, state), *await legal.run(dispatcher, in_state, domain)]
+    """The legal answer for ``state`` (named in this turn, not yet in the slot), or again for the
+    state in the slot ("since when?": it leads with when it was checked and how old its source
+    is). The state answered is said in this turn's events too, as the form says it."""
+    if state is None:
+        state = tracker.get_slot(STATE_SLOT)
+    else:
+        tracker = copy.deepcopy(tracker)
+        tracker.slots[STATE_SLOT] = state
+    return [SlotSet(STATE_SLOT, state), *await legal.run(dispatcher, tracker, domain)]
 
 
 class ActionAnswerUnclear(Action):
@@ -450,7 +452,7 @@ class ActionAnswerUnclear(Action):
         if self.follow_up(tracker, message):
             return await self._faq.answer(dispatcher, tracker, message)
         if asks_since_when(tracker):
-            return await answer_legal_again(self._legal, dispatcher, tracker, domain)
+            return await answer_legal_for_state(self._legal, dispatcher, tracker, domain)
         state = self.state_in_context(tracker, message)
         if state is not None:
             return await answer_legal_for_state(self._legal, dispatcher, tracker, domain, state)

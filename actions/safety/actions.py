@@ -92,6 +92,13 @@ class ActionDeclineMedicationAdvice(_ScopeLimit, Action):
 
 
 # ---------------------------------------------------------------- handoff
+# Intent -> (why the bot hands over, said before the contact details; the log line).
+HANDOFF_REASONS = {
+    NOT_COVERED_INTENT: (NOT_COVERED_TEXT, "question on a theme not covered yet"),
+    CLINIC_DETAILS_INTENT: (CLINIC_DETAILS_TEXT, "question about the clinic itself"),
+}
+
+
 class ActionHandoff(Action):
     """Clinic contact details (also for questions on themes with no reviewed answer yet and
     about the clinic itself);
@@ -110,13 +117,10 @@ class ActionHandoff(Action):
         intent = latest_intent(tracker)
         if intent == BOOK_INTENT:
             dispatcher.utter_message(text=booking_text(settings))
-        elif intent == NOT_COVERED_INTENT:
-            dispatcher.utter_message(text=f"{NOT_COVERED_TEXT}\n{contact_text(settings)}")
-            logger.info("question on a theme not covered yet")
-            return []
-        elif intent == CLINIC_DETAILS_INTENT:
-            dispatcher.utter_message(text=f"{CLINIC_DETAILS_TEXT}\n{contact_text(settings)}")
-            logger.info("question about the clinic itself")
+        elif intent in HANDOFF_REASONS:
+            reason, log_line = HANDOFF_REASONS[intent]
+            dispatcher.utter_message(text=f"{reason}\n{contact_text(settings)}")
+            logger.info(log_line)
             return []
         else:
             buttons = []
