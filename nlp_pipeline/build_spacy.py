@@ -83,6 +83,12 @@ def _typo_variants(name: str, english_words: set[str]) -> set[str]:
     }
 
 
+def _word_abbreviations(abbreviations: Iterable[str], english_words: set[str]) -> set[str]:
+    """The one-word abbreviations without a full stop ("Mass", "Wash") whose lower-case form is
+    an English word, lower-cased: the ruler does not take them alone in lower case."""
+    return {a.lower() for a in abbreviations if " " not in a and "." not in a and a.lower() in english_words}
+
+
 # Lower-case codes that are also parts of English tokens ("ca" of "can't", "wo" of "won't").
 _TOKEN_CODES = {"ca", "wo", "ai", "id"}
 
@@ -99,6 +105,16 @@ def state_patterns(nlp: Language, english_words: set[str]) -> list[Pattern]:
             patterns.extend(_phrase_patterns(nlp, "us_state", term, english_words))
         for typo in sorted(_typo_variants(state.name, english_words)):
             patterns.append({"label": "us_state", "id": state.code, "pattern": typo})
+        for word in sorted(_word_abbreviations(state.abbreviations, english_words)):
+            # "in mass?", "from wash": a short name that is also a word names the state only
+            # after "in"/"from" (never "body mass").
+            patterns.append(
+                {
+                    "label": "us_state",
+                    "id": state.code,
+                    "pattern": [{"LOWER": {"IN": ["in", "from"]}}, {"LOWER": word}],
+                }
+            )
         if state.ambiguous_code:
             patterns.append(
                 {

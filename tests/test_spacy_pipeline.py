@@ -60,6 +60,16 @@ def test_lookup_lemmas_feed_the_featurizer(nlp):
             [("Dipl. Ac.", "credential", "dipl_ac"), ("Dipl. O.M.", "credential", "dipl_om")],
         ),
         ("ok or maybe me", []),  # common words are not states
+        # A short name that is also a word names its state after "in"/"from", never alone.
+        ("and in mass?", [("in mass", "us_state", "MA")]),
+        ("does body mass matter for needling", []),
+        (
+            "moxa sticks and electric needles",
+            [
+                ("moxa sticks", "treatment", "moxibustion"),
+                ("electric needles", "treatment", "electroacupuncture"),
+            ],
+        ),
         ("do i need to", []),  # "do" is not a doctor (only "DO" in capitals)
     ],
 )
