@@ -176,6 +176,7 @@ def test_exact_counts_in_every_table(tracker_url):
     assert rows["requests"] == [
         ("handoff: clinic contact asked", 1),
         ("handoff: booking asked", 0),
+        ("handoff: the clinic's own details asked", 0),
         ("forget me: asked (conversation still stored)", 1),
         ("forget me: conversations deleted on request", 1),
     ]
