@@ -73,6 +73,10 @@ def test_each_issue_category_has_its_rule(red_flag_matcher, text, rule):
         ("i faint easily, can i still have dry needling?", "ordinary"),
         ("my son is epileptic and is having a fit right now", "emergency"),
         ("she had an epileptic seizure after the needles", "emergency"),
+        # "now i get migraines" is these days, not now; "now i have chest tightness" is now.
+        ("i had a stroke ten years ago, now i get migraines, is acupuncture safe?", "ordinary"),
+        ("now i have chest tightness", "emergency"),
+        ("i had a stroke 3 years ago and now i can't lift my arm", "emergency"),
     ],
 )
 def test_tiers(red_flag_matcher, text, tier):
