@@ -424,8 +424,9 @@ async def answer_legal_for_state(
     if state is None:
         state = tracker.get_slot(STATE_SLOT)
     else:
-        tracker = copy.deepcopy(tracker)
-        tracker.slots[STATE_SLOT] = state
+        # A shallow copy with its own slots: the events are read, never changed.
+        tracker = copy.copy(tracker)
+        tracker.slots = {**tracker.slots, STATE_SLOT: state}
     return [SlotSet(STATE_SLOT, state), *await legal.run(dispatcher, tracker, domain)]
 
 
